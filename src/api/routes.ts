@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Db } from "../store/database.ts";
+import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
+import { hasValidBearer, sendError, sendJson } from "./http.ts";
+import { jobToJson } from "./job-json.ts";
+
+export interface ApiDeps {
+  db: Db;
+  pool: pg.Pool;
+  apiToken: string | undefined;
+  role: string;
+  log: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
+
+const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
+
+/**
+ * The REST API as a Probot `addHandler` handler: answers `/api/*`, returns false for
+ * anything else so Probot's own routes (webhooks, /ping) still work.
+ */
+export function createApiHandler(deps: ApiDeps) {
+  const routes: Array<{ method: string; pattern: RegExp; names: string[]; handler: Handler }> = [];
+  const route = (method: string, path: string, handler: Handler) => {
+    const names: string[] = [];
+    const source = path.replace(/:(\w+)/g, (_, name: string) => {
+      names.push(name);
+      return name === "id" ? UUID : "([^/]+)";
+    });
+    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+  };
+
+  route("GET", "/api/health", async (_req, res) => {
+    await deps.pool.query("select 1");
+    sendJson(res, 200, { status: "ok", role: deps.role, database: "ok" });
+  });
+  route("GET", "/api/jobs", async (_req, res, _params, url) => {
+    const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 50) || 50, 1), 200);
+    const before = url.searchParams.get("before");
+    const beforeDate = before ? new Date(before) : undefined;
+    if (beforeDate && Number.isNaN(beforeDate.getTime())) return sendError(res, 400, "`before` must be an ISO 8601 timestamp");
+    const jobs = await listJobs(deps.db, { limit, ...(beforeDate ? { before: beforeDate } : {}) });
+    sendJson(res, 200, { jobs: jobs.map((job) => jobToJson(job)) });
+  });
+  route("GET", "/api/jobs/:id", async (_req, res, params) => {
+    const job = await findJob(deps.db, params.id!);
+    if (!job) return sendError(res, 404, "no job with that id");
+    sendJson(res, 200, jobToJson(job, await listJobEvents(deps.db, job.id)));
+  });
+
+  return async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/github/")) return false;
+    if (!hasValidBearer(req, deps.apiToken)) {
+      sendError(res, 401, deps.apiToken ? "missing or wrong bearer token" : "the API is disabled: set API_TOKEN to enable it");
+      return true;
+    }
+    const candidates = routes.filter((candidate) => candidate.pattern.test(url.pathname));
+    if (candidates.length === 0) {
+      sendError(res, 404, "no such endpoint");
+      return true;
+    }
+    const matched = candidates.find((candidate) => candidate.method === req.method);
+    if (!matched) {
+      res.setHeader("allow", candidates.map((candidate) => candidate.method).join(", "));
+      sendError(res, 405, "method not allowed");
+      return true;
+    }
+    const values = matched.pattern.exec(url.pathname)!.slice(1);
+    const params = Object.fromEntries(matched.names.map((name, index) => [name, values[index]!]));
+    try {
+      await matched.handler(req, res, params, url);
+    } catch (error) {
+      deps.log.error({ err: error, path: url.pathname }, "API handler failed");
+      if (!res.headersSent) sendError(res, 500, "internal error; see the server log");
+    }
+    return true;
+  };
+}

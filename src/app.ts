@@ -1,0 +1,149 @@
+import path from "node:path";
+import { Probot, ProbotOctokit, Server } from "probot";
+import type { PgBoss } from "pg-boss";
+import type { Logger } from "pino";
+import { createApiHandler } from "./api/routes.ts";
+import { ConfigError, type Config } from "./config/load-config.ts";
+import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
+import { createRoleLookup } from "./github/authorize-sender.ts";
+import { registerTriggers } from "./github/triggers.ts";
+import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
+import { startQueue } from "./queue/boss.ts";
+import { startWorker } from "./queue/worker.ts";
+import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
+import type { SandboxProvider } from "./sandbox/sandbox.ts";
+import { openDatabase, type Database } from "./store/database.ts";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "./store/embedded-postgres.ts";
+import { updateJob } from "./store/job-queries.ts";
+import { migrateDatabase } from "./store/migrate.ts";
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Octokit class for GitHub calls; tests pass one with retries and throttling off. */
+  Octokit?: typeof ProbotOctokit;
+  sandboxes?: SandboxProvider;
+}
+
+export interface RunningApp {
+  /** Base URL of the web role; null for a worker-only process. */
+  url: string | null;
+  database: Database;
+  boss: PgBoss;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the app: Postgres (given or embedded) → migrations → queue → web and/or worker.
+ * Everything is torn down in reverse by `stop()`.
+ */
+export async function startApp(options: StartOptions): Promise<RunningApp> {
+  const { config, log } = options;
+  const app = config.app;
+  if (!app) throw new ConfigError("APP_ID is not set: run `npm start` without ROLE to register the GitHub App first.");
+  checkSandboxPolicy(config);
+  const embedded = await startDatabaseServer(config, log);
+  const database = openDatabase(embedded?.url ?? config.env.DATABASE_URL!);
+  await migrateDatabase(database.pool);
+  const timeoutMs = config.env.AGENT_TIMEOUT_MINUTES * 60_000;
+  const boss = await startQueue(embedded?.url ?? config.env.DATABASE_URL!, { jobTimeoutSeconds: Math.ceil(timeoutMs / 1000) }, log);
+  const ProbotWithAuth = Probot.defaults({
+    appId: app.appId,
+    privateKey: app.privateKey,
+    secret: app.webhookSecret,
+    baseUrl: config.githubApiUrl,
+    log: log.child({ name: "probot" }),
+    ...(options.Octokit ? { Octokit: options.Octokit } : {}),
+  });
+  const background = new Set<Promise<unknown>>();
+  const role = config.env.ROLE;
+  const server = role === "worker" ? null : await startWeb(config, log, ProbotWithAuth, { database, boss, background });
+  if (role !== "web") {
+    const probot = new ProbotWithAuth();
+    await startWorker(boss, {
+      concurrency: config.env.WORKER_CONCURRENCY,
+      log,
+      handle: (jobId) =>
+        runJob(
+          {
+            pool: database.pool,
+            db: database.db,
+            installationOctokit: (installationId) => probot.auth(installationId),
+            repositoryToken: createRepositoryTokenIssuer(probot),
+            sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: path.join(config.dataDir, "sandboxes") }),
+            settings: workerSettingsOf(config, app.appId),
+            log,
+          },
+          jobId,
+        ),
+      onGiveUp: async (jobId, error) => {
+        await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() });
+      },
+    });
+  }
+  log.info({ role, url: server?.url ?? null }, "Running Agent started");
+  return {
+    url: server?.url ?? null,
+    database,
+    boss,
+    async stop() {
+      await server?.server.stop();
+      await Promise.allSettled([...background]);
+      await boss.stop({ graceful: true, timeout: 20_000 });
+      await database.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+async function startDatabaseServer(config: Config, log: Logger): Promise<EmbeddedDatabase | null> {
+  if (config.env.DATABASE_URL) return null;
+  if (config.env.ROLE !== "all") {
+    throw new ConfigError(`ROLE=${config.env.ROLE} needs DATABASE_URL: the embedded Postgres serves a single process, so separate web and worker processes must share a database.`);
+  }
+  return startEmbeddedPostgres(config.dataDir, log);
+}
+
+function checkSandboxPolicy(config: Config): void {
+  if (config.env.SANDBOX_PROVIDER === "e2b") {
+    throw new ConfigError("SANDBOX_PROVIDER=e2b is not available in this version; use SANDBOX_PROVIDER=local.");
+  }
+  if (config.env.NODE_ENV === "production" && !config.env.ALLOW_LOCAL_SANDBOX) {
+    throw new ConfigError(
+      "SANDBOX_PROVIDER=local runs repository code directly on this host, which is refused with NODE_ENV=production. Set ALLOW_LOCAL_SANDBOX=true if this host is itself disposable and isolated.",
+    );
+  }
+}
+
+function workerSettingsOf(config: Config, appId: number): WorkerSettings {
+  const env = config.env;
+  return {
+    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD },
+    opencodeExtraConfig: config.opencodeExtraConfig,
+    maxCostUsd: env.AGENT_MAX_COST_USD,
+    maxIterations: env.AGENT_MAX_ITERATIONS,
+    timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
+    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: 0, cpuSeconds: 0 },
+    maxAttempts: 3,
+    botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
+  };
+}
+
+async function startWeb(
+  config: Config,
+  log: Logger,
+  ProbotWithAuth: typeof Probot,
+  deps: { database: Database; boss: PgBoss; background: Set<Promise<unknown>> },
+): Promise<{ server: Server; url: string }> {
+  const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port: config.env.PORT, log: log.child({ name: "server" }) });
+  const lookUpRole = createRoleLookup();
+  await server.load((probot, { addHandler }) => {
+    registerTriggers(probot, { pool: deps.database.pool, boss: deps.boss, lookUpRole, background: deps.background });
+    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
+  });
+  const http = await server.start();
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : config.env.PORT;
+  const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;
+  return { server, url: `http://${host}:${port}` };
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/** Empty strings count as missing: `FOO=` in a .env file should fall back to the default. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+}
+
+function withDefault<T extends z.ZodType>(schema: T, fallback: z.input<T>) {
+  return z.preprocess((value) => (value === "" || value === undefined ? fallback : value), schema);
+}
+
+const booleanString = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+/** Every environment variable the app reads. Validated once at start (see load-config.ts). */
+export const envSchema = z.object({
+  /** GitHub App id. Without it the app serves Probot's setup page instead. */
+  APP_ID: optional(z.coerce.number().int().positive()),
+  /** The GitHub App's private key (PEM; `\n` escapes allowed). */
+  PRIVATE_KEY: optional(z.string()),
+  /** Path to the private key file, when PRIVATE_KEY is not set. */
+  PRIVATE_KEY_PATH: optional(z.string()),
+  /** Secret GitHub signs webhook deliveries with. */
+  WEBHOOK_SECRET: optional(z.string()),
+  /** HTTP port of the web role. */
+  PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
+  /** Interface the web role listens on. */
+  HOST: withDefault(z.string(), "0.0.0.0"),
+  /** pino level: trace, debug, info, warn, error, fatal. */
+  LOG_LEVEL: withDefault(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
+  /** GitHub Enterprise host (Probot's own variable); unset for github.com. */
+  GHE_HOST: optional(z.string()),
+  /** Protocol for GHE_HOST, `https` unless set. */
+  GHE_PROTOCOL: withDefault(z.enum(["http", "https"]), "https"),
+  /** Postgres connection string. Unset: an embedded Postgres under DATA_DIR (one process only). */
+  DATABASE_URL: optional(z.string().url()),
+  /** Where the embedded Postgres, sandboxes and caches live. */
+  DATA_DIR: withDefault(z.string(), "./.data"),
+  /** What this process does: `web` (webhooks, API), `worker` (runs jobs) or `all`. */
+  ROLE: withDefault(z.enum(["web", "worker", "all"]), "all"),
+  /** Where the agent runs: `local` (this host) or `e2b`. */
+  SANDBOX_PROVIDER: withDefault(z.enum(["local", "e2b"]), "local"),
+  /** Permit the local sandbox when NODE_ENV=production (it runs repository code on this host). */
+  ALLOW_LOCAL_SANDBOX: withDefault(booleanString, "false"),
+  /** E2B API key, required with SANDBOX_PROVIDER=e2b. */
+  E2B_API_KEY: optional(z.string()),
+  /** E2B template id or name for agent sandboxes. */
+  E2B_TEMPLATE: withDefault(z.string(), "running-agent"),
+  /** opencode model id (`provider/model`) for the explore agent. */
+  AGENT_MODEL_EXPLORE: withDefault(z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model"), "google/gemini-2.5-pro"),
+  /** opencode model id for the plan agent. */
+  AGENT_MODEL_PLAN: withDefault(z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model"), "google/gemini-2.5-pro"),
+  /** opencode model id for the build agent. */
+  AGENT_MODEL_BUILD: withDefault(z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model"), "google/gemini-3-flash-preview"),
+  /** JSON object merged into the opencode config each sandbox gets (providers, keys, options). */
+  AGENT_OPENCODE_CONFIG: withDefault(z.string(), "{}"),
+  /** A job stops when its model cost passes this many US dollars. */
+  AGENT_MAX_COST_USD: withDefault(z.coerce.number().positive(), 5),
+  /** Build → verify rounds before the agent gives up. */
+  AGENT_MAX_ITERATIONS: withDefault(z.coerce.number().int().min(1).max(20), 3),
+  /** Wall-clock limit of one job. */
+  AGENT_TIMEOUT_MINUTES: withDefault(z.coerce.number().positive(), 30),
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
+  /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */
+  API_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  /** `production` turns on production safety checks. */
+  NODE_ENV: optional(z.string()),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,57 @@
+import type { ProbotOctokit } from "probot";
+import type pg from "pg";
+import { drizzle } from "drizzle-orm/node-postgres";
+import * as schema from "../store/schema.ts";
+import { findJob, updateJob } from "../store/job-queries.ts";
+import type { Job } from "../store/jobs.sql.ts";
+import { renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
+
+export const CHECK_RUN_NAME = "Running Agent";
+/** Namespace of the advisory locks that serialize announcing one job. */
+const ANNOUNCE_LOCK_NAMESPACE = 727_274_002;
+
+/**
+ * Make the job visible on GitHub: 👀 on the triggering comment first (the fastest
+ * feedback), then the progress comment, then a queued check run on the base commit.
+ *
+ * The web process calls this right after the webhook's transaction; the worker calls it
+ * again before it starts. An advisory lock makes them take turns and each creates only
+ * what is still missing, so a web process that died half-way costs nothing but a delay,
+ * and nothing is created twice.
+ */
+export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now = () => new Date()): Promise<Job> {
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock($1, hashtext($2))", [ANNOUNCE_LOCK_NAMESPACE, jobId]);
+    const db = drizzle(client, { schema });
+    let job = await findJob(db, jobId);
+    if (!job) throw new Error(`job ${jobId} does not exist`);
+    const repo = { owner: job.repoOwner, repo: job.repoName };
+    if (job.triggerCommentId !== null && job.commentId === null) {
+      await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
+    }
+    if (job.commentId === null) {
+      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now()) });
+      job = await updateJob(db, job.id, { commentId: data.id });
+    }
+    if (job.baseSha === null) {
+      const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.defaultBranch}` });
+      job = await updateJob(db, job.id, { baseSha: data.object.sha });
+    }
+    if (job.checkRunId === null && job.baseSha !== null) {
+      const { data } = await octokit.rest.checks.create({
+        ...repo,
+        name: CHECK_RUN_NAME,
+        head_sha: job.baseSha,
+        status: "queued",
+        external_id: job.id,
+        output: renderCheckRunOutput(job, now()),
+      });
+      job = await updateJob(db, job.id, { checkRunId: data.id });
+    }
+    return job;
+  } finally {
+    await client.query("select pg_advisory_unlock($1, hashtext($2))", [ANNOUNCE_LOCK_NAMESPACE, jobId]).catch(() => {});
+    client.release();
+  }
+}

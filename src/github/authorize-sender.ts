@@ -1,0 +1,63 @@
+import type { ProbotOctokit } from "probot";
+
+/** Roles (collaborator API `role_name`) that may start work. */
+const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
+
+export type AuthorizationDecision =
+  | { allowed: true }
+  | { allowed: false; reason: "bot" }
+  | { allowed: false; reason: "no_write_access"; roleName: string | null };
+
+export interface Sender {
+  login: string;
+  type: string;
+}
+
+/** Pure: bots never start work; humans need write, maintain or admin. */
+export function decideAuthorization(sender: Sender, roleName: string | null): AuthorizationDecision {
+  if (isBot(sender)) return { allowed: false, reason: "bot" };
+  if (roleName !== null && WRITE_ROLES.has(roleName)) return { allowed: true };
+  return { allowed: false, reason: "no_write_access", roleName };
+}
+
+export function isBot(sender: Sender): boolean {
+  return sender.type === "Bot" || sender.login.endsWith("[bot]");
+}
+
+/**
+ * The sender's role on the repository, asked of GitHub and cached briefly: a burst of
+ * commands should not cost a request each, and a revoked permission should take effect
+ * within a minute.
+ */
+export function createRoleLookup(options: { ttlMs?: number; now?: () => number } = {}) {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { roleName: string | null; expiresAt: number }>();
+
+  return async function lookUpRole(octokit: ProbotOctokit, owner: string, repo: string, login: string): Promise<string | null> {
+    const key = `${owner}/${repo}/${login}`.toLowerCase();
+    const cached = cache.get(key);
+    if (cached && cached.expiresAt > now()) return cached.roleName;
+    const roleName = await fetchRoleName(octokit, owner, repo, login);
+    cache.set(key, { roleName, expiresAt: now() + ttlMs });
+    return roleName;
+  };
+}
+
+export type RoleLookup = ReturnType<typeof createRoleLookup>;
+
+async function fetchRoleName(octokit: ProbotOctokit, owner: string, repo: string, username: string): Promise<string | null> {
+  try {
+    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
+    // `permission` is legacy (maintain reads as write, triage as read); `role_name` is exact.
+    return data.role_name ?? null;
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw error;
+  }
+}
+
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") return error.status;
+  return undefined;
+}

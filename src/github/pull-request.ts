@@ -1,0 +1,70 @@
+import type { ProbotOctokit } from "probot";
+import type { Job } from "../store/jobs.sql.ts";
+import { formatDuration } from "./render-progress.ts";
+
+export interface PullRequestContent {
+  summary: string;
+  testsPassed: boolean | null;
+  testSummary: string | null;
+  changedFiles: string[];
+  costUsd: number;
+  tokensIn: number;
+  tokensOut: number;
+  durationMs: number;
+}
+
+/**
+ * Open the job's pull request, or update it when a retried job finds the one it opened
+ * before. Draft while the tests still fail, so nobody merges it by accident.
+ */
+export async function openPullRequest(octokit: ProbotOctokit, job: Job, content: PullRequestContent): Promise<{ number: number; url: string }> {
+  const repo = { owner: job.repoOwner, repo: job.repoName };
+  const title = pullRequestTitle(job);
+  const body = renderPullRequestBody(job, content);
+  const { data: existing } = await octokit.rest.pulls.list({ ...repo, head: `${job.repoOwner}:${job.branch}`, state: "open" });
+  const open = existing[0];
+  if (open) {
+    const { data } = await octokit.rest.pulls.update({ ...repo, pull_number: open.number, title, body });
+    return { number: data.number, url: data.html_url };
+  }
+  const { data } = await octokit.rest.pulls.create({
+    ...repo,
+    head: job.branch,
+    base: job.defaultBranch,
+    title,
+    body,
+    draft: content.testsPassed === false,
+  });
+  return { number: data.number, url: data.html_url };
+}
+
+export function pullRequestTitle(job: Job): string {
+  const title = job.issueTitle.trim() || job.task.split("\n")[0]?.trim() || "Changes by Running Agent";
+  return title.length > 120 ? `${title.slice(0, 117)}…` : title;
+}
+
+export function renderPullRequestBody(job: Job, content: PullRequestContent): string {
+  const tests =
+    content.testsPassed === null ? "no test command was found" : content.testsPassed ? "✅ passed" : "❌ failed (this pull request is a draft)";
+  const lines = [
+    `Closes #${job.issueNumber}`,
+    "",
+    `Requested by @${job.requesterLogin}.`,
+    "",
+    "## Summary",
+    content.summary.trim() || "_The agent gave no summary._",
+    "",
+    "## Result",
+    "| | |",
+    "|---|---|",
+    `| Tests | ${tests} |`,
+    `| Files changed | ${content.changedFiles.length} |`,
+    `| Tokens | ${content.tokensIn.toLocaleString("en-US")} in / ${content.tokensOut.toLocaleString("en-US")} out |`,
+    `| Cost | $${content.costUsd.toFixed(4)} |`,
+    `| Duration | ${formatDuration(content.durationMs)} |`,
+  ];
+  if (content.testsPassed === false && content.testSummary) {
+    lines.push("", "<details><summary>Test output</summary>", "", "```", content.testSummary, "```", "</details>");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,131 @@
+import type { Job } from "../store/jobs.sql.ts";
+import { PHASE_LABELS, PHASES, type Phase } from "../jobs/phases.ts";
+import { JobError, type FailureKind } from "../jobs/errors.ts";
+
+/** Hidden marker that identifies the app's progress comment for a job. */
+export function progressMarker(jobId: string): string {
+  return `<!-- running-agent:job:${jobId} -->`;
+}
+
+/** The one progress comment on the thread, re-rendered from the job row at every update. */
+export function renderProgressComment(job: Job, now: Date): string {
+  return [progressMarker(job.id), headline(job), "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() + "\n";
+}
+
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+}
+
+export function renderCheckRunOutput(job: Job, now: Date): CheckRunOutput {
+  return { title: checkRunTitle(job), summary: [headline(job), "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() };
+}
+
+export type CheckConclusion = "success" | "failure" | "cancelled" | "timed_out";
+
+export function checkConclusionOf(job: Job): CheckConclusion | null {
+  switch (job.status) {
+    case "succeeded":
+      return job.testsPassed === false ? "failure" : "success";
+    case "failed":
+      return "failure";
+    case "cancelled":
+      return "cancelled";
+    case "timed_out":
+      return "timed_out";
+    default:
+      return null;
+  }
+}
+
+function checkRunTitle(job: Job): string {
+  switch (job.status) {
+    case "queued":
+      return "Queued";
+    case "running":
+      return job.phase ? `Working: ${job.phase}` : "Working";
+    case "succeeded":
+      return job.testsPassed === false ? "Pull request opened; tests still fail" : "Pull request opened";
+    case "cancelled":
+      return "Cancelled";
+    case "timed_out":
+      return "Timed out";
+    case "failed":
+      return `Failed: ${failureTitles[(job.failureKind ?? "internal") as FailureKind] ?? "error"}`;
+  }
+}
+
+const failureTitles: Record<FailureKind, string> = {
+  sandbox: "the sandbox did not start",
+  clone: "cloning the repository failed",
+  setup: "setting up the project failed",
+  model: "the model or its API failed",
+  agent: "the agent stopped unexpectedly",
+  no_changes: "the agent made no changes",
+  tests: "the tests failed",
+  timeout: "time limit reached",
+  budget: "cost budget reached",
+  push: "pushing the branch was rejected",
+  github: "GitHub rejected a request",
+  config: "the repository's agent config is invalid",
+  cancelled: "cancelled",
+  internal: "internal error",
+};
+
+function headline(job: Job): string {
+  switch (job.status) {
+    case "queued":
+      return `⏳ **Running Agent** has queued this task for @${job.requesterLogin}.`;
+    case "running":
+      return `🏃 **Running Agent** is working on this${job.phase ? ` (${job.phase})` : ""}.`;
+    case "succeeded":
+      return job.testsPassed === false
+        ? `⚠️ **Running Agent** opened a draft pull request, ${job.prUrl}, but the tests still fail.`
+        : `✅ **Running Agent** opened a pull request: ${job.prUrl}`;
+    case "cancelled":
+      return "🛑 **Running Agent** was cancelled.";
+    case "timed_out":
+    case "failed": {
+      const kind = (job.failureKind ?? "internal") as FailureKind;
+      const next = new JobError(kind, "").nextStep;
+      return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n> ${oneLine(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
+    }
+  }
+}
+
+function renderChecklist(job: Job): string {
+  const reached = job.phase ? PHASES.indexOf(job.phase as Phase) : -1;
+  const finished = job.status === "succeeded";
+  return PHASES.map((phase, index) => {
+    const done = finished || index < reached;
+    const current = !finished && index === reached && job.status === "running";
+    const failedHere = index === reached && (job.status === "failed" || job.status === "timed_out");
+    const mark = done ? "x" : " ";
+    const suffix = current ? " ← now" : failedHere ? " ← stopped here" : "";
+    return `- [${mark}] ${PHASE_LABELS[phase]}${suffix}`;
+  }).join("\n");
+}
+
+function renderResultTable(job: Job, now: Date): string {
+  const started = job.startedAt ?? job.createdAt;
+  const end = job.finishedAt ?? now;
+  const rows: Array<[string, string]> = [];
+  if (job.prUrl) rows.push(["Pull request", job.prUrl]);
+  if (job.testsPassed !== null) rows.push(["Tests", job.testsPassed ? "passed" : "failed"]);
+  rows.push(["Iterations", String(job.iterations)]);
+  rows.push(["Tokens", `${job.totalTokensIn.toLocaleString("en-US")} in / ${job.totalTokensOut.toLocaleString("en-US")} out`]);
+  rows.push(["Cost", `$${job.totalCost.toFixed(4)}`]);
+  if (job.status !== "queued") rows.push(["Duration", formatDuration(end.getTime() - started.getTime())]);
+  return ["| | |", "|---|---|", ...rows.map(([key, value]) => `| ${key} | ${value} |`)].join("\n");
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes}m ${seconds % 60}s` : `${seconds}s`;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+}

@@ -1,0 +1,43 @@
+import { PgBoss } from "pg-boss";
+import type pg from "pg";
+import type { Logger } from "pino";
+
+export const AGENT_JOB_QUEUE = "agent-job";
+/** Retries after the first attempt: worker crashes (heartbeat lapsed) and transient failures. */
+export const AGENT_JOB_RETRY_LIMIT = 3;
+const BOSS_SCHEMA = "pgboss";
+
+export interface AgentJobMessage {
+  jobId: string;
+}
+
+export interface QueueSettings {
+  /** A job's wall-clock limit; pg-boss must not expire it earlier. */
+  jobTimeoutSeconds: number;
+}
+
+/**
+ * pg-boss in its own schema. Heartbeats let another worker take over a job whose worker
+ * died (SIGKILL, lost machine) within about a minute; retries with backoff cover
+ * transient failures the runner chose to hand back to the queue.
+ */
+export async function startQueue(url: string, settings: QueueSettings, log: Logger): Promise<PgBoss> {
+  const boss = new PgBoss({ connectionString: url, schema: BOSS_SCHEMA, max: 4 });
+  boss.on("error", (error: unknown) => log.error({ err: error }, "queue error"));
+  await boss.start();
+  await boss.createQueue(AGENT_JOB_QUEUE, {
+    retryLimit: AGENT_JOB_RETRY_LIMIT,
+    retryDelay: 15,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    // Margin beyond the job's own limit: the runner ends the job itself, cleanly, first.
+    expireInSeconds: settings.jobTimeoutSeconds + 300,
+    heartbeatSeconds: 30,
+  });
+  return boss;
+}
+
+/** Enqueue through `client`, inside the caller's transaction. */
+export async function enqueueAgentJob(boss: PgBoss, client: pg.PoolClient, message: AgentJobMessage): Promise<void> {
+  await boss.send(AGENT_JOB_QUEUE, { ...message }, { db: { executeSql: (text, values) => client.query(text, values) } });
+}

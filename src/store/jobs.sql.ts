@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export type JobTrigger = "comment" | "label" | "api";
+
+/** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
+export type JobTimings = Record<string, number>;
+
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    installationId: bigint("installation_id", { mode: "number" }).notNull(),
+    repoId: bigint("repo_id", { mode: "number" }).notNull(),
+    repoOwner: text("repo_owner").notNull(),
+    repoName: text("repo_name").notNull(),
+    cloneUrl: text("clone_url").notNull(),
+    defaultBranch: text("default_branch").notNull(),
+    issueNumber: integer("issue_number").notNull(),
+    issueTitle: text("issue_title").notNull(),
+    isPullRequest: boolean("is_pull_request").notNull().default(false),
+    trigger: text("trigger").$type<JobTrigger>().notNull(),
+    task: text("task").notNull(),
+    requesterLogin: text("requester_login").notNull(),
+    requesterId: bigint("requester_id", { mode: "number" }).notNull(),
+    deliveryId: text("delivery_id"),
+    /** The comment whose `/agent` started the job, to react to. Null for label and API triggers. */
+    triggerCommentId: bigint("trigger_comment_id", { mode: "number" }),
+    status: text("status").$type<JobStatus>().notNull().default("queued"),
+    phase: text("phase"),
+    failureKind: text("failure_kind"),
+    failureMessage: text("failure_message"),
+    branch: text("branch").notNull(),
+    baseSha: text("base_sha"),
+    checkRunId: bigint("check_run_id", { mode: "number" }),
+    commentId: bigint("comment_id", { mode: "number" }),
+    prUrl: text("pr_url"),
+    prNumber: integer("pr_number"),
+    totalCost: doublePrecision("total_cost").notNull().default(0),
+    totalTokensIn: integer("total_tokens_in").notNull().default(0),
+    totalTokensOut: integer("total_tokens_out").notNull().default(0),
+    iterations: integer("iterations").notNull().default(0),
+    testsPassed: boolean("tests_passed"),
+    debugMode: boolean("debug_mode").notNull().default(false),
+    resumedFromCheckpoint: boolean("resumed_from_checkpoint").notNull().default(false),
+    explorationReportGenerated: boolean("exploration_report_generated").notNull().default(false),
+    timings: jsonb("timings").$type<JobTimings>().notNull().default({}),
+    checkpoint: jsonb("checkpoint").$type<Record<string, unknown>>(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index("jobs_created_at_idx").on(table.createdAt),
+    index("jobs_thread_idx").on(table.repoId, table.issueNumber),
+    index("jobs_status_idx").on(table.status),
+  ],
+);
+
+export type Job = typeof jobs.$inferSelect;
+export type NewJob = typeof jobs.$inferInsert;

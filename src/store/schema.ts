@@ -1,0 +1,3 @@
+export * from "./jobs.sql.ts";
+export * from "./job-events.sql.ts";
+export * from "./webhook-deliveries.sql.ts";

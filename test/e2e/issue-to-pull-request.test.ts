@@ -1,0 +1,128 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
+import { API_TOKEN, startAppHarness, type AppHarness } from "../support/app-harness.ts";
+import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, REPO_TOKEN } from "../support/github-api.ts";
+import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
+import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
+import { WEBHOOK_SECRET } from "../support/probot.ts";
+import { scriptedModelEnv } from "../support/scripted-model.ts";
+
+let remote: GitRemote;
+let model: ModelServer | undefined;
+let harness: AppHarness | undefined;
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1") || host.startsWith("localhost"));
+  remote = await createGitRemote(GREETING_PROJECT);
+});
+
+afterEach(async () => {
+  await harness?.stop();
+  await model?.close();
+  await remote.cleanup();
+  harness = undefined;
+  model = undefined;
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  nock.enableNetConnect();
+  expect(pending).toEqual([]);
+});
+
+/** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
+function nockWorker(repo: ReturnType<typeof testRepo>, options: { expectPullRequest: boolean }) {
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  const seen = { checkRuns: [] as Array<Record<string, unknown>>, comments: [] as string[], pullRequest: null as Record<string, unknown> | null, tokenRequest: null as Record<string, unknown> | null };
+  nock(GITHUB_API)
+    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => {
+      if (!body?.repository_ids) return false;
+      seen.tokenRequest = body;
+      return true;
+    })
+    .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+  nock(GITHUB_API)
+    .persist()
+    .patch(`${path}/check-runs/6001`, (body: Record<string, unknown>) => {
+      seen.checkRuns.push(body);
+      return true;
+    })
+    .reply(200, { id: 6001 })
+    .patch(`${path}/issues/comments/5001`, (body: { body: string }) => {
+      seen.comments.push(body.body);
+      return true;
+    })
+    .reply(200, { id: 5001 });
+  if (options.expectPullRequest) {
+    nock(GITHUB_API)
+      .get(`${path}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${path}/pulls`, (body: Record<string, unknown>) => {
+        seen.pullRequest = body;
+        return true;
+      })
+      .reply(201, { number: 12, html_url: `https://github.com/${repo.owner}/${repo.name}/pull/12` });
+  }
+  return seen;
+}
+
+describe("a /agent comment on an issue becomes a pull request", () => {
+  it("runs the real opencode agent, pushes a branch and opens the pull request", async () => {
+    model = await startModelServer([
+      { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
+      { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
+    ]);
+    const repo = testRepo({ cloneUrl: remote.url });
+    harness = await startAppHarness(scriptedModelEnv(model));
+    nockInstallationToken(3);
+    nockRole(repo, "octocat", "write");
+    const announced = nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
+    const seen = nockWorker(repo, { expectPullRequest: true });
+
+    const response = await postWebhook(harness.url, {
+      event: "issue_comment",
+      secret: WEBHOOK_SECRET,
+      payload: issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueTitle: "Add a greeting function" }),
+    });
+    expect(response.status).toBe(200);
+
+    const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    expect(job).toMatchObject({ status: "succeeded", testsPassed: true, prNumber: 12, iterations: 1, failureKind: null });
+    expect(job.totalCost).toBeGreaterThan(0);
+    expect(job.totalTokensIn).toBeGreaterThan(0);
+
+    // The branch and its one commit, in the remote.
+    const branch = "agent/7-add-a-greeting-function";
+    expect(remote.git("show", `${branch}:greet.js`)).toBe(GREET_SOURCE.trim());
+    expect(remote.git("rev-parse", `${branch}~1`)).toBe(remote.headSha);
+    const message = remote.git("log", "-1", "--format=%B", branch);
+    expect(message).toContain("Add a greeting function (#7)");
+    expect(message).toContain("Co-authored-by: octocat <583231+octocat@users.noreply.github.com>");
+
+    // GitHub saw: a scoped token, the pull request, the completed check run, the final comment.
+    expect(seen.tokenRequest).toEqual({ repository_ids: [repo.id], permissions: { contents: "write" } });
+    expect(seen.pullRequest).toMatchObject({ head: branch, base: "main", title: "Add a greeting function", draft: false });
+    expect(String(seen.pullRequest?.body)).toContain("Closes #7");
+    expect(String(seen.pullRequest?.body)).toContain("Added greet() in greet.js");
+    expect(seen.checkRuns.at(-1)).toMatchObject({ status: "completed", conclusion: "success" });
+    expect(seen.checkRuns.some((body) => body.status === "in_progress")).toBe(true);
+    const finalComment = seen.comments.at(-1) ?? "";
+    expect(finalComment).toContain("https://github.com/octo-org/hello-world/pull/12");
+    expect(finalComment).toContain("| Tests | passed |");
+    expect(finalComment).toMatch(/\| Cost \| \$0\.\d{4} \|/);
+    expect(String(announced.seen.comment?.body)).toContain("queued");
+
+    // The agent was given the task as fenced data, and never a token.
+    const prompt = JSON.stringify(model.requests.find((request) => request.tools?.length)?.messages);
+    expect(prompt).toContain("add a greet(name) function in greet.js");
+    for (const request of model.requests) expect(JSON.stringify(request)).not.toContain("ghs_");
+
+    // The API reports the result; the sandbox is gone.
+    const api = await fetch(`${harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const body = (await api.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: false });
+    expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "tests", message: "tests passed" })]));
+    expect(await harness.sandboxDirs()).toEqual([]);
+  });
+});

@@ -1,0 +1,137 @@
+import nock from "nock";
+import pino from "pino";
+import type { PgBoss } from "pg-boss";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createRoleLookup } from "../../src/github/authorize-sender.ts";
+import { registerTriggers } from "../../src/github/triggers.ts";
+import { startQueue } from "../../src/queue/boss.ts";
+import { jobs } from "../../src/store/jobs.sql.ts";
+import { webhookDeliveries } from "../../src/store/webhook-deliveries.sql.ts";
+import { nockAnnounce, nockInstallationToken, nockRole } from "../support/github-api.ts";
+import { issueCommentPayload, issueLabeledPayload, testRepo } from "../support/github-fixtures.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestProbot } from "../support/probot.ts";
+
+const repo = testRepo();
+const BASE_SHA = "a".repeat(40);
+let database: TestDatabase;
+let boss: PgBoss;
+const background = new Set<Promise<unknown>>();
+
+async function receive(name: "issue_comment" | "issues", payload: Record<string, unknown>, id: string = crypto.randomUUID()) {
+  const probot = createTestProbot();
+  await probot.load((app) => registerTriggers(app, { pool: database.pool, boss, lookUpRole: createRoleLookup(), background }));
+  // The payload is a real example adjusted per test; Probot's types want the exact event shape.
+  await probot.receive({ id, name, payload } as unknown as Parameters<typeof probot.receive>[0]);
+  await Promise.all([...background]);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  boss = await startQueue(database.url, { jobTimeoutSeconds: 600 }, pino({ level: "silent" }));
+});
+afterAll(async () => {
+  await boss.stop({ graceful: false });
+  await database.drop();
+});
+beforeEach(async () => {
+  nock.disableNetConnect();
+  await database.db.delete(webhookDeliveries);
+  await database.db.delete(jobs);
+});
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe("/agent on an issue", () => {
+  it("creates one job, reacts with 👀, posts the progress comment and a queued check run", async () => {
+    nockInstallationToken();
+    nockRole(repo, "octocat", "write");
+    const { seen } = nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: BASE_SHA });
+
+    await receive("issue_comment", issueCommentPayload({ body: "/agent add a greet() function\nwith tests" }));
+
+    const rows = await database.db.select().from(jobs);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ task: "add a greet() function\nwith tests", status: "queued", issueNumber: 7, branch: "agent/7-add-a-greeting-function", baseSha: BASE_SHA, commentId: 5001, checkRunId: 6001, requesterLogin: "octocat" });
+    expect(seen.checkRun).toMatchObject({ name: "Running Agent", head_sha: BASE_SHA, status: "queued", external_id: rows[0]!.id });
+    expect(String(seen.comment?.body)).toContain("queued this task for @octocat");
+    const queued = await database.pool.query("select data from pgboss.job where name = 'agent-job' and data->>'jobId' = $1", [rows[0]!.id]);
+    expect(queued.rows).toHaveLength(1);
+  });
+
+  it("starts from the issue's title and body when the `agent` label is added", async () => {
+    nockInstallationToken();
+    nockRole(repo, "octocat", "maintain");
+    nockAnnounce(repo, { issueNumber: 7, baseSha: BASE_SHA });
+
+    await receive("issues", issueLabeledPayload({ label: "agent", issueTitle: "Fix the parser", issueBody: "It crashes on empty input." }));
+
+    const [job] = await database.db.select().from(jobs);
+    expect(job).toMatchObject({ trigger: "label", task: "Fix the parser\n\nIt crashes on empty input.", triggerCommentId: null });
+  });
+
+  it("processes a redelivered delivery id once, even concurrently", async () => {
+    nockInstallationToken(2);
+    nockRole(repo, "octocat", "admin", 2);
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: BASE_SHA });
+    const payload = issueCommentPayload({ body: "/agent do it" });
+
+    await Promise.all([receive("issue_comment", payload, "delivery-1"), receive("issue_comment", payload, "delivery-1")]);
+
+    const rows = await database.db.select().from(jobs);
+    expect(rows).toHaveLength(1);
+    const queued = await database.pool.query("select count(*)::int as n from pgboss.job where name = 'agent-job' and data->>'jobId' = $1", [rows[0]!.id]);
+    expect(queued.rows[0].n).toBe(1);
+    const deliveries = await database.db.select().from(webhookDeliveries);
+    expect(deliveries).toMatchObject([{ deliveryId: "delivery-1", outcome: "job_created", jobId: rows[0]!.id, event: "issue_comment", action: "created" }]);
+  });
+});
+
+describe("who may start the agent", () => {
+  it("answers a human without write access once, politely, and starts nothing", async () => {
+    nockInstallationToken(2);
+    nockRole(repo, "visitor", "triage", 2);
+    let reply = "";
+    nock("https://api.github.com")
+      .post(`/repos/${repo.owner}/${repo.name}/issues/7/comments`, (body: { body: string }) => {
+        reply = body.body;
+        return true;
+      })
+      .reply(201, { id: 1 });
+    const payload = issueCommentPayload({ body: "/agent do it", sender: { login: "visitor", id: 77 } });
+
+    await receive("issue_comment", payload, "delivery-2");
+    await receive("issue_comment", payload, "delivery-2");
+
+    expect(reply).toContain("only people with write access");
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("ignores bots, this app included, without a word", async () => {
+    await receive("issue_comment", issueCommentPayload({ body: "/agent do it", sender: { login: "running-agent[bot]", id: 1, type: "Bot" } }));
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("ignores comments without a command", async () => {
+    await receive("issue_comment", issueCommentPayload({ body: "looks good to me" }));
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("answers /agent help with usage", async () => {
+    nockInstallationToken();
+    nockRole(repo, "octocat", "write");
+    let reply = "";
+    nock("https://api.github.com")
+      .post(`/repos/${repo.owner}/${repo.name}/issues/7/comments`, (body: { body: string }) => {
+        reply = body.body;
+        return true;
+      })
+      .reply(201, { id: 1 });
+    await receive("issue_comment", issueCommentPayload({ body: "/agent help" }));
+    expect(reply).toContain("/agent <task>");
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+});

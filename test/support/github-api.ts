@@ -1,0 +1,47 @@
+import nock from "nock";
+import { INSTALLATION_ID, type RepoFixture } from "./github-fixtures.ts";
+
+export const GITHUB_API = "https://api.github.com";
+export const INSTALLATION_TOKEN = "ghs_installationTokenForTests000000000001";
+export const REPO_TOKEN = "ghs_repositoryScopedTokenForTests0000000002";
+
+/**
+ * Probot's own installation-token request (any body without repository_ids). Optional:
+ * Probot caches tokens, so whether a test asks again depends on what ran before it.
+ */
+export function nockInstallationToken(times = 1): nock.Scope {
+  return nock(GITHUB_API)
+    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => !body?.repository_ids)
+    .optionally()
+    .times(times)
+    .reply(201, { token: INSTALLATION_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: "all" });
+}
+
+export function nockRole(repo: RepoFixture, login: string, roleName: string | null, times = 1): nock.Scope {
+  const scope = nock(GITHUB_API).get(`/repos/${repo.owner}/${repo.name}/collaborators/${login}/permission`).times(times);
+  if (roleName === null) return scope.reply(404, { message: "Not Found" });
+  const permission = roleName === "maintain" ? "write" : roleName === "triage" ? "read" : roleName;
+  return scope.reply(200, { permission, role_name: roleName, user: { login } });
+}
+
+/** Everything the app does to announce a job: 👀, the progress comment, the queued check run. */
+export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; commentId?: number | null; baseSha: string; progressCommentId?: number; checkRunId?: number }) {
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  const seen: { comment?: Record<string, unknown>; checkRun?: Record<string, unknown> } = {};
+  const scope = nock(GITHUB_API);
+  if (options.commentId) scope.post(`${path}/issues/comments/${options.commentId}/reactions`, { content: "eyes" }).reply(201, { id: 1, content: "eyes" });
+  scope
+    .post(`${path}/issues/${options.issueNumber}/comments`, (body: Record<string, unknown>) => {
+      seen.comment = body;
+      return true;
+    })
+    .reply(201, { id: options.progressCommentId ?? 5001 })
+    .get(`${path}/git/ref/heads%2F${repo.defaultBranch}`)
+    .reply(200, { ref: `refs/heads/${repo.defaultBranch}`, object: { sha: options.baseSha, type: "commit" } })
+    .post(`${path}/check-runs`, (body: Record<string, unknown>) => {
+      seen.checkRun = body;
+      return true;
+    })
+    .reply(201, { id: options.checkRunId ?? 6001 });
+  return { scope, seen };
+}

@@ -1,0 +1,101 @@
+import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+type Example = { action?: string; [key: string]: unknown };
+const catalog = require("@octokit/webhooks-examples/api.github.com/index.json") as Array<{ name: string; examples: Example[] }>;
+
+/** A real payload from GitHub's examples, deep-copied so tests can adjust it freely. */
+function examplePayload(event: string, action: string, pick: (example: Example) => boolean = () => true): Record<string, unknown> {
+  const example = catalog.find((entry) => entry.name === event)?.examples.find((candidate) => candidate.action === action && pick(candidate));
+  if (!example) throw new Error(`no ${event}.${action} example in @octokit/webhooks-examples`);
+  return structuredClone(example) as Record<string, unknown>;
+}
+
+export interface RepoFixture {
+  id: number;
+  owner: string;
+  name: string;
+  cloneUrl: string;
+  defaultBranch: string;
+}
+
+export const INSTALLATION_ID = 4242;
+
+export function testRepo(overrides: Partial<RepoFixture> = {}): RepoFixture {
+  return { id: 1296269, owner: "octo-org", name: "hello-world", cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main", ...overrides };
+}
+
+function applyRepo(payload: Record<string, unknown>, repo: RepoFixture): void {
+  const repository = payload.repository as Record<string, unknown>;
+  Object.assign(repository, {
+    id: repo.id,
+    name: repo.name,
+    full_name: `${repo.owner}/${repo.name}`,
+    clone_url: repo.cloneUrl,
+    default_branch: repo.defaultBranch,
+    owner: { ...(repository.owner as object), login: repo.owner },
+  });
+  payload.installation = { id: INSTALLATION_ID, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
+}
+
+export interface Sender {
+  login: string;
+  id: number;
+  type?: "User" | "Bot";
+}
+
+export function issueCommentPayload(options: { body: string; repo?: RepoFixture; issueNumber?: number; issueTitle?: string; sender?: Sender; commentId?: number; onPullRequest?: boolean }) {
+  const payload = examplePayload("issue_comment", "created", (example) => !(example.issue as { pull_request?: unknown }).pull_request);
+  applyRepo(payload, options.repo ?? testRepo());
+  const sender = { ...(payload.sender as object), login: options.sender?.login ?? "octocat", id: options.sender?.id ?? 583231, type: options.sender?.type ?? "User" };
+  payload.sender = sender;
+  const issue = payload.issue as Record<string, unknown>;
+  issue.number = options.issueNumber ?? 7;
+  issue.title = options.issueTitle ?? "Add a greeting function";
+  if (options.onPullRequest) issue.pull_request = { url: "https://api.github.com/repos/x/y/pulls/7" };
+  else delete issue.pull_request;
+  const comment = payload.comment as Record<string, unknown>;
+  comment.body = options.body;
+  comment.id = options.commentId ?? 9001;
+  comment.user = sender;
+  return payload;
+}
+
+export function issueLabeledPayload(options: { label: string; repo?: RepoFixture; issueNumber?: number; issueTitle?: string; issueBody?: string; sender?: Sender }) {
+  const payload = examplePayload("issues", "labeled");
+  applyRepo(payload, options.repo ?? testRepo());
+  payload.sender = { ...(payload.sender as object), login: options.sender?.login ?? "octocat", id: options.sender?.id ?? 583231, type: options.sender?.type ?? "User" };
+  payload.label = { ...(payload.label as object), name: options.label };
+  const issue = payload.issue as Record<string, unknown>;
+  issue.number = options.issueNumber ?? 7;
+  issue.title = options.issueTitle ?? "Add a greeting function";
+  issue.body = options.issueBody ?? "It should say hello.";
+  return payload;
+}
+
+export function signPayload(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** POST a signed delivery to a running app, as GitHub does. */
+export async function postWebhook(url: string, options: { event: string; payload: unknown; secret: string; deliveryId?: string }): Promise<Response> {
+  const body = JSON.stringify(options.payload);
+  return fetch(`${url}/api/github/webhooks`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": options.event,
+      "x-github-delivery": options.deliveryId ?? randomUUID(),
+      "x-hub-signature-256": signPayload(options.secret, body),
+    },
+    body,
+  });
+}
+
+let cachedKey: string | undefined;
+/** A throwaway RSA key for the app's JWTs; GitHub (nock) never checks it. */
+export function testPrivateKey(): string {
+  cachedKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  return cachedKey;
+}
