@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { run } from "probot";
 import { ConfigError, loadConfig } from "./config/load-config.ts";
 import { createLogger } from "./logger.ts";
@@ -9,6 +10,8 @@ import { startApp } from "./app.ts";
  * role ROLE names until SIGTERM or SIGINT.
  */
 async function main(): Promise<void> {
+  // Probot's setup page writes the app's credentials to .env; real env vars win over it.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig();
   const log = createLogger(config.env.LOG_LEVEL);
   if (!config.app) {

@@ -8,7 +8,7 @@ import { runPrompt } from "../agent/run-prompt.ts";
 import { createRedactor, redactKnownTokens } from "../context/redact.ts";
 import { ensureAnnounced } from "../github/announce-job.ts";
 import { openPullRequest } from "../github/pull-request.ts";
-import { changedFiles, cloneRepository, commitAll, createBranch, hasChanges, pushBranch, restoreGitConfig, snapshotGitConfig } from "../sandbox/git-workspace.ts";
+import { changedFiles, cloneRepository, commitAll, createBranch, excludeInstallArtifacts, hasChanges, pushBranch, restoreGitConfig, snapshotGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { appendJobEvent, findJob, updateJob } from "../store/job-queries.ts";
@@ -198,7 +198,8 @@ async function installDependencies(run: JobRun, sandbox: Sandbox, install: strin
   const result = await sandbox.exec(install, { timeoutMs: Math.min(run.remainingMs(), 15 * 60_000) });
   // A failed install is reported, not fatal: fixing it may be part of the task.
   const outcome = result.exitCode === 0 ? "dependencies installed" : `\`${install.join(" ")}\` failed with exit code ${result.exitCode}`;
-  await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000) });
+  const excluded = await excludeInstallArtifacts(sandbox);
+  await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000), excludedFromCommit: excluded });
 }
 
 function opencodeConfigFor(settings: WorkerSettings) {

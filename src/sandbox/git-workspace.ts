@@ -43,6 +43,27 @@ export async function restoreGitConfig(sandbox: Sandbox, config: string): Promis
   await sandbox.exec(["rm", "-rf", `${sandbox.workdir}/.git/hooks`]);
 }
 
+/**
+ * Keep what a dependency install wrote out of the agent's commit: files it created (a
+ * `node_modules` in a repository without .gitignore, a new lockfile) are excluded
+ * locally, and tracked files it rewrote (an updated lockfile) are restored. The price:
+ * the agent cannot commit a file of those exact paths (say, the lockfile it was asked to add).
+ */
+export async function excludeInstallArtifacts(sandbox: Sandbox): Promise<string[]> {
+  const status = await mustSucceed(sandbox, ["status", "--porcelain=v1", "-z", "--untracked-files=normal"], "setup", "reading the workspace status");
+  const entries = status.stdout.split("\0").filter((entry) => entry.length > 3);
+  const created = entries.filter((entry) => entry.startsWith("??")).map((entry) => entry.slice(3));
+  const modified = entries.filter((entry) => !entry.startsWith("??")).map((entry) => entry.slice(3));
+  if (created.length > 0) {
+    const exclude = `${sandbox.workdir}/.git/info/exclude`;
+    const existing = await sandbox.readFile(exclude).catch(() => "");
+    const patterns = created.map((file) => `/${file.replace(/([*?[\\!#])/g, "\\$1")}`);
+    await sandbox.writeFile(exclude, `${existing.trimEnd()}\n# written by the dependency install\n${patterns.join("\n")}\n`);
+  }
+  if (modified.length > 0) await mustSucceed(sandbox, ["checkout", "--", ...modified], "setup", "restoring files the install changed");
+  return [...created, ...modified];
+}
+
 export async function hasChanges(sandbox: Sandbox, baseSha: string): Promise<boolean> {
   const status = await mustSucceed(sandbox, ["status", "--porcelain"], "agent", "reading the workspace status");
   if (status.stdout.trim() !== "") return true;

@@ -2,10 +2,11 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
 import { API_TOKEN, startAppHarness, type AppHarness } from "../support/app-harness.ts";
-import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, REPO_TOKEN } from "../support/github-api.ts";
+import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, recordJson, REPO_TOKEN } from "../support/github-api.ts";
 import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
+import { waitUntil } from "../support/wait-until.ts";
 import { scriptedModelEnv } from "../support/scripted-model.ts";
 
 let remote: GitRemote;
@@ -43,26 +44,35 @@ function nockWorker(repo: ReturnType<typeof testRepo>, options: { expectPullRequ
     .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
   nock(GITHUB_API)
     .persist()
-    .patch(`${path}/check-runs/6001`, (body: Record<string, unknown>) => {
-      seen.checkRuns.push(body);
-      return true;
-    })
-    .reply(200, { id: 6001 })
-    .patch(`${path}/issues/comments/5001`, (body: { body: string }) => {
-      seen.comments.push(body.body);
-      return true;
-    })
-    .reply(200, { id: 5001 });
+    .patch(`${path}/check-runs/6001`)
+    .reply(
+      200,
+      recordJson((body) => {
+        seen.checkRuns.push(body);
+        return { id: 6001 };
+      }),
+    )
+    .patch(`${path}/issues/comments/5001`)
+    .reply(
+      200,
+      recordJson<{ body: string }>((body) => {
+        seen.comments.push(body.body);
+        return { id: 5001 };
+      }),
+    );
   if (options.expectPullRequest) {
     nock(GITHUB_API)
       .get(`${path}/pulls`)
       .query(true)
       .reply(200, [])
-      .post(`${path}/pulls`, (body: Record<string, unknown>) => {
-        seen.pullRequest = body;
-        return true;
-      })
-      .reply(201, { number: 12, html_url: `https://github.com/${repo.owner}/${repo.name}/pull/12` });
+      .post(`${path}/pulls`)
+      .reply(
+        201,
+        recordJson((body) => {
+          seen.pullRequest = body;
+          return { number: 12, html_url: `https://github.com/${repo.owner}/${repo.name}/pull/12` };
+        }),
+      );
   }
   return seen;
 }
@@ -88,6 +98,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     expect(response.status).toBe(200);
 
     const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.at(-1)?.includes("/pull/12"), { what: "the final report on GitHub" });
     expect(job).toMatchObject({ status: "succeeded", testsPassed: true, prNumber: 12, iterations: 1, failureKind: null });
     expect(job.totalCost).toBeGreaterThan(0);
     expect(job.totalTokensIn).toBeGreaterThan(0);

@@ -2,6 +2,14 @@ import nock from "nock";
 import { INSTALLATION_ID, type RepoFixture } from "./github-fixtures.ts";
 
 export const GITHUB_API = "https://api.github.com";
+
+/**
+ * A nock reply that records the request's JSON body. nock 15 calls a reply function with
+ * the Request; a function of two parameters is taken for the callback style and hangs.
+ */
+export function recordJson<T = Record<string, unknown>>(record: (body: T, url: string) => unknown) {
+  return async (request: Request) => record((await request.clone().json()) as T, request.url);
+}
 export const INSTALLATION_TOKEN = "ghs_installationTokenForTests000000000001";
 export const REPO_TOKEN = "ghs_repositoryScopedTokenForTests0000000002";
 
@@ -30,18 +38,24 @@ export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; 
   const seen: { comment?: Record<string, unknown>; checkRun?: Record<string, unknown> } = {};
   const scope = nock(GITHUB_API);
   if (options.commentId) scope.post(`${path}/issues/comments/${options.commentId}/reactions`, { content: "eyes" }).reply(201, { id: 1, content: "eyes" });
-  scope
-    .post(`${path}/issues/${options.issueNumber}/comments`, (body: Record<string, unknown>) => {
-      seen.comment = body;
-      return true;
-    })
-    .reply(201, { id: options.progressCommentId ?? 5001 })
+    scope
+    .post(`${path}/issues/${options.issueNumber}/comments`)
+    .reply(
+      201,
+      recordJson((body) => {
+        seen.comment = body;
+        return { id: options.progressCommentId ?? 5001 };
+      }),
+    )
     .get(`${path}/git/ref/heads%2F${repo.defaultBranch}`)
     .reply(200, { ref: `refs/heads/${repo.defaultBranch}`, object: { sha: options.baseSha, type: "commit" } })
-    .post(`${path}/check-runs`, (body: Record<string, unknown>) => {
-      seen.checkRun = body;
-      return true;
-    })
-    .reply(201, { id: options.checkRunId ?? 6001 });
+    .post(`${path}/check-runs`)
+    .reply(
+      201,
+      recordJson((body) => {
+        seen.checkRun = body;
+        return { id: options.checkRunId ?? 6001 };
+      }),
+    );
   return { scope, seen };
 }

@@ -13,5 +13,5 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
 }));
 
 export function createTestProbot(): Probot {
-  return new Probot({ appId: APP_ID, privateKey: testPrivateKey(), secret: WEBHOOK_SECRET, Octokit: TestOctokit, log: pino({ level: "silent" }) });
+  return new Probot({ appId: APP_ID, privateKey: testPrivateKey(), secret: WEBHOOK_SECRET, Octokit: TestOctokit, log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) });
 }

@@ -1,0 +1,123 @@
+/**
+ * Webhook latency: p50/p99 of the app's answer to 200 signed `/agent` deliveries (each
+ * one authorizes, writes the delivery + job + queue message in one transaction, and
+ * answers), and the time from a delivery to its first visible response on GitHub (the 👀
+ * reaction), with Probot's production Octokit (retries and write throttling on).
+ * GitHub is nock, in this process; Postgres is real.
+ *
+ *   npm run bench:webhook              (DATABASE_URL, else an embedded Postgres)
+ */
+import nock from "nock";
+import pino from "pino";
+import { ProbotOctokit } from "probot";
+import { startApp } from "../src/app.ts";
+import { loadConfig } from "../src/config/load-config.ts";
+import { nockInstallationToken, nockRole, GITHUB_API } from "../test/support/github-api.ts";
+import { issueCommentPayload, postWebhook, testPrivateKey, testRepo } from "../test/support/github-fixtures.ts";
+import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
+import { createBenchDatabase } from "./database.ts";
+import { benchDatabaseServer, summarize } from "./support.ts";
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
+const VISIBLE_SAMPLES = Number(process.env.BENCH_VISIBLE_SAMPLES ?? 20);
+
+async function main(): Promise<void> {
+  const server = await benchDatabaseServer();
+  const database = await createBenchDatabase(server.url);
+  const repo = testRepo();
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+  nockInstallationToken().persist();
+  nockRole(repo, "octocat", "write").persist();
+  const reactedAt = new Map<number, number>();
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  nock(GITHUB_API)
+    .persist()
+    .post(new RegExp(`${path}/issues/comments/\\d+/reactions`))
+    .reply(201, (request: Request) => {
+      reactedAt.set(Number(/comments\/(\d+)/.exec(request.url)![1]), performance.now());
+      return { id: 1 };
+    })
+    .post(`${path}/issues/7/comments`)
+    .reply(201, () => ({ id: Math.floor(Math.random() * 1e9) }))
+    .get(`${path}/git/ref/heads%2Fmain`)
+    .reply(200, { object: { sha: "a".repeat(40) } })
+    .post(`${path}/check-runs`)
+    .reply(201, () => ({ id: Math.floor(Math.random() * 1e9) }));
+
+  const startWeb = (Octokit: typeof ProbotOctokit) =>
+    startApp({
+      config: loadConfig({
+        APP_ID: String(APP_ID),
+        PRIVATE_KEY: testPrivateKey(),
+        WEBHOOK_SECRET,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATABASE_URL: database.url,
+        ROLE: "web",
+        LOG_LEVEL: "silent",
+      } as NodeJS.ProcessEnv),
+      log: pino({ level: "silent" }),
+      Octokit,
+    });
+  try {
+    // 1. Answer latency. Write throttling off here: with it, 200 jobs' announcements would
+    //    trickle out at one write a second for ten minutes, which is not what is measured.
+    const fast = await startWeb(TestOctokit);
+    for (let i = 0; i < 5; i++) await deliver(fast.url!, 1_000_000 + i);
+    const answers: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const started = performance.now();
+      const response = await deliver(fast.url!, 2_000_000 + i);
+      answers.push(performance.now() - started);
+      if (response.status !== 200) throw new Error(`delivery ${i} answered ${response.status}`);
+    }
+    await waitForQuiet(fast.database.pool, REQUESTS + 5);
+    await fast.stop();
+
+    // 2. First visible response, with the production Octokit (retries, throttling), one
+    //    job at a time so one job's writes do not wait behind another's.
+    const production = await startWeb(ProbotOctokit);
+    const visible: number[] = [];
+    for (let i = 0; i < VISIBLE_SAMPLES; i++) {
+      const commentId = 3_000_000 + i;
+      const started = performance.now();
+      await deliver(production.url!, commentId);
+      visible.push((await waitFor(() => reactedAt.get(commentId))) - started);
+      await waitForQuiet(production.database.pool, REQUESTS + 5 + i + 1);
+    }
+    await production.stop();
+    console.log(summarize(`webhook answer (${REQUESTS} signed deliveries, one at a time)`, answers));
+    console.log(summarize(`webhook → 👀 reaction (${VISIBLE_SAMPLES} jobs, production Octokit)`, visible));
+  } finally {
+    await database.drop();
+    await server.stop();
+  }
+}
+
+function deliver(url: string, commentId: number): Promise<Response> {
+  return postWebhook(url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add a greet() function", commentId }) });
+}
+
+async function waitFor<T>(read: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Wait until every job has its check run, i.e. all announcements are done. */
+async function waitForQuiet(pool: import("pg").Pool, expected: number): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from jobs where check_run_id is not null");
+    if (rows[0]!.n >= expected) return;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0]!.n} of ${expected} jobs were announced`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+await main();

@@ -1,0 +1,118 @@
+/**
+ * `opencode serve` inside a sandbox, and an SDK client for it. One server per job:
+ * its own port, password, HOME and config, so that parallel jobs never share state.
+ */
+import { randomBytes } from "node:crypto";
+import { createOpencodeClient, type Config, type OpencodeClient } from "@opencode-ai/sdk/v2";
+import { JobError } from "../jobs/errors.ts";
+import { findFreePort } from "../sandbox/free-port.ts";
+import { xdgDirsOf } from "../sandbox/local-env.ts";
+import type { Sandbox, SandboxProcess } from "../sandbox/sandbox.ts";
+import { resolveOpencodeBinary } from "./opencode-binary.ts";
+
+export interface OpencodeServer {
+  /** Base URL the worker reaches the server at. */
+  url: string;
+  password: string;
+  /** The directory the client works in (the sandbox's workdir). */
+  directory: string;
+  client: OpencodeClient;
+  /** Resolves when the server process ends, for whatever reason. */
+  exited: Promise<number | null>;
+  /** Everything the server printed lately (bounded), for error reports. */
+  output(): string;
+  /** Kill the server's process group; resolves when it is gone. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartOpencodeServerOptions {
+  config: Config;
+  /** Path of the binary inside the sandbox. Default: resolved on this host, which suits the local sandbox. */
+  binary?: string;
+  /** `127.0.0.1` for the local sandbox; E2B needs `0.0.0.0` to reach it from outside. */
+  hostname?: string;
+  /** Default: a port free on this host. */
+  port?: number;
+  startTimeoutMs?: number;
+  /** Added to the server's environment (model API keys). Everything the agent runs can read it. */
+  env?: Record<string, string>;
+  /** Read the repository's own opencode config and AGENTS.md. Off by default: see `isolationEnv`. */
+  projectConfig?: boolean;
+}
+
+/**
+ * Switches that keep opencode from reaching out or reading the host's state: the model
+ * catalog fetch, update checks, sharing, LSP downloads, the user's ~/.claude prompts and
+ * skills. Project config (`opencode.json`, `.opencode/` in the repository) is off too
+ * unless asked for: the repository is untrusted, and its config could point our
+ * provider's API key at another URL. The same switch makes opencode skip the repository's
+ * AGENTS.md, so prompts must carry what the agent needs from it.
+ */
+const isolationEnv: Record<string, string> = {
+  OPENCODE_DISABLE_MODELS_FETCH: "1",
+  OPENCODE_DISABLE_AUTOUPDATE: "1",
+  OPENCODE_DISABLE_SHARE: "1",
+  OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+  OPENCODE_DISABLE_CLAUDE_CODE: "1",
+  OPENCODE_DISABLE_EXTERNAL_SKILLS: "1",
+  OPENCODE_DISABLE_EMBEDDED_WEB_UI: "1",
+};
+
+const listeningLine = /opencode server listening on (https?:\/\/\S+)/;
+
+export async function startOpencodeServer(sandbox: Sandbox, options: StartOpencodeServerOptions): Promise<OpencodeServer> {
+  const binary = options.binary ?? resolveOpencodeBinary();
+  const hostname = options.hostname ?? "127.0.0.1";
+  // Not `--port 0`: opencode then listens on 4096 when it is free, and parallel servers
+  // collide. A port taken meanwhile makes opencode hang silently (seen here), so the
+  // start timeout below is what reports it. For E2B the host's free port is just a
+  // random one, and the sandbox's VM is otherwise empty.
+  const port = options.port ?? (await findFreePort());
+  const password = randomBytes(24).toString("base64url");
+  const server = sandbox.spawn([binary, "serve", "--hostname", hostname, "--port", String(port)], {
+    cwd: sandbox.workdir,
+    env: {
+      ...xdgDirsOf(sandbox.home),
+      HOME: sandbox.home,
+      ...options.env,
+      ...isolationEnv,
+      ...(options.projectConfig ? {} : { OPENCODE_DISABLE_PROJECT_CONFIG: "1" }),
+      OPENCODE_SERVER_PASSWORD: password,
+      OPENCODE_CONFIG_CONTENT: JSON.stringify(options.config),
+    },
+  });
+  await waitUntilListening(server, options.startTimeoutMs ?? 30_000);
+  const url = await sandbox.urlOf(port);
+  const client = createOpencodeClient({
+    baseUrl: url,
+    directory: sandbox.workdir,
+    headers: { Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    password,
+    directory: sandbox.workdir,
+    client,
+    exited: server.exited,
+    output: () => server.output(),
+    stop: () => (stopping ??= server.kill()),
+  };
+}
+
+async function waitUntilListening(server: SandboxProcess, timeoutMs: number): Promise<void> {
+  try {
+    await server.waitForOutput(listeningLine, timeoutMs);
+  } catch (error) {
+    await server.kill();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new JobError("agent", `opencode serve did not start: ${reason}\n--- its last output ---\n${tailOf(server.output(), 4_000)}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+}
+
+function tailOf(text: string, length: number): string {
+  return text.length > length ? `…${text.slice(-length)}` : text;
+}

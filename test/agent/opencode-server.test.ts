@@ -1,0 +1,71 @@
+/**
+ * What the agent runs with: an environment without the worker's secrets, and none of the
+ * (untrusted) repository's own opencode config.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildOpencodeConfig } from "../../src/agent/opencode-config.ts";
+import { startOpencodeServer, type OpencodeServer } from "../../src/agent/opencode-server.ts";
+import { runPrompt } from "../../src/agent/run-prompt.ts";
+import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
+import type { Sandbox } from "../../src/sandbox/sandbox.ts";
+import { scriptedProvider, startModelServer, type ModelServer } from "../fakes/model-server.ts";
+
+let rootDir: string;
+let sandbox: Sandbox;
+let model: ModelServer;
+let server: OpencodeServer;
+const config = () => buildOpencodeConfig({ models: { explore: "scripted/m", plan: "scripted/m", build: "scripted/m" }, provider: scriptedProvider(model) });
+
+beforeAll(async () => {
+  process.env.RUNNING_AGENT_TEST_SECRET = "worker-secret-value";
+  rootDir = await mkdtemp(join(tmpdir(), "opencode-server-test-"));
+  sandbox = await createLocalSandboxProvider({ rootDir }).create({ jobId: "server", limits: { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 } });
+  await sandbox.writeFile("opencode.json", JSON.stringify({ agent: { build: { prompt: "REPO-PROMPT-MARKER" } } }));
+  await sandbox.writeFile("AGENTS.md", "AGENTS-MD-MARKER\n");
+  model = await startModelServer([
+    { toolCalls: [{ name: "bash", arguments: { command: "env > env.txt", description: "Dump the environment" } }] },
+    { text: "Dumped." },
+  ]);
+  server = await startOpencodeServer(sandbox, { config: config(), env: { MODEL_API_KEY: "for-the-model" } });
+});
+
+afterAll(async () => {
+  delete process.env.RUNNING_AGENT_TEST_SECRET;
+  await server?.stop();
+  await sandbox?.destroy();
+  await model?.close();
+  await rm(rootDir, { recursive: true, force: true });
+});
+
+describe("startOpencodeServer", () => {
+  it("runs the agent with the sandbox's environment and without the repository's opencode config", async () => {
+    await runPrompt(server, { agent: "build", model: "scripted/m", text: "Dump env", title: "env", deadlineMs: 30_000 });
+
+    const env = await sandbox.readFile("env.txt");
+    expect(env).not.toContain("worker-secret-value");
+    expect(env).toContain(`HOME=${sandbox.home}\n`);
+    expect(env).toContain(`XDG_CONFIG_HOME=${join(sandbox.home, ".config")}\n`);
+    expect(env).toContain("OPENCODE_DISABLE_MODELS_FETCH=1\n");
+    expect(env).toContain("MODEL_API_KEY=for-the-model\n");
+    const sent = JSON.stringify(model.requests);
+    expect(sent).not.toContain("REPO-PROMPT-MARKER");
+    expect(sent).not.toContain("AGENTS-MD-MARKER");
+  });
+
+  it("answers only with the password", async () => {
+    const anonymous = await fetch(`${server.url}/session`);
+    expect(anonymous.status).toBe(401);
+    const sessions = await server.client.session.list(undefined, { throwOnError: true });
+    expect(Array.isArray(sessions.data)).toBe(true);
+  });
+
+  it("fails with the server's output when it does not start", async () => {
+    const failure = await startOpencodeServer(sandbox, { config: config(), binary: "/bin/echo", startTimeoutMs: 5_000 }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ kind: "agent" });
+    expect((failure as Error).message).toMatch(/did not start[\s\S]*serve --hostname 127\.0\.0\.1 --port \d+/);
+  });
+});
