@@ -10,6 +10,7 @@ import { registerTriggers } from "./github/triggers.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
 import { startWorker } from "./queue/worker.ts";
+import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
@@ -135,15 +136,15 @@ async function startWeb(
   ProbotWithAuth: typeof Probot,
   deps: { database: Database; boss: PgBoss; background: Set<Promise<unknown>> },
 ): Promise<{ server: Server; url: string }> {
-  const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port: config.env.PORT, log: log.child({ name: "server" }) });
+  // Probot's Server reads port 0 as "unset" and takes 3000; ask the kernel for a free one instead.
+  const port = config.env.PORT === 0 ? await findFreePort(config.env.HOST) : config.env.PORT;
+  const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port, log: log.child({ name: "server" }) });
   const lookUpRole = createRoleLookup();
   await server.load((probot, { addHandler }) => {
     registerTriggers(probot, { pool: deps.database.pool, boss: deps.boss, lookUpRole, background: deps.background });
     addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
-  const http = await server.start();
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : config.env.PORT;
+  await server.start();
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;
   return { server, url: `http://${host}:${port}` };
 }

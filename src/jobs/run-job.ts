@@ -222,6 +222,11 @@ async function runBuildAgent(run: JobRun, server: OpencodeServer, project: Await
     text,
     title: `#${job.issueNumber} ${job.issueTitle}`.slice(0, 100),
     deadlineMs: run.remainingMs(),
+  }).catch((error: unknown) => {
+    // opencode has already retried the provider with backoff (5 times, over about a
+    // minute); running the whole job again on top of that would only multiply the wait.
+    if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error });
+    throw error;
   });
   await run.record({
     iterations: job.iterations + 1,

@@ -120,6 +120,8 @@ function isTransientGitFailure(result: ExecResult): boolean {
   return /(could not resolve host|connection (timed out|reset|refused)|early EOF|the remote end hung up|HTTP 5\d\d|returned error: 5\d\d|RPC failed)/i.test(result.stderr);
 }
 
+/** The end of git's stderr, without its `hint:` paragraphs, which bury the actual error. */
 function lastLines(text: string, count = 5): string {
-  return text.trim().split("\n").slice(-count).join("\n");
+  const lines = text.trim().split("\n").filter((line) => !line.startsWith("hint:"));
+  return lines.slice(-count).join("\n");
 }

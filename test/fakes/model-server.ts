@@ -26,7 +26,11 @@ export interface Usage {
 export type Turn =
   | { toolCalls: ScriptedToolCall[]; text?: string; usage?: Usage }
   | { text: string; usage?: Usage }
-  | { status: number; body?: unknown; usage?: Usage }
+  /**
+   * An HTTP error. opencode retries 5xx and 429 five times with backoff (about 70 s);
+   * `retryAfterMs` sends `retry-after-ms`, which opencode honours, so tests need not wait.
+   */
+  | { status: number; body?: unknown; retryAfterMs?: number; usage?: Usage }
   | { hang: true; usage?: Usage };
 
 /** What a script function sees about a request. */
@@ -116,7 +120,8 @@ async function answerRequest(req: IncomingMessage, res: ServerResponse, script: 
   if ("hang" in turn) return;
   if ("status" in turn) {
     const payload = turn.body ?? { error: { message: `scripted HTTP ${turn.status}`, type: "scripted_error" } };
-    res.writeHead(turn.status, { "content-type": "application/json" }).end(JSON.stringify(payload));
+    const retryAfter = turn.retryAfterMs === undefined ? {} : { "retry-after-ms": String(turn.retryAfterMs) };
+    res.writeHead(turn.status, { "content-type": "application/json", ...retryAfter }).end(JSON.stringify(payload));
     return;
   }
   const usage = turn.usage ?? defaultUsage;
