@@ -24,6 +24,8 @@ export interface StartOptions {
   /** Octokit class for GitHub calls; tests pass one with retries and throttling off. */
   Octokit?: typeof ProbotOctokit;
   sandboxes?: SandboxProvider;
+  /** First delay before a job is retried, in seconds (default 15; tests shorten it). */
+  retryDelaySeconds?: number;
 }
 
 export interface RunningApp {
@@ -47,7 +49,11 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const database = openDatabase(embedded?.url ?? config.env.DATABASE_URL!);
   await migrateDatabase(database.pool);
   const timeoutMs = config.env.AGENT_TIMEOUT_MINUTES * 60_000;
-  const boss = await startQueue(embedded?.url ?? config.env.DATABASE_URL!, { jobTimeoutSeconds: Math.ceil(timeoutMs / 1000) }, log);
+  const boss = await startQueue(
+    embedded?.url ?? config.env.DATABASE_URL!,
+    { jobTimeoutSeconds: Math.ceil(timeoutMs / 1000), ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}) },
+    log,
+  );
   const ProbotWithAuth = Probot.defaults({
     appId: app.appId,
     privateKey: app.privateKey,
@@ -57,6 +63,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
   });
   const background = new Set<Promise<unknown>>();
+  // Aborted at shutdown: running jobs stop their sandboxes and go back to the queue.
+  const stopping = new AbortController();
   const role = config.env.ROLE;
   const server = role === "worker" ? null : await startWeb(config, log, ProbotWithAuth, { database, boss, background });
   if (role !== "web") {
@@ -76,6 +84,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
             log,
           },
           jobId,
+          stopping.signal,
         ),
       onGiveUp: async (jobId, error) => {
         await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() });
@@ -83,16 +92,21 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     });
   }
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
+  let stopped: Promise<void> | undefined;
   return {
     url: server?.url ?? null,
     database,
     boss,
-    async stop() {
-      await server?.server.stop();
-      await Promise.allSettled([...background]);
-      await boss.stop({ graceful: true, timeout: 20_000 });
-      await database.close();
-      await embedded?.stop();
+    stop() {
+      stopped ??= (async () => {
+        await server?.server.stop();
+        await Promise.allSettled([...background]);
+        stopping.abort();
+        await boss.stop({ graceful: true, timeout: 20_000 });
+        await database.close();
+        await embedded?.stop();
+      })();
+      return stopped;
     },
   };
 }

@@ -1,23 +1,20 @@
 import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { buildOpencodeConfig } from "../agent/opencode-config.ts";
-import { startOpencodeServer, type OpencodeServer } from "../agent/opencode-server.ts";
-import { buildTaskPrompt } from "../agent/prompts.ts";
-import { runPrompt } from "../agent/run-prompt.ts";
-import { createRedactor, redactKnownTokens } from "../context/redact.ts";
 import { ensureAnnounced } from "../github/announce-job.ts";
-import { openPullRequest } from "../github/pull-request.ts";
-import { changedFiles, cloneRepository, commitAll, createBranch, excludeInstallArtifacts, hasChanges, pushBranch, restoreGitConfig, snapshotGitConfig } from "../sandbox/git-workspace.ts";
+import { cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
-import { appendJobEvent, findJob, updateJob } from "../store/job-queries.ts";
+import { findJob, updateJob } from "../store/job-queries.ts";
 import type { Job, JobStatus } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
-import { runTests } from "../verify/run-tests.ts";
+import { runTests, type TestRun } from "../verify/run-tests.ts";
+import { runBuildAgent } from "./build-step.ts";
+import { readCheckpoint, type PushedWork } from "./checkpoint.ts";
+import { commitAndPush, openPullRequestFor } from "./deliver.ts";
 import { asJobError, JobError } from "./errors.ts";
-import { createJobReporter, type JobReporter } from "./job-reporter.ts";
-import type { Phase } from "./phases.ts";
+import { createJobReporter } from "./job-reporter.ts";
+import { JobRun } from "./job-run.ts";
 
 export interface WorkerSettings {
   models: { explore: string; plan: string; build: string };
@@ -51,138 +48,106 @@ export class RetryLater extends Error {
 }
 
 /**
- * One job, start to finish. Reads as the recipe: each step one call, helpers below.
- * Everything a step learns goes into the job row, so any worker can report on it.
+ * One job, start to finish: prepare → build → verify → deliver. `signal` aborts when this
+ * worker is stopping: the job is handed back to the queue for another worker.
  */
-export async function runJob(deps: RunJobDeps, jobId: string): Promise<void> {
+export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+  const run = await beginRun(deps, jobId);
+  if (!run) return;
+  const sandboxes = new SandboxHolder(deps.sandboxes);
+  const stopWork = () => void sandboxes.destroy();
+  signal.addEventListener("abort", stopWork, { once: true });
+  try {
+    const octokit = await deps.installationOctokit(run.job.installationId);
+    const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
+    const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
+    await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
+  } catch (caught) {
+    await settleFailure(run, asJobError(caught), signal);
+  } finally {
+    signal.removeEventListener("abort", stopWork);
+    await sandboxes.destroy().catch((error: unknown) => run.log.warn({ err: error }, "destroying the sandbox failed"));
+  }
+  await run.reporter.finish(run.job);
+}
+
+async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
+  const job = run.job;
+  const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
+  run.addSecret(token);
+  const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
+  const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, token, run.deps.settings.botEmail));
+  const project = await run.step("prepare", () => detectProjectIn(sandbox));
+  await run.step("prepare", () => installDependencies(run, sandbox, project.install));
+  const summary = await run.step("build", () => runBuildAgent(run, sandbox, project, signal));
+  const tests = await run.step("verify", () => verify(run, sandbox, project.test));
+  return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, summary, tests }));
+}
+
+/** Mark the job running (a new attempt), after making sure GitHub shows it. Null when there is nothing to run. */
+async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
-  if (!existing || isTerminal(existing.status)) return;
-  const octokit = await deps.installationOctokit(existing.installationId);
+  if (!existing || isTerminal(existing.status)) return null;
   const log = deps.log.child({ jobId });
+  const octokit = await deps.installationOctokit(existing.installationId);
   const announced = await ensureAnnounced(deps.pool, octokit, jobId, now);
-  let job = await updateJob(deps.db, jobId, { status: "running", startedAt: announced.startedAt ?? now(), attempts: announced.attempts + 1, failureKind: null, failureMessage: null });
-  const reporter = createJobReporter(octokit, log, { now });
-  const run = new JobRun(deps, job, reporter, log, now);
-  let sandbox: Sandbox | null = null;
-  let server: OpencodeServer | null = null;
-  try {
-    await reporter.update(job, { force: true });
-    const token = await run.step("prepare", () => deps.repositoryToken(job.installationId, job.repoId));
-    run.addSecret(token);
-    sandbox = await run.step("prepare", () => createSandbox(deps, job));
-    const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox!, job, token, deps.settings.botEmail));
-    const project = await run.step("prepare", () => detectProjectIn(sandbox!));
-    await run.step("prepare", () => installDependencies(run, sandbox!, project.install));
-    server = await run.step("build", () => startOpencodeServer(sandbox!, { config: opencodeConfigFor(deps.settings) }));
-    const summary = await run.step("build", () => runBuildAgent(run, server!, project));
-    await server.stop();
-    server = null;
-    const tests = await run.step("verify", () => runTests(sandbox!, project.test, run.remainingMs()));
-    await run.record({ testsPassed: tests.passed });
-    await run.event("tests", tests.passed === null ? "no test command detected" : tests.passed ? "tests passed" : "tests failed", { output: tests.summary });
-    const delivered = await run.step("deliver", () => deliver(run, sandbox!, octokit, { gitConfig, token, summary, tests }));
-    job = await run.finish("succeeded", { prUrl: delivered.url, prNumber: delivered.number });
-  } catch (caught) {
-    const error = asJobError(caught);
-    if (error.retryable && run.job.attempts < deps.settings.maxAttempts) {
-      await run.event("retry", `transient failure, retrying: ${error.message}`);
-      await updateJob(deps.db, jobId, { status: "queued" });
-      throw new RetryLater(error.message, { cause: error });
-    }
-    job = await run.fail(error);
-  } finally {
-    await server?.stop().catch((error: unknown) => log.warn({ err: error }, "stopping opencode failed"));
-    await sandbox?.destroy().catch((error: unknown) => log.warn({ err: error }, "destroying the sandbox failed"));
+  const resumed = announced.attempts > 0 && readCheckpoint(announced).pushed !== undefined;
+  const job = await updateJob(deps.db, jobId, {
+    status: "running",
+    startedAt: announced.startedAt ?? now(),
+    attempts: announced.attempts + 1,
+    resumedFromCheckpoint: announced.resumedFromCheckpoint || resumed,
+    failureKind: null,
+    failureMessage: null,
+  });
+  const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
+  if (resumed) await run.event("resumed", "resuming from the checkpoint: the branch is already pushed");
+  await run.reporter.update(job, { force: true });
+  return run;
+}
+
+/** A failure either ends the job (reported on GitHub) or hands it back to the queue. */
+async function settleFailure(run: JobRun, error: JobError, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    await run.handBack("the worker is stopping; another worker will continue this job");
+    throw new RetryLater("worker stopping", { cause: error });
   }
-  await reporter.finish(job);
+  if (error.retryable && run.job.attempts < run.deps.settings.maxAttempts) {
+    await run.handBack(`temporary failure, will retry: ${error.message}`);
+    throw new RetryLater(error.message, { cause: error });
+  }
+  await run.fail(error);
 }
 
 function isTerminal(status: JobStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "cancelled" || status === "timed_out";
 }
 
-/** A job in progress: its row, its clock, its secrets, and how it reports. */
-class JobRun {
-  job: Job;
-  readonly deps: RunJobDeps;
-  readonly reporter: JobReporter;
-  readonly log: Logger;
-  readonly now: () => Date;
-  readonly deadline: number;
-  private readonly secrets: string[] = [];
-  private readonly timings: Record<string, number> = {};
+/** The job's sandbox, destroyable from outside (a stopping worker) as well as at the end. */
+class SandboxHolder {
+  private sandbox: Sandbox | null = null;
+  private destroyed = false;
+  private readonly provider: SandboxProvider;
 
-  constructor(deps: RunJobDeps, job: Job, reporter: JobReporter, log: Logger, now: () => Date) {
-    this.deps = deps;
-    this.job = job;
-    this.reporter = reporter;
-    this.log = log;
-    this.now = now;
-    this.deadline = (job.startedAt ?? now()).getTime() + deps.settings.timeoutMs;
-    Object.assign(this.timings, job.timings);
+  constructor(provider: SandboxProvider) {
+    this.provider = provider;
   }
 
-  addSecret(secret: string): void {
-    this.secrets.push(secret);
-  }
-
-  redact(text: string): string {
-    return redactKnownTokens(createRedactor(this.secrets)(text));
-  }
-
-  remainingMs(): number {
-    const remaining = this.deadline - this.now().getTime();
-    if (remaining <= 0) throw new JobError("timeout", `the job passed its time limit of ${Math.round(this.deps.settings.timeoutMs / 60_000)} minutes`);
-    return remaining;
-  }
-
-  /** Run one piece of a phase: enters the phase (shown on GitHub), times it, checks the clock. */
-  async step<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
-    this.remainingMs();
-    if (this.job.phase !== phase) {
-      this.job = await updateJob(this.deps.db, this.job.id, { phase });
-      await this.event("phase", `phase ${phase} started`);
-      await this.reporter.update(this.job, { force: true });
-    }
-    const started = performance.now();
+  async create(job: Job, limits: SandboxLimits): Promise<Sandbox> {
+    if (this.destroyed) throw new JobError("cancelled", "the worker is stopping");
     try {
-      return await fn();
-    } finally {
-      this.timings[phase] = (this.timings[phase] ?? 0) + Math.round(performance.now() - started);
+      this.sandbox = await this.provider.create({ jobId: job.id, limits });
+    } catch (error) {
+      throw new JobError("sandbox", `the sandbox did not start: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
     }
+    if (this.destroyed) await this.sandbox.destroy();
+    return this.sandbox;
   }
 
-  async record(patch: Parameters<typeof updateJob>[2]): Promise<void> {
-    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, timings: { ...this.timings } });
-    await this.reporter.update(this.job);
-  }
-
-  async event(kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
-    const safeData = data ? (JSON.parse(this.redact(JSON.stringify(data))) as Record<string, unknown>) : undefined;
-    await appendJobEvent(this.deps.db, this.job.id, kind, this.redact(message), safeData);
-  }
-
-  async finish(status: JobStatus, patch: Parameters<typeof updateJob>[2]): Promise<Job> {
-    const finishedAt = this.now();
-    this.timings.total = finishedAt.getTime() - (this.job.startedAt ?? finishedAt).getTime();
-    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, status, finishedAt, timings: { ...this.timings } });
-    await this.event("finished", `job ${status}`);
-    return this.job;
-  }
-
-  async fail(error: JobError): Promise<Job> {
-    const status: JobStatus = error.kind === "timeout" ? "timed_out" : error.kind === "cancelled" ? "cancelled" : "failed";
-    this.log.warn({ kind: error.kind, err: error }, "job failed");
-    return this.finish(status, { failureKind: error.kind, failureMessage: this.redact(error.message) });
-  }
-}
-
-async function createSandbox(deps: RunJobDeps, job: Job): Promise<Sandbox> {
-  try {
-    return await deps.sandboxes.create({ jobId: job.id, limits: deps.settings.limits });
-  } catch (error) {
-    throw new JobError("sandbox", `the sandbox did not start: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    await this.sandbox?.destroy();
   }
 }
 
@@ -202,85 +167,9 @@ async function installDependencies(run: JobRun, sandbox: Sandbox, install: strin
   await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000), excludedFromCommit: excluded });
 }
 
-function opencodeConfigFor(settings: WorkerSettings) {
-  return buildOpencodeConfig({ models: settings.models, extra: settings.opencodeExtraConfig });
-}
-
-async function runBuildAgent(run: JobRun, server: OpencodeServer, project: Awaited<ReturnType<typeof detectProjectIn>>): Promise<string> {
-  const job = run.job;
-  const text = buildTaskPrompt({
-    repository: `${job.repoOwner}/${job.repoName}`,
-    issueNumber: job.issueNumber,
-    issueTitle: job.issueTitle,
-    task: job.task,
-    requester: job.requesterLogin,
-    project,
-  });
-  const result = await runPrompt(server, {
-    agent: "build",
-    model: run.deps.settings.models.build,
-    text,
-    title: `#${job.issueNumber} ${job.issueTitle}`.slice(0, 100),
-    deadlineMs: run.remainingMs(),
-  }).catch((error: unknown) => {
-    // opencode has already retried the provider with backoff (5 times, over about a
-    // minute); running the whole job again on top of that would only multiply the wait.
-    if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error });
-    throw error;
-  });
-  await run.record({
-    iterations: job.iterations + 1,
-    totalCost: job.totalCost + result.cost,
-    totalTokensIn: job.totalTokensIn + result.tokensIn,
-    totalTokensOut: job.totalTokensOut + result.tokensOut,
-  });
-  await run.event("agent", "the build agent finished", { summary: result.text, toolCalls: result.toolCalls });
-  if (run.job.totalCost > run.deps.settings.maxCostUsd) {
-    throw new JobError("budget", `the job cost $${run.job.totalCost.toFixed(4)}, over its budget of $${run.deps.settings.maxCostUsd}`);
-  }
-  return result.text;
-}
-
-interface DeliverInput {
-  gitConfig: string;
-  token: string;
-  summary: string;
-  tests: { passed: boolean | null; summary: string };
-}
-
-async function deliver(run: JobRun, sandbox: Sandbox, octokit: ProbotOctokit, input: DeliverInput): Promise<{ number: number; url: string }> {
-  const job = run.job;
-  await restoreGitConfig(sandbox, input.gitConfig);
-  if (!(await hasChanges(sandbox, job.baseSha!))) {
-    throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${input.summary.slice(0, 500)}`);
-  }
-  await commitAll(sandbox, commitMessage(job, input.summary));
-  const files = await changedFiles(sandbox, job.baseSha!);
-  await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: input.token } });
-  await run.event("push", `pushed ${files.length} changed file(s) to ${job.branch}`, { files });
-  try {
-    return await openPullRequest(octokit, job, {
-      summary: run.redact(input.summary),
-      testsPassed: input.tests.passed,
-      testSummary: run.redact(input.tests.summary),
-      changedFiles: files,
-      costUsd: job.totalCost,
-      tokensIn: job.totalTokensIn,
-      tokensOut: job.totalTokensOut,
-      durationMs: run.now().getTime() - (job.startedAt ?? run.now()).getTime(),
-    });
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    throw new JobError("github", `opening the pull request failed${status ? ` (HTTP ${status})` : ""}: ${error instanceof Error ? error.message : String(error)}`, {
-      retryable: status === undefined || status >= 500,
-      cause: error,
-    });
-  }
-}
-
-function commitMessage(job: Job, summary: string): string {
-  const subject = `${job.issueTitle.trim() || "Changes requested"} (#${job.issueNumber})`.slice(0, 72);
-  const body = summary.trim().slice(0, 4_000);
-  const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
-  return [subject, "", body, "", coAuthor, ""].join("\n");
+async function verify(run: JobRun, sandbox: Sandbox, command: string[] | null): Promise<TestRun> {
+  const tests = await runTests(sandbox, command, run.remainingMs());
+  await run.record({ testsPassed: tests.passed });
+  await run.event("tests", tests.passed === null ? "no test command detected" : tests.passed ? "tests passed" : "tests failed", { output: tests.summary });
+  return tests;
 }

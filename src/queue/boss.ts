@@ -14,6 +14,8 @@ export interface AgentJobMessage {
 export interface QueueSettings {
   /** A job's wall-clock limit; pg-boss must not expire it earlier. */
   jobTimeoutSeconds: number;
+  /** First retry delay; it doubles with each retry (tests shorten it). */
+  retryDelaySeconds?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
   await boss.start();
   await boss.createQueue(AGENT_JOB_QUEUE, {
     retryLimit: AGENT_JOB_RETRY_LIMIT,
-    retryDelay: 15,
+    retryDelay: settings.retryDelaySeconds ?? 15,
     retryBackoff: true,
     retryDelayMax: 300,
     // Margin beyond the job's own limit: the runner ends the job itself, cleanly, first.

@@ -2,8 +2,8 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
 import { API_TOKEN, startAppHarness, type AppHarness } from "../support/app-harness.ts";
-import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, recordJson, REPO_TOKEN } from "../support/github-api.ts";
-import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
+import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
+import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -31,52 +31,6 @@ afterEach(async () => {
   expect(pending).toEqual([]);
 });
 
-/** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
-function nockWorker(repo: ReturnType<typeof testRepo>, options: { expectPullRequest: boolean }) {
-  const path = `/repos/${repo.owner}/${repo.name}`;
-  const seen = { checkRuns: [] as Array<Record<string, unknown>>, comments: [] as string[], pullRequest: null as Record<string, unknown> | null, tokenRequest: null as Record<string, unknown> | null };
-  nock(GITHUB_API)
-    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => {
-      if (!body?.repository_ids) return false;
-      seen.tokenRequest = body;
-      return true;
-    })
-    .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
-  nock(GITHUB_API)
-    .persist()
-    .patch(`${path}/check-runs/6001`)
-    .reply(
-      200,
-      recordJson((body) => {
-        seen.checkRuns.push(body);
-        return { id: 6001 };
-      }),
-    )
-    .patch(`${path}/issues/comments/5001`)
-    .reply(
-      200,
-      recordJson<{ body: string }>((body) => {
-        seen.comments.push(body.body);
-        return { id: 5001 };
-      }),
-    );
-  if (options.expectPullRequest) {
-    nock(GITHUB_API)
-      .get(`${path}/pulls`)
-      .query(true)
-      .reply(200, [])
-      .post(`${path}/pulls`)
-      .reply(
-        201,
-        recordJson((body) => {
-          seen.pullRequest = body;
-          return { number: 12, html_url: `https://github.com/${repo.owner}/${repo.name}/pull/12` };
-        }),
-      );
-  }
-  return seen;
-}
-
 describe("a /agent comment on an issue becomes a pull request", () => {
   it("runs the real opencode agent, pushes a branch and opens the pull request", async () => {
     model = await startModelServer([
@@ -88,7 +42,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
     const announced = nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
-    const seen = nockWorker(repo, { expectPullRequest: true });
+    const seen = nockWorkerCalls(repo, { expectPullRequest: true });
 
     const response = await postWebhook(harness.url, {
       event: "issue_comment",
@@ -147,7 +101,7 @@ describe("every failure ends on the thread in plain words", () => {
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
     nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
-    const seen = nockWorker(repo, { expectPullRequest: false });
+    const seen = nockWorkerCalls(repo, { expectPullRequest: false });
     await postWebhook(harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
     const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.some((body) => body.includes("failed")), { what: "the final report on GitHub" });

@@ -43,7 +43,7 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
   };
   const config = loadConfig(source as NodeJS.ProcessEnv);
   const log = pino({ level: config.env.LOG_LEVEL });
-  const app = await startApp({ config, log, Octokit: TestOctokit });
+  const app = await startApp({ config, log, Octokit: TestOctokit, retryDelaySeconds: 1 });
   let activeJobId: string | null = null;
   return {
     app,

@@ -59,3 +59,51 @@ export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; 
     );
   return { scope, seen };
 }
+
+/** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
+export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number }) {
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  const seen = { checkRuns: [] as Array<Record<string, unknown>>, comments: [] as string[], pullRequest: null as Record<string, unknown> | null, tokenRequest: null as Record<string, unknown> | null };
+  nock(GITHUB_API)
+    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => {
+      if (!body?.repository_ids) return false;
+      seen.tokenRequest = body;
+      return true;
+    })
+    .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+  nock(GITHUB_API)
+    .persist()
+    .patch(`${path}/check-runs/6001`)
+    .reply(
+      200,
+      recordJson((body) => {
+        seen.checkRuns.push(body);
+        return { id: 6001 };
+      }),
+    )
+    .patch(`${path}/issues/comments/5001`)
+    .reply(
+      200,
+      recordJson<{ body: string }>((body) => {
+        seen.comments.push(body.body);
+        return { id: 5001 };
+      }),
+    );
+  if (options.expectPullRequest) {
+    // A GitHub outage while opening the pull request: the job is retried from its checkpoint.
+    if (options.pullRequestFailures) nock(GITHUB_API).get(`${path}/pulls`).query(true).times(options.pullRequestFailures).reply(502, { message: "Bad Gateway" });
+    nock(GITHUB_API)
+      .get(`${path}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${path}/pulls`)
+      .reply(
+        201,
+        recordJson((body) => {
+          seen.pullRequest = body;
+          return { number: 12, html_url: `https://github.com/${repo.owner}/${repo.name}/pull/12` };
+        }),
+      );
+  }
+  return seen;
+}

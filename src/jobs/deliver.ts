@@ -1,0 +1,65 @@
+import type { ProbotOctokit } from "probot";
+import { statusOf } from "../github/authorize-sender.ts";
+import { openPullRequest } from "../github/pull-request.ts";
+import { changedFiles, commitAll, hasChanges, pushBranch, restoreGitConfig } from "../sandbox/git-workspace.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { Job } from "../store/jobs.sql.ts";
+import type { TestRun } from "../verify/run-tests.ts";
+import type { PushedWork } from "./checkpoint.ts";
+import { JobError } from "./errors.ts";
+import type { JobRun } from "./job-run.ts";
+
+export interface WorkToPush {
+  /** `.git/config` as cloned, restored before the token is used again. */
+  gitConfig: string;
+  token: string;
+  summary: string;
+  tests: TestRun;
+}
+
+/** Commit what the agent left, push it without force, and checkpoint the pushed work. */
+export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToPush): Promise<PushedWork> {
+  const job = run.job;
+  const baseSha = job.baseSha!;
+  await restoreGitConfig(sandbox, work.gitConfig);
+  if (!(await hasChanges(sandbox, baseSha))) {
+    throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.summary.slice(0, 500)}`);
+  }
+  const sha = await commitAll(sandbox, commitMessage(job, run.redact(work.summary)));
+  const files = await changedFiles(sandbox, baseSha);
+  await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: work.token } });
+  const pushed: PushedWork = { sha, files, summary: run.redact(work.summary), testsPassed: work.tests.passed, testSummary: run.redact(work.tests.summary) };
+  await run.record({ checkpoint: { pushed } });
+  await run.event("push", `pushed ${files.length} changed file(s) to ${job.branch}`, { sha, files });
+  return pushed;
+}
+
+export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pushed: PushedWork): Promise<{ number: number; url: string }> {
+  const job = run.job;
+  try {
+    return await openPullRequest(octokit, job, {
+      summary: pushed.summary,
+      testsPassed: pushed.testsPassed,
+      testSummary: pushed.testSummary,
+      changedFiles: pushed.files,
+      costUsd: job.totalCost,
+      tokensIn: job.totalTokensIn,
+      tokensOut: job.totalTokensOut,
+      durationMs: run.now().getTime() - (job.startedAt ?? run.now()).getTime(),
+    });
+  } catch (error) {
+    const status = statusOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new JobError("github", `opening the pull request failed${status ? ` (HTTP ${status})` : ""}: ${message}`, {
+      retryable: status === undefined || status >= 500 || status === 429,
+      cause: error,
+    });
+  }
+}
+
+function commitMessage(job: Job, summary: string): string {
+  const subject = `${job.issueTitle.trim() || "Changes requested"} (#${job.issueNumber})`.slice(0, 72);
+  const body = summary.trim().slice(0, 4_000);
+  const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
+  return [subject, "", body, "", coAuthor, ""].join("\n");
+}

@@ -1,0 +1,98 @@
+import type { Logger } from "pino";
+import { createRedactor, redactKnownTokens } from "../context/redact.ts";
+import { appendJobEvent, updateJob } from "../store/job-queries.ts";
+import type { Job, JobStatus } from "../store/jobs.sql.ts";
+import { JobError } from "./errors.ts";
+import type { JobReporter } from "./job-reporter.ts";
+import type { Phase } from "./phases.ts";
+import type { RunJobDeps } from "./run-job.ts";
+
+type JobPatch = Parameters<typeof updateJob>[2];
+
+/**
+ * A job in progress: its row (kept current), its clock, the secrets to redact, and how it
+ * reports. Every write goes to the database first, so any process can show the job.
+ */
+export class JobRun {
+  job: Job;
+  readonly deps: RunJobDeps;
+  readonly reporter: JobReporter;
+  readonly log: Logger;
+  readonly now: () => Date;
+  private readonly deadline: number;
+  private readonly secrets: string[] = [];
+  private readonly timings: Record<string, number> = {};
+
+  constructor(deps: RunJobDeps, job: Job, reporter: JobReporter, log: Logger, now: () => Date) {
+    this.deps = deps;
+    this.job = job;
+    this.reporter = reporter;
+    this.log = log;
+    this.now = now;
+    // The limit is on the job, not the attempt: time spent waiting to be retried counts.
+    this.deadline = (job.startedAt ?? now()).getTime() + deps.settings.timeoutMs;
+    Object.assign(this.timings, job.timings);
+  }
+
+  addSecret(secret: string): void {
+    this.secrets.push(secret);
+  }
+
+  redact(text: string): string {
+    return redactKnownTokens(createRedactor(this.secrets)(text));
+  }
+
+  /** Time left before the job's wall-clock limit; throws the timeout once it is passed. */
+  remainingMs(): number {
+    const remaining = this.deadline - this.now().getTime();
+    if (remaining <= 0) throw new JobError("timeout", `the job passed its time limit of ${Math.round(this.deps.settings.timeoutMs / 60_000)} minutes`);
+    return remaining;
+  }
+
+  /** Run one piece of a phase: enters the phase (shown on GitHub), times it, checks the clock. */
+  async step<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    this.remainingMs();
+    if (this.job.phase !== phase) {
+      this.job = await updateJob(this.deps.db, this.job.id, { phase });
+      await this.event("phase", `phase ${phase} started`);
+      await this.reporter.update(this.job, { force: true });
+    }
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[phase] = (this.timings[phase] ?? 0) + Math.round(performance.now() - started);
+    }
+  }
+
+  async record(patch: JobPatch): Promise<void> {
+    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, timings: { ...this.timings } });
+    await this.reporter.update(this.job);
+  }
+
+  async event(kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    const safeData = data ? (JSON.parse(this.redact(JSON.stringify(data))) as Record<string, unknown>) : undefined;
+    await appendJobEvent(this.deps.db, this.job.id, kind, this.redact(message), safeData);
+  }
+
+  async finish(status: JobStatus, patch: JobPatch): Promise<Job> {
+    const finishedAt = this.now();
+    this.timings.total = finishedAt.getTime() - (this.job.startedAt ?? finishedAt).getTime();
+    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, status, finishedAt, timings: { ...this.timings } });
+    await this.event("finished", `job ${status}`);
+    return this.job;
+  }
+
+  async fail(error: JobError): Promise<Job> {
+    const status: JobStatus = error.kind === "timeout" ? "timed_out" : error.kind === "cancelled" ? "cancelled" : "failed";
+    this.log.warn({ kind: error.kind, err: error }, "job failed");
+    return this.finish(status, { failureKind: error.kind, failureMessage: this.redact(error.message) });
+  }
+
+  /** Put the job back in the queue (another attempt, maybe on another worker), saying why. */
+  async handBack(reason: string): Promise<void> {
+    await this.event("requeued", reason);
+    this.job = await updateJob(this.deps.db, this.job.id, { status: "queued", timings: { ...this.timings } });
+    await this.reporter.update(this.job, { force: true });
+  }
+}
