@@ -24,10 +24,12 @@ export interface QueueSettings {
  * transient failures the runner chose to hand back to the queue.
  */
 export async function startQueue(url: string, settings: QueueSettings, log: Logger): Promise<PgBoss> {
-  const boss = new PgBoss({ connectionString: url, schema: BOSS_SCHEMA, max: 4 });
+  // LISTEN/NOTIFY wakes a worker the moment a job is committed; polling stays as the backstop.
+  const boss = new PgBoss({ connectionString: url, schema: BOSS_SCHEMA, max: 4, useListenNotify: true });
   boss.on("error", (error: unknown) => log.error({ err: error }, "queue error"));
   await boss.start();
-  await boss.createQueue(AGENT_JOB_QUEUE, {
+  const queueOptions = {
+    notify: true,
     retryLimit: AGENT_JOB_RETRY_LIMIT,
     retryDelay: settings.retryDelaySeconds ?? 15,
     retryBackoff: true,
@@ -35,7 +37,10 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
     // Margin beyond the job's own limit: the runner ends the job itself, cleanly, first.
     expireInSeconds: settings.jobTimeoutSeconds + 300,
     heartbeatSeconds: 30,
-  });
+  };
+  await boss.createQueue(AGENT_JOB_QUEUE, queueOptions);
+  // createQueue leaves an existing queue as it was; bring its settings up to date.
+  await boss.updateQueue(AGENT_JOB_QUEUE, queueOptions);
   return boss;
 }
 

@@ -18,7 +18,7 @@ export async function startWorker(
 ): Promise<void> {
   await boss.work<AgentJobMessage>(
     AGENT_JOB_QUEUE,
-    { localConcurrency: options.concurrency, batchSize: 1, pollingIntervalSeconds: 1 },
+    { localConcurrency: options.concurrency, batchSize: 1, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
     async ([job]) => {
       if (!job) return;
       const { jobId } = job.data;

@@ -1,0 +1,162 @@
+/**
+ * End to end: a signed `/agent` delivery to the whole app (web + worker in this process),
+ * the real opencode binary in the local sandbox, the scripted model answering at once.
+ * Per job, sequentially: webhook → 👀 reaction, webhook → pull request creation, and the
+ * phase timings the job recorded. GitHub is nock, in this process; Postgres is real.
+ *
+ *   npm run bench:e2e                  (BENCH_RUNS, default 5; DATABASE_URL, else an embedded Postgres)
+ */
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import nock from "nock";
+import pino from "pino";
+import { startApp, type RunningApp } from "../src/app.ts";
+import { loadConfig } from "../src/config/load-config.ts";
+import { PHASES } from "../src/jobs/phases.ts";
+import { startModelServer } from "../test/fakes/model-server.ts";
+import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../test/support/git-remote.ts";
+import { issueCommentPayload, postWebhook, testPrivateKey, testRepo } from "../test/support/github-fixtures.ts";
+import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
+import { scriptedModelEnv } from "../test/support/scripted-model.ts";
+import { waitUntil } from "../test/support/wait-until.ts";
+import { createBenchDatabase } from "./database.ts";
+import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
+import { benchDatabaseServer, percentile, summarize } from "./support.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** A job that takes longer than this with an instant model is stuck, not slow. */
+const JOB_TIMEOUT_MS = 180_000;
+
+/** One job as measured: milliseconds from the webhook, and the job's own phase timings. */
+interface RunResult {
+  toReaction: number;
+  toPullRequest: number;
+  timings: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    // 1. Postgres, the scripted model, GitHub (nock), and the app on top of them.
+    const server = await benchDatabaseServer();
+    cleanups.push(() => server.stop());
+    const database = await createBenchDatabase(server.url);
+    cleanups.push(() => database.drop());
+    const model = await startModelServer([
+      { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
+      { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
+    ]);
+    cleanups.push(() => model.close());
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-bench-data-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    await chmod(dataDir, 0o755);
+    nock.disableNetConnect();
+    nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+    cleanups.push(async () => {
+      nock.cleanAll();
+      nock.enableNetConnect();
+    });
+    const github = nockGitHubForJobs(testRepo());
+    const app = await startBenchApp({ databaseUrl: database.url, dataDir, modelEnv: scriptedModelEnv(model) });
+    cleanups.push(() => app.stop());
+
+    // 2. The jobs, one at a time; each gets its own remote so branches never collide.
+    const results: RunResult[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const result = await runOneJob(app, github, 100 + run);
+      results.push(result);
+      console.error(`run ${run}/${RUNS}: 👀 ${result.toReaction.toFixed(0)} ms, pull request ${result.toPullRequest.toFixed(0)} ms, job total ${result.timings.total} ms`);
+    }
+
+    // 3. The report.
+    console.log(`end to end, ${RUNS} jobs: one job at a time, scripted model (instant answers), real opencode in the local sandbox, GitHub faked in-process, ${os.availableParallelism()}-core machine`);
+    console.log(summarize("webhook → 👀 reaction", results.map((result) => result.toReaction)));
+    console.log(summarize("webhook → pull request created", results.map((result) => result.toPullRequest)));
+    const phaseP50 = [...PHASES, "total"].map((phase) => {
+      const samples = results.map((result) => result.timings[phase] ?? Number.NaN).sort((a, b) => a - b);
+      return `${phase}=${percentile(samples, 50).toFixed(0)} ms`;
+    });
+    console.log(`job phases (jobs.timings, p50): ${phaseP50.join(" ")}`);
+  } finally {
+    // Reverse order: the app before its database, the database before its server.
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => console.error("cleanup failed:", error));
+    }
+  }
+}
+
+function startBenchApp(options: { databaseUrl: string; dataDir: string; modelEnv: Record<string, string> }): Promise<RunningApp> {
+  const source: Record<string, string> = {
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: testPrivateKey(),
+    WEBHOOK_SECRET,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: options.databaseUrl,
+    DATA_DIR: options.dataDir,
+    ROLE: "all",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
+    ...options.modelEnv,
+  };
+  const config = loadConfig(source as NodeJS.ProcessEnv);
+  // Retries and write throttling off: with an instant model the throttle's one write a
+  // second would be most of what is measured, and it is GitHub's pacing, not ours.
+  return startApp({ config, log: pino({ level: config.env.LOG_LEVEL }), Octokit: TestOctokit });
+}
+
+/** Deliver `/agent` on issue `issueNumber`, wait until the job has finished reporting, and time it. */
+async function runOneJob(app: RunningApp, github: GitHubTimeline, issueNumber: number): Promise<RunResult> {
+  const remote = await createGitRemote(GREETING_PROJECT);
+  try {
+    const repo = testRepo({ cloneUrl: remote.url });
+    github.baseSha = remote.headSha;
+    const commentId = 900_000 + issueNumber;
+    const payload = issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueNumber, commentId });
+
+    const postedAt = performance.now();
+    const response = await postWebhook(app.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload });
+    if (response.status !== 200) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
+    const job = await waitUntil(() => finishedJob(app, github, commentId, issueNumber), { timeoutMs: JOB_TIMEOUT_MS, what: `job for issue #${issueNumber} to finish reporting` });
+
+    if (github.unmatched.length > 0) throw new Error(`GitHub calls no interceptor matched: ${github.unmatched.join(", ")}`);
+    if (job.status !== "succeeded") throw new Error(`the job for issue #${issueNumber} ended ${job.status}: ${job.failure_kind}: ${job.failure_message}`);
+    const reactedAt = github.reactedAt.get(commentId);
+    const pullRequestAt = github.pullRequestAt.get(issueNumber);
+    if (reactedAt === undefined || pullRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without a 👀 reaction or a pull request`);
+    return { toReaction: reactedAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings };
+  } finally {
+    await remote.cleanup();
+  }
+}
+
+interface JobRow {
+  status: string;
+  failure_kind: string | null;
+  failure_message: string | null;
+  check_run_id: string | null;
+  finished_at: Date | null;
+  timings: Record<string, number>;
+}
+
+/**
+ * The job's row once it has finished and its final report is on GitHub (check run
+ * completed, then the comment edited): only then is the app idle for the next job.
+ */
+async function finishedJob(app: RunningApp, github: GitHubTimeline, commentId: number, issueNumber: number): Promise<JobRow | undefined> {
+  const { rows } = await app.database.pool.query<JobRow>(
+    "select status, failure_kind, failure_message, check_run_id, finished_at, timings from jobs where trigger_comment_id = $1",
+    [commentId],
+  );
+  const job = rows[0];
+  if (!job?.finished_at) return undefined;
+  // Never announced: there is no final report to wait for, and the checks after will say why.
+  if (job.check_run_id === null) return job;
+  const completedAt = github.checkRunCompletedAt.get(Number(job.check_run_id));
+  const editedAt = github.commentEditedAt.get(issueNumber);
+  if (completedAt === undefined || editedAt === undefined || editedAt < completedAt) return undefined;
+  return job;
+}
+
+await main();
