@@ -51,7 +51,11 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const timeoutMs = config.env.AGENT_TIMEOUT_MINUTES * 60_000;
   const boss = await startQueue(
     embedded?.url ?? config.env.DATABASE_URL!,
-    { jobTimeoutSeconds: Math.ceil(timeoutMs / 1000), ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}) },
+    {
+      jobTimeoutSeconds: Math.ceil(timeoutMs / 1000),
+      heartbeatSeconds: config.env.AGENT_HEARTBEAT_SECONDS,
+      ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
+    },
     log,
   );
   const ProbotWithAuth = Probot.defaults({
@@ -137,6 +141,7 @@ function workerSettingsOf(config: Config, appId: number): WorkerSettings {
     opencodeExtraConfig: config.opencodeExtraConfig,
     maxCostUsd: env.AGENT_MAX_COST_USD,
     maxIterations: env.AGENT_MAX_ITERATIONS,
+    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
     timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
     limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: 0, cpuSeconds: 0 },
     maxAttempts: 3,

@@ -1,31 +1,69 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
 import type { ProjectInfo } from "../verify/detect-project.ts";
 
-export interface TaskPromptInput {
+/**
+ * The agents' instructions, one function per phase. Everything that comes from GitHub
+ * users or from the repository (task, title, test output) is fenced as data: the agent
+ * is told what it is, and the fence cannot be closed from inside.
+ */
+export interface TaskContext {
   repository: string;
   issueNumber: number;
   issueTitle: string;
   task: string;
   requester: string;
-  project: ProjectInfo;
 }
 
-/**
- * The build agent's instructions. The issue title and the task come from GitHub users,
- * so they are fenced as data: the agent is told what they are, and the fence cannot be
- * closed from inside.
- */
-export function buildTaskPrompt(input: TaskPromptInput): string {
+function taskSection(context: TaskContext): string[] {
   return [
-    `You are working in a checkout of the repository ${input.repository}, on a branch created for issue #${input.issueNumber}.`,
-    `@${input.requester} asked for the change described below. Make it: read the code you need, edit the files, and keep the project's conventions.`,
+    `Repository: ${context.repository}. Issue #${context.issueNumber}, requested by @${context.requester}.`,
     "",
-    fenceUntrusted("issue title", input.issueTitle),
+    fenceUntrusted("issue title", context.issueTitle),
     "",
-    fenceUntrusted("task", input.task),
+    fenceUntrusted("task", context.task),
+  ];
+}
+
+export function explorePrompt(context: TaskContext, repoMap: string): string {
+  return [
+    "You are exploring a repository before anyone changes it. Do not modify anything.",
+    ...taskSection(context),
+    "",
+    // File and symbol names come from the repository: data, not instructions.
+    fenceUntrusted("repository map (files and their main symbols, ranked, possibly cut)", repoMap),
+    "",
+    "Read the code that matters for this task: where the change belongs, the code it touches, how it is tested, the conventions.",
+    "Reply with an exploration report in Markdown, under these headings: Relevant files (path: why), How it works today, Tests (where and how they run), Conventions, Risks.",
+    "Be concrete and short: the report is the only thing the next agents will know about the repository.",
+  ].join("\n");
+}
+
+export function planPrompt(context: TaskContext, report: string, formatInstructions: string): string {
+  return [
+    "You are planning a change. Do not modify anything.",
+    ...taskSection(context),
+    "",
+    "What an earlier exploration found:",
+    fenceUntrusted("exploration report", report),
+    "",
+    "Write the plan: the smallest complete set of steps that does what the task asks, including the tests to add or update.",
+    formatInstructions,
+  ].join("\n");
+}
+
+export function buildPrompt(context: TaskContext, input: { planMarkdown: string; report: string; project: ProjectInfo }): string {
+  return [
+    `You are working in a checkout of ${context.repository}, on a branch created for this task.`,
+    ...taskSection(context),
+    "",
+    "The plan to follow:",
+    input.planMarkdown,
+    "",
+    "What an earlier exploration found:",
+    fenceUntrusted("exploration report", input.report),
     "",
     "How to work:",
-    "- Make the smallest complete change that does what the task asks, with tests where the project has tests.",
+    "- Implement the plan; adjust it where the code shows it is wrong. Keep the project's conventions.",
     ...commandHints(input.project),
     "- Do not commit, push, or change git configuration: the changes are committed and pushed for you when you finish.",
     "- Do not try to reach GitHub or any other service; you have no credentials and none are needed.",
@@ -33,9 +71,43 @@ export function buildTaskPrompt(input: TaskPromptInput): string {
   ].join("\n");
 }
 
+export function fixPrompt(input: { iteration: number; maxIterations: number; errors: string }): string {
+  return [
+    `The project's checks failed after your changes (round ${input.iteration} of ${input.maxIterations}). The errors:`,
+    fenceUntrusted("check output", input.errors),
+    "",
+    "Fix the cause, not the symptom: do not weaken or delete tests to make them pass. Run the failing checks yourself before you finish.",
+    "Reply with a short summary of everything you changed for this task so far.",
+  ].join("\n");
+}
+
+/**
+ * Debug mode: the same failure came back, so more edits of the same kind will not help.
+ * The agent is walked through root-cause analysis with the whole error history.
+ */
+export function debugPrompt(input: { iteration: number; maxIterations: number; errors: string; history: string[] }): string {
+  return [
+    `DEBUG MODE. The checks failed again with essentially the same error as before (round ${input.iteration} of ${input.maxIterations}); the previous fixes did not work.`,
+    "The latest errors:",
+    fenceUntrusted("check output", input.errors),
+    "",
+    "The errors of the earlier rounds, oldest first:",
+    ...input.history.map((errors, index) => fenceUntrusted(`round ${index + 1} errors`, errors)),
+    "",
+    "Stop editing and find the root cause, step by step:",
+    "1. Reproduce: run the failing check and confirm the exact failure.",
+    "2. Isolate: narrow it to the smallest failing case (one test, one input, one file).",
+    "3. Hypothesize: state what you believe is wrong and why the earlier fixes missed it.",
+    "4. Verify: check the hypothesis with a minimal experiment (a print, a tiny script) before changing code.",
+    "5. Fix the root cause, then run the checks again.",
+    "Reply with a short summary: the root cause, and everything you changed for this task so far.",
+  ].join("\n");
+}
+
 function commandHints(project: ProjectInfo): string[] {
   const hints: string[] = [];
   if (project.test) hints.push(`- Run the tests with \`${project.test.join(" ")}\` and make them pass before you finish.`);
+  if (project.typecheck) hints.push(`- Typecheck with \`${project.typecheck.join(" ")}\`.`);
   if (project.build) hints.push(`- The project builds with \`${project.build.join(" ")}\`.`);
   if (project.lint) hints.push(`- Lint with \`${project.lint.join(" ")}\`.`);
   return hints;

@@ -27,6 +27,7 @@ export function jobToJson(job: Job, events?: JobEvent[]) {
     failure: job.failureKind ? { kind: job.failureKind, message: job.failureMessage } : null,
     attempts: job.attempts,
     timings: job.timings,
+    usage_by_phase: job.usageByPhase,
     created_at: job.createdAt.toISOString(),
     started_at: job.startedAt?.toISOString() ?? null,
     finished_at: job.finishedAt?.toISOString() ?? null,

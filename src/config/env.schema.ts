@@ -57,8 +57,12 @@ export const envSchema = z.object({
   AGENT_MAX_COST_USD: withDefault(z.coerce.number().positive(), 5),
   /** Build → verify rounds before the agent gives up. */
   AGENT_MAX_ITERATIONS: withDefault(z.coerce.number().int().min(1).max(20), 3),
+  /** Consecutive failures at least this alike (Jaccard similarity of normalized errors, 0–1) switch the agent to debug mode. */
+  AGENT_DEBUG_SIMILARITY: withDefault(z.coerce.number().min(0).max(1), 0.8),
   /** Wall-clock limit of one job. */
   AGENT_TIMEOUT_MINUTES: withDefault(z.coerce.number().positive(), 30),
+  /** Seconds between a running job's heartbeats; a worker silent for this long has its job taken over (min 10). */
+  AGENT_HEARTBEAT_SECONDS: withDefault(z.coerce.number().int().min(10).max(600), 30),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
   /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */

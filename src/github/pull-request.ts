@@ -5,6 +5,8 @@ import { formatDuration } from "./render-progress.ts";
 export interface PullRequestContent {
   summary: string;
   testsPassed: boolean | null;
+  /** Every check the agent was held to passed; a draft otherwise. */
+  checksPassed: boolean;
   testSummary: string | null;
   changedFiles: string[];
   costUsd: number;
@@ -33,7 +35,7 @@ export async function openPullRequest(octokit: ProbotOctokit, job: Job, content:
     base: job.defaultBranch,
     title,
     body,
-    draft: content.testsPassed === false,
+    draft: !content.checksPassed,
   });
   return { number: data.number, url: data.html_url };
 }
@@ -44,8 +46,8 @@ export function pullRequestTitle(job: Job): string {
 }
 
 export function renderPullRequestBody(job: Job, content: PullRequestContent): string {
-  const tests =
-    content.testsPassed === null ? "no test command was found" : content.testsPassed ? "✅ passed" : "❌ failed (this pull request is a draft)";
+  const tests = content.testsPassed === null ? "no test command was found" : content.testsPassed ? "✅ passed" : "❌ failed";
+  const checks = content.checksPassed ? "✅ passed" : "❌ still failing after the last round (this pull request is a draft)";
   const lines = [
     `Closes #${job.issueNumber}`,
     "",
@@ -58,13 +60,15 @@ export function renderPullRequestBody(job: Job, content: PullRequestContent): st
     "| | |",
     "|---|---|",
     `| Tests | ${tests} |`,
+    `| Checks | ${checks} |`,
+    `| Rounds | ${job.iterations}${job.debugMode ? " (debug mode)" : ""} |`,
     `| Files changed | ${content.changedFiles.length} |`,
     `| Tokens | ${content.tokensIn.toLocaleString("en-US")} in / ${content.tokensOut.toLocaleString("en-US")} out |`,
     `| Cost | $${content.costUsd.toFixed(4)} |`,
     `| Duration | ${formatDuration(content.durationMs)} |`,
   ];
-  if (content.testsPassed === false && content.testSummary) {
-    lines.push("", "<details><summary>Test output</summary>", "", "```", content.testSummary, "```", "</details>");
+  if (!content.checksPassed && content.testSummary) {
+    lines.push("", "## What still fails", "", "<details><summary>Check output</summary>", "", "```", content.testSummary.replaceAll("```", "'''"), "```", "</details>");
   }
   return lines.join("\n");
 }

@@ -1,5 +1,8 @@
 import type { Job } from "../store/jobs.sql.ts";
 import { PHASE_LABELS, PHASES, type Phase } from "../jobs/phases.ts";
+import { renderPlanMarkdown } from "../agent/plan.ts";
+import { truncateMiddle } from "../context/truncate.ts";
+import { readCheckpoint } from "../jobs/checkpoint.ts";
 import { JobError, type FailureKind } from "../jobs/errors.ts";
 
 /** Hidden marker that identifies the app's progress comment for a job. */
@@ -17,8 +20,21 @@ export interface CheckRunOutput {
   summary: string;
 }
 
+/** The check run carries more than the comment: the plan and the usage of each phase. */
 export function renderCheckRunOutput(job: Job, now: Date): CheckRunOutput {
-  return { title: checkRunTitle(job), summary: [headline(job), "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() };
+  const plan = readCheckpoint(job).plan;
+  const sections = [headline(job), renderChecklist(job), renderResultTable(job, now), plan ? `### Plan\n${renderPlanMarkdown(plan)}` : "", renderUsageTable(job)];
+  return { title: checkRunTitle(job), summary: truncateMiddle(sections.filter((section) => section !== "").join("\n\n"), CHECK_RUN_TEXT_LIMIT) };
+}
+
+/** GitHub rejects a check run whose summary passes 65,535 characters. */
+const CHECK_RUN_TEXT_LIMIT = 60_000;
+
+function renderUsageTable(job: Job): string {
+  const phases = Object.entries(job.usageByPhase);
+  if (phases.length === 0) return "";
+  const rows = phases.map(([phase, usage]) => `| ${phase} | ${usage.tokensIn.toLocaleString("en-US")} | ${usage.tokensOut.toLocaleString("en-US")} | $${usage.cost.toFixed(4)} |`);
+  return ["### Usage", "| phase | tokens in | tokens out | cost |", "|---|---|---|---|", ...rows].join("\n");
 }
 
 export type CheckConclusion = "success" | "failure" | "cancelled" | "timed_out";
@@ -112,7 +128,7 @@ function renderResultTable(job: Job, now: Date): string {
   const rows: Array<[string, string]> = [];
   if (job.prUrl) rows.push(["Pull request", job.prUrl]);
   if (job.testsPassed !== null) rows.push(["Tests", job.testsPassed ? "passed" : "failed"]);
-  rows.push(["Iterations", String(job.iterations)]);
+  rows.push(["Iterations", `${job.iterations}${job.debugMode ? " (debug mode)" : ""}`]);
   rows.push(["Tokens", `${job.totalTokensIn.toLocaleString("en-US")} in / ${job.totalTokensOut.toLocaleString("en-US")} out`]);
   rows.push(["Cost", `$${job.totalCost.toFixed(4)}`]);
   if (job.status !== "queued") rows.push(["Duration", formatDuration(end.getTime() - started.getTime())]);

@@ -2,17 +2,42 @@ import { z } from "zod";
 import type { Job } from "../store/jobs.sql.ts";
 
 /**
- * What a job keeps between attempts. Once its branch is pushed, a retried job (a GitHub
- * 5xx while opening the pull request, a worker that stopped) goes straight to the pull
- * request instead of redoing the work, which would also fail to push over itself.
+ * What a job keeps between attempts, written after each phase. A retried job, or one
+ * taken over from a worker that died, skips what is done: it re-creates the sandbox,
+ * re-applies the work so far (`build.patch`), and goes on from there. Once the branch is
+ * pushed it goes straight to the pull request.
  */
+const verificationSchema = z.object({ passed: z.boolean(), testsPassed: z.boolean().nullable(), summary: z.string() });
+
 export const checkpointSchema = z.object({
+  explore: z.object({ report: z.string() }).optional(),
+  plan: z
+    .object({
+      summary: z.string(),
+      steps: z.array(z.object({ title: z.string(), detail: z.string(), files: z.array(z.string()) })),
+    })
+    .optional(),
+  build: z
+    .object({
+      /** Build rounds done. */
+      iteration: z.number().int(),
+      /** `git diff --binary` of the work against the base commit; null when too large to keep. */
+      patch: z.string().nullable(),
+      /** The agent's latest summary of its work. */
+      summary: z.string(),
+      /** Extracted errors of each failed round, oldest first. */
+      errorHistory: z.array(z.string()),
+      debugMode: z.boolean(),
+      verification: verificationSchema.nullable(),
+    })
+    .optional(),
   pushed: z
     .object({
       sha: z.string(),
       files: z.array(z.string()),
       summary: z.string(),
       testsPassed: z.boolean().nullable(),
+      checksPassed: z.boolean(),
       testSummary: z.string(),
     })
     .optional(),
@@ -20,9 +45,16 @@ export const checkpointSchema = z.object({
 
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 export type PushedWork = NonNullable<Checkpoint["pushed"]>;
+export type BuildState = NonNullable<Checkpoint["build"]>;
+export type StoredPlan = NonNullable<Checkpoint["plan"]>;
 
 /** The job's checkpoint; an unreadable one (written by another version) counts as none. */
 export function readCheckpoint(job: Job): Checkpoint {
   const parsed = checkpointSchema.safeParse(job.checkpoint ?? {});
   return parsed.success ? parsed.data : {};
+}
+
+/** A phase's result added to the job's checkpoint (returns the new checkpoint; the caller stores it). */
+export function withCheckpoint<K extends keyof Checkpoint>(job: Job, key: K, value: Checkpoint[K]): Checkpoint {
+  return { ...readCheckpoint(job), [key]: value };
 }

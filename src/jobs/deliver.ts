@@ -4,8 +4,7 @@ import { openPullRequest } from "../github/pull-request.ts";
 import { changedFiles, commitAll, hasChanges, pushBranch, restoreGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Job } from "../store/jobs.sql.ts";
-import type { TestRun } from "../verify/run-tests.ts";
-import type { PushedWork } from "./checkpoint.ts";
+import { withCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { JobError } from "./errors.ts";
 import type { JobRun } from "./job-run.ts";
 
@@ -13,8 +12,7 @@ export interface WorkToPush {
   /** `.git/config` as cloned, restored before the token is used again. */
   gitConfig: string;
   token: string;
-  summary: string;
-  tests: TestRun;
+  build: BuildState;
 }
 
 /** Commit what the agent left, push it without force, and checkpoint the pushed work. */
@@ -23,13 +21,22 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   const baseSha = job.baseSha!;
   await restoreGitConfig(sandbox, work.gitConfig);
   if (!(await hasChanges(sandbox, baseSha))) {
-    throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.summary.slice(0, 500)}`);
+    throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.build.summary.slice(0, 500)}`);
   }
-  const sha = await commitAll(sandbox, commitMessage(job, run.redact(work.summary)));
+  const summary = run.redact(work.build.summary);
+  const sha = await commitAll(sandbox, commitMessage(job, summary));
   const files = await changedFiles(sandbox, baseSha);
   await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: work.token } });
-  const pushed: PushedWork = { sha, files, summary: run.redact(work.summary), testsPassed: work.tests.passed, testSummary: run.redact(work.tests.summary) };
-  await run.record({ checkpoint: { pushed } });
+  const verification = work.build.verification;
+  const pushed: PushedWork = {
+    sha,
+    files,
+    summary,
+    testsPassed: verification?.testsPassed ?? null,
+    checksPassed: verification?.passed ?? true,
+    testSummary: run.redact(verification?.summary ?? ""),
+  };
+  await run.record({ checkpoint: withCheckpoint(job, "pushed", pushed) });
   await run.event("push", `pushed ${files.length} changed file(s) to ${job.branch}`, { sha, files });
   return pushed;
 }
@@ -40,6 +47,7 @@ export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pu
     return await openPullRequest(octokit, job, {
       summary: pushed.summary,
       testsPassed: pushed.testsPassed,
+      checksPassed: pushed.checksPassed,
       testSummary: pushed.testSummary,
       changedFiles: pushed.files,
       costUsd: job.totalCost,

@@ -2,25 +2,30 @@ import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { ensureAnnounced } from "../github/announce-job.ts";
-import { cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
+import { buildOpencodeConfig } from "../agent/opencode-config.ts";
+import { startOpencodeServer } from "../agent/opencode-server.ts";
+import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { findJob, updateJob } from "../store/job-queries.ts";
 import type { Job, JobStatus } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
-import { runTests, type TestRun } from "../verify/run-tests.ts";
-import { runBuildAgent } from "./build-step.ts";
-import { readCheckpoint, type PushedWork } from "./checkpoint.ts";
+import { checksOf, runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
+import { buildUntilGreen } from "./build-loop.ts";
+import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { commitAndPush, openPullRequestFor } from "./deliver.ts";
 import { asJobError, JobError } from "./errors.ts";
 import { createJobReporter } from "./job-reporter.ts";
 import { JobRun } from "./job-run.ts";
+import { explore, plan } from "./think-steps.ts";
 
 export interface WorkerSettings {
   models: { explore: string; plan: string; build: string };
   opencodeExtraConfig: Record<string, unknown>;
   maxCostUsd: number;
   maxIterations: number;
+  /** Jaccard similarity of consecutive failures at which the agent switches to debug mode. */
+  debugSimilarity: number;
   timeoutMs: number;
   limits: SandboxLimits;
   /** Attempts (first run included) before a transient failure becomes final. */
@@ -48,7 +53,7 @@ export class RetryLater extends Error {
 }
 
 /**
- * One job, start to finish: prepare → build → verify → deliver. `signal` aborts when this
+ * One job, start to finish: prepare → explore → plan → build ⟲ verify → deliver. `signal` aborts when this
  * worker is stopping: the job is handed back to the queue for another worker.
  */
 export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
@@ -73,15 +78,29 @@ export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSigna
 
 async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
   const job = run.job;
+  const saved = readCheckpoint(job);
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
   run.addSecret(token);
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
   const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, token, run.deps.settings.botEmail));
   const project = await run.step("prepare", () => detectProjectIn(sandbox));
   await run.step("prepare", () => installDependencies(run, sandbox, project.install));
-  const summary = await run.step("build", () => runBuildAgent(run, sandbox, project, signal));
-  const tests = await run.step("verify", () => verify(run, sandbox, project.test));
-  return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, summary, tests }));
+  const checks = checksOf(project);
+  const failingAtBaseline = await run.step("prepare", () => baselineFailures(run, sandbox, checks));
+  // Saved work is re-applied on the fresh checkout; without it (too large to keep), building starts over.
+  const resumedBuild = saved.build?.patch != null ? saved.build : undefined;
+  if (resumedBuild?.patch) await run.step("prepare", () => applyPatch(sandbox, resumedBuild.patch!));
+  const server = await run.step("explore", () => startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings) }));
+  let build: BuildState;
+  try {
+    const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
+    const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
+    build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal }, resumedBuild);
+  } finally {
+    // No agent process may be alive while the worker pushes with a token.
+    await server.stop();
+  }
+  return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, build }));
 }
 
 /** Mark the job running (a new attempt), after making sure GitHub shows it. Null when there is nothing to run. */
@@ -92,7 +111,8 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
   const log = deps.log.child({ jobId });
   const octokit = await deps.installationOctokit(existing.installationId);
   const announced = await ensureAnnounced(deps.pool, octokit, jobId, now);
-  const resumed = announced.attempts > 0 && readCheckpoint(announced).pushed !== undefined;
+  const saved = readCheckpoint(announced);
+  const resumed = announced.attempts > 0 && Object.keys(saved).length > 0;
   const job = await updateJob(deps.db, jobId, {
     status: "running",
     startedAt: announced.startedAt ?? now(),
@@ -102,7 +122,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
     failureMessage: null,
   });
   const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
-  if (resumed) await run.event("resumed", "resuming from the checkpoint: the branch is already pushed");
+  if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
   await run.reporter.update(job, { force: true });
   return run;
 }
@@ -167,9 +187,14 @@ async function installDependencies(run: JobRun, sandbox: Sandbox, install: strin
   await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000), excludedFromCommit: excluded });
 }
 
-async function verify(run: JobRun, sandbox: Sandbox, command: string[] | null): Promise<TestRun> {
-  const tests = await runTests(sandbox, command, run.remainingMs());
-  await run.record({ testsPassed: tests.passed });
-  await run.event("tests", tests.passed === null ? "no test command detected" : tests.passed ? "tests passed" : "tests failed", { output: tests.summary });
-  return tests;
+/** The checks other than the tests that already fail before the agent changes anything. */
+async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Check[]): Promise<Set<CheckName>> {
+  const results = await runChecks(sandbox, checks.filter((check) => check.name !== "test"), () => run.remainingMs());
+  const failing = new Set(results.filter((result) => !result.passed).map((result) => result.name));
+  if (failing.size > 0) await run.event("baseline", `already failing before any change (not held against the agent): ${[...failing].join(", ")}`);
+  return failing;
+}
+
+function opencodeConfigOf(settings: WorkerSettings) {
+  return buildOpencodeConfig({ models: settings.models, extra: settings.opencodeExtraConfig });
 }

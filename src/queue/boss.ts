@@ -16,6 +16,8 @@ export interface QueueSettings {
   jobTimeoutSeconds: number;
   /** First retry delay; it doubles with each retry (tests shorten it). */
   retryDelaySeconds?: number;
+  /** A job whose worker has been silent this long is failed over to another worker. */
+  heartbeatSeconds: number;
 }
 
 /**
@@ -25,7 +27,15 @@ export interface QueueSettings {
  */
 export async function startQueue(url: string, settings: QueueSettings, log: Logger): Promise<PgBoss> {
   // LISTEN/NOTIFY wakes a worker the moment a job is committed; polling stays as the backstop.
-  const boss = new PgBoss({ connectionString: url, schema: BOSS_SCHEMA, max: 4, useListenNotify: true });
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: BOSS_SCHEMA,
+    max: 4,
+    useListenNotify: true,
+    // How often lapsed heartbeats are looked for: a dead worker's job moves on within
+    // about heartbeat + a third of it, not pg-boss's default minute on top.
+    superviseIntervalSeconds: Math.max(5, Math.round(settings.heartbeatSeconds / 3)),
+  });
   boss.on("error", (error: unknown) => log.error({ err: error }, "queue error"));
   await boss.start();
   const queueOptions = {
@@ -36,7 +46,7 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
     retryDelayMax: 300,
     // Margin beyond the job's own limit: the runner ends the job itself, cleanly, first.
     expireInSeconds: settings.jobTimeoutSeconds + 300,
-    heartbeatSeconds: 30,
+    heartbeatSeconds: settings.heartbeatSeconds,
   };
   await boss.createQueue(AGENT_JOB_QUEUE, queueOptions);
   // createQueue leaves an existing queue as it was; bring its settings up to date.

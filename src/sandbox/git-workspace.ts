@@ -81,6 +81,23 @@ export async function commitAll(sandbox: Sandbox, message: string): Promise<stri
   return head.stdout.trim();
 }
 
+/**
+ * Everything the agent changed since `baseSha`, as a binary patch (stages the work).
+ * Written to a file, not read from stdout, whose capture is bounded.
+ */
+export async function diffAgainst(sandbox: Sandbox, baseSha: string): Promise<string> {
+  await mustSucceed(sandbox, ["add", "--all"], "agent", "staging the changes");
+  const file = `${sandbox.workdir}/.git/agent-work.patch`;
+  await mustSucceed(sandbox, ["diff", "--cached", "--binary", `--output=${file}`, baseSha], "agent", "diffing the work");
+  return sandbox.readFile(file);
+}
+
+/** Re-apply work saved by `diffAgainst` on a fresh checkout of the same base commit. */
+export async function applyPatch(sandbox: Sandbox, patch: string): Promise<void> {
+  if (patch.trim() === "") return;
+  await mustSucceed(sandbox, ["apply", "--binary", "--index", "--whitespace=nowarn", "-"], "setup", "re-applying the saved work", patch);
+}
+
 export async function changedFiles(sandbox: Sandbox, baseSha: string): Promise<string[]> {
   const diff = await mustSucceed(sandbox, ["diff", "--name-only", `${baseSha}..HEAD`], "agent", "listing changed files");
   return diff.stdout.split("\n").filter((line) => line !== "");

@@ -7,6 +7,13 @@ export type JobTrigger = "comment" | "label" | "api";
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
 export type JobTimings = Record<string, number>;
 
+/** Model usage of one phase (explore, plan, build…), as opencode reported it. */
+export interface PhaseUsage {
+  cost: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
 export const jobs = pgTable(
   "jobs",
   {
@@ -46,6 +53,7 @@ export const jobs = pgTable(
     resumedFromCheckpoint: boolean("resumed_from_checkpoint").notNull().default(false),
     explorationReportGenerated: boolean("exploration_report_generated").notNull().default(false),
     timings: jsonb("timings").$type<JobTimings>().notNull().default({}),
+    usageByPhase: jsonb("usage_by_phase").$type<Record<string, PhaseUsage>>().notNull().default({}),
     checkpoint: jsonb("checkpoint").$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

@@ -74,8 +74,12 @@ function keepLastRedraw(line: string): string {
   return trimmed.slice(trimmed.lastIndexOf("\r") + 1);
 }
 
+/** Longest prefix of a line the patterns look at: several of them are quadratic in line length. */
+const CLASSIFY_CHARS = 1_000;
+
 function matchesAny(patterns: readonly RegExp[], line: string): boolean {
-  return patterns.some((pattern) => pattern.test(line));
+  const head = line.length > CLASSIFY_CHARS ? line.slice(0, CLASSIFY_CHARS) : line;
+  return patterns.some((pattern) => pattern.test(head));
 }
 
 /**

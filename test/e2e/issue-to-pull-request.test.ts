@@ -1,13 +1,13 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
+import { startModelServer, type ModelServer, type Script } from "../fakes/model-server.ts";
 import { API_TOKEN, startAppHarness, type AppHarness } from "../support/app-harness.ts";
 import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { waitUntil } from "../support/wait-until.ts";
-import { scriptedModelEnv } from "../support/scripted-model.ts";
+import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 
 let remote: GitRemote;
 let model: ModelServer | undefined;
@@ -33,10 +33,16 @@ afterEach(async () => {
 
 describe("a /agent comment on an issue becomes a pull request", () => {
   it("runs the real opencode agent, pushes a branch and opens the pull request", async () => {
-    model = await startModelServer([
-      { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
-      { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
-    ]);
+    model = await startModelServer(
+      agentScript({
+        build: [
+          [
+            { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
+            { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
+          ],
+        ],
+      }),
+    );
     const repo = testRepo({ cloneUrl: remote.url });
     harness = await startAppHarness(scriptedModelEnv(model));
     nockInstallationToken(3);
@@ -79,14 +85,14 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     expect(String(announced.seen.comment?.body)).toContain("queued");
 
     // The agent was given the task as fenced data, and never a token.
-    const prompt = JSON.stringify(model.requests.find((request) => request.tools?.length)?.messages);
+    const prompt = JSON.stringify(requestsOf(model, "build")[0]?.messages);
     expect(prompt).toContain("add a greet(name) function in greet.js");
     for (const request of model.requests) expect(JSON.stringify(request)).not.toContain("ghs_");
 
     // The API reports the result; the sandbox is gone.
     const api = await fetch(`${harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: false });
+    expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
     expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "tests", message: "tests passed" })]));
     expect(await harness.sandboxDirs()).toEqual([]);
   });
@@ -94,7 +100,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
 
 describe("every failure ends on the thread in plain words", () => {
   /** Start the app, deliver `/agent …`, and wait for the job's final report on GitHub. */
-  async function runFailingJob(options: { script: Parameters<typeof startModelServer>[0]; cloneUrl?: string }) {
+  async function runFailingJob(options: { script: Script; cloneUrl?: string }) {
     model = await startModelServer(options.script);
     const repo = testRepo({ cloneUrl: options.cloneUrl ?? remote.url });
     harness = await startAppHarness(scriptedModelEnv(model));
@@ -121,14 +127,15 @@ describe("every failure ends on the thread in plain words", () => {
   });
 
   it("reports a clone failure without retrying a permanent one", async () => {
-    const { job, finalComment } = await runFailingJob({ script: [{ text: "unused" }], cloneUrl: `file://${remote.bareDir}-missing` });
+    const { job, finalComment } = await runFailingJob({ script: agentScript({ build: [] }), cloneUrl: `file://${remote.bareDir}-missing` });
     expect(job).toMatchObject({ status: "failed", failureKind: "clone", attempts: 1 });
     expect(finalComment).toContain("failed: cloning the repository failed");
     expect(model!.requests).toEqual([]);
   });
 
   it("reports an agent that changed nothing", async () => {
-    const { job, finalComment } = await runFailingJob({ script: [{ text: "I looked around and everything is fine." }] });
+    const idle = [{ text: "I looked around and everything is fine." }];
+    const { job, finalComment } = await runFailingJob({ script: agentScript({ build: [idle, idle, idle] }) });
     expect(job).toMatchObject({ status: "failed", failureKind: "no_changes" });
     expect(finalComment).toContain("the agent made no changes");
     expect(finalComment).toContain("I looked around and everything is fine.");
@@ -138,7 +145,9 @@ describe("every failure ends on the thread in plain words", () => {
     // Someone already has a branch of that name with their own commit.
     const other = remote.git("commit-tree", "-p", remote.headSha, "-m", "someone else's work", `${remote.headSha}^{tree}`);
     remote.git("update-ref", "refs/heads/agent/7-add-a-greeting-function", other);
-    const { job, finalComment } = await runFailingJob({ script: [{ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }] }, { text: "Added greet()." }] });
+    const { job, finalComment } = await runFailingJob({
+      script: agentScript({ build: [[{ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }] }, { text: "Added greet()." }]] }),
+    });
     expect(job).toMatchObject({ status: "failed", failureKind: "push" });
     expect(finalComment).toContain("pushing the branch was rejected");
     expect(remote.git("rev-parse", "agent/7-add-a-greeting-function")).toBe(other);

@@ -7,7 +7,7 @@ import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
-import { scriptedModelEnv } from "../support/scripted-model.ts";
+import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 let remote: GitRemote;
@@ -36,7 +36,7 @@ const writeGreet = { toolCalls: [{ name: "write", arguments: { filePath: "greet.
 
 describe("transient failures and stopping workers", () => {
   it("retries a GitHub 5xx while opening the pull request from its checkpoint, without redoing the work", async () => {
-    model = await startModelServer([writeGreet, { text: "Added greet()." }]);
+    model = await startModelServer(agentScript({ build: [[writeGreet, { text: "Added greet()." }]] }));
     const repo = testRepo({ cloneUrl: remote.url });
     harness = await startAppHarness(scriptedModelEnv(model));
     nockInstallationToken(3);
@@ -53,7 +53,8 @@ describe("transient failures and stopping workers", () => {
     expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["requeued", "resumed"]));
     expect(events.find((event) => event.kind === "requeued")?.message).toContain("HTTP 502");
     // One agent run, one commit: the retry did not build or push again.
-    expect(model.requests.filter((request) => request.tools?.length)).toHaveLength(2);
+    expect(requestsOf(model, "build")).toHaveLength(2);
+    expect(requestsOf(model, "explore")).toHaveLength(1);
     expect(remote.git("rev-list", "--count", `${remote.headSha}..agent/7-add-a-greeting-function`)).toBe("1");
     expect(seen.checkRuns.at(-1)).toMatchObject({ conclusion: "success" });
   });

@@ -27,7 +27,7 @@ function request(deliveryId: string): JobRequest {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600 }, pino({ level: "silent" }));
+  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
 });
 afterAll(async () => {
   await boss.stop({ graceful: false });

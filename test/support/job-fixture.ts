@@ -39,6 +39,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     resumedFromCheckpoint: false,
     explorationReportGenerated: false,
     timings: {},
+    usageByPhase: {},
     checkpoint: null,
     attempts: 0,
     createdAt,

@@ -131,3 +131,12 @@ describe("summarizeTestOutput", () => {
     );
   });
 });
+
+describe("summarizeTestOutput on pathological input", () => {
+  // Several line patterns are quadratic in line length: unbounded, these 2 MB lines would
+  // take hours (100 kB took 5 s), so the test's own timeout is what catches a regression.
+  it("finishes on multi-megabyte lines", () => {
+    const output = `${"a".repeat(2_000_000)}\n${"x/".repeat(1_000_000)}\nError: boom\n`;
+    expect(summarizeTestOutput(output, 2_000)).toContain("Error: boom");
+  });
+});

@@ -1,0 +1,1 @@
+ALTER TABLE "jobs" ADD COLUMN "usage_by_phase" jsonb DEFAULT '{}'::jsonb NOT NULL;
