@@ -28,7 +28,7 @@ async function receive(name: "issue_comment" | "issues", payload: Record<string,
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600 }, pino({ level: "silent" }));
+  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
 });
 afterAll(async () => {
   await boss.stop({ graceful: false });
