@@ -4,21 +4,30 @@ import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "
 import type { Job } from "../store/jobs.sql.ts";
 
 export interface JobReporter {
-  /** Show the job's current state; skipped when the last update was too recent, unless forced. */
-  update(job: Job, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Show the job's current state, without waiting for GitHub: the write happens in the
+   * background, and when several states queue up only the latest is sent. Skipped when
+   * the last update was too recent, unless forced.
+   */
+  update(job: Job, options?: { force?: boolean }): void;
+  /** Wait until every queued update has reached GitHub (or failed). */
+  flush(): Promise<void>;
   /** Show the final state: completes the check run and edits the comment. */
   finish(job: Job): Promise<void>;
 }
 
 /**
  * Progress on GitHub: the check run and the one progress comment, both re-rendered from
- * the job row. Updates are throttled (GitHub asks apps to pace writes), and a failed
- * update is logged, never fatal: the job's result matters more than its progress bar.
+ * the job row. GitHub asks apps to pace writes (Probot's Octokit waits a second or more
+ * between them), so the job never waits on a progress write, and stale states are
+ * dropped rather than queued. A failed update is logged, never fatal.
  */
 export function createJobReporter(octokit: ProbotOctokit, log: Logger, options: { minIntervalMs?: number; now?: () => Date } = {}): JobReporter {
   const minIntervalMs = options.minIntervalMs ?? 3_000;
   const now = options.now ?? (() => new Date());
-  let lastUpdate = 0;
+  let lastUpdate = Number.NEGATIVE_INFINITY;
+  let queued: Job | null = null;
+  let inFlight: Promise<void> | null = null;
 
   async function write(job: Job, final: boolean): Promise<void> {
     const repo = { owner: job.repoOwner, repo: job.repoName };
@@ -38,15 +47,34 @@ export function createJobReporter(octokit: ProbotOctokit, log: Logger, options: 
     }
   }
 
+  function pump(): void {
+    if (inFlight || !queued) return;
+    const job = queued;
+    queued = null;
+    inFlight = write(job, false)
+      .catch((error: unknown) => log.warn({ err: error }, "progress update failed"))
+      .finally(() => {
+        inFlight = null;
+        pump();
+      });
+  }
+
+  async function flush(): Promise<void> {
+    while (inFlight) await inFlight;
+  }
+
   return {
-    async update(job, updateOptions = {}) {
+    update(job, updateOptions = {}) {
       const at = now().getTime();
       if (!updateOptions.force && at - lastUpdate < minIntervalMs) return;
       lastUpdate = at;
-      await write(job, false).catch((error: unknown) => log.warn({ err: error }, "progress update failed"));
+      queued = job;
+      pump();
     },
+    flush,
     async finish(job) {
-      lastUpdate = now().getTime();
+      queued = null;
+      await flush();
       await write(job, true).catch((error: unknown) => log.error({ err: error }, "final progress update failed"));
     },
   };

@@ -55,7 +55,7 @@ export class JobRun {
     if (this.job.phase !== phase) {
       this.job = await updateJob(this.deps.db, this.job.id, { phase });
       await this.event("phase", `phase ${phase} started`);
-      await this.reporter.update(this.job, { force: true });
+      this.reporter.update(this.job, { force: true });
     }
     const started = performance.now();
     try {
@@ -67,7 +67,7 @@ export class JobRun {
 
   async record(patch: JobPatch): Promise<void> {
     this.job = await updateJob(this.deps.db, this.job.id, { ...patch, timings: { ...this.timings } });
-    await this.reporter.update(this.job);
+    this.reporter.update(this.job);
   }
 
   async event(kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
@@ -91,8 +91,11 @@ export class JobRun {
 
   /** Put the job back in the queue (another attempt, maybe on another worker), saying why. */
   async handBack(reason: string): Promise<void> {
+    this.log.info({ reason }, "job handed back to the queue");
     await this.event("requeued", reason);
     this.job = await updateJob(this.deps.db, this.job.id, { status: "queued", timings: { ...this.timings } });
-    await this.reporter.update(this.job, { force: true });
+    this.reporter.update(this.job, { force: true });
+    // The process may be about to exit (a stopping worker): make sure GitHub heard.
+    await this.reporter.flush();
   }
 }

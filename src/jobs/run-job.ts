@@ -74,6 +74,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSigna
     await sandboxes.destroy().catch((error: unknown) => run.log.warn({ err: error }, "destroying the sandbox failed"));
   }
   await run.reporter.finish(run.job);
+  run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
 async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
@@ -122,8 +123,9 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
     failureMessage: null,
   });
   const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
+  log.info({ attempt: job.attempts, resumed }, "job started");
   if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
-  await run.reporter.update(job, { force: true });
+  run.reporter.update(job, { force: true });
   return run;
 }
 

@@ -93,7 +93,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     const api = await fetch(`${harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
-    expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "tests", message: "tests passed" })]));
+    expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "check", message: "test: passed" })]));
     expect(await harness.sandboxDirs()).toEqual([]);
   });
 });

@@ -1,0 +1,427 @@
+/**
+ * A fake GitHub REST API over real HTTP, for tests that run the app as a child process
+ * (nock cannot reach into one). The app finds it through Probot's GHE_HOST/GHE_PROTOCOL:
+ * the API lives under `/api/v3`, as on GitHub Enterprise Server.
+ *
+ * It serves what the app calls, keeps the little state those calls need (tokens it
+ * issued, comments, check runs, pull requests), and records every request, unknown ones
+ * included (answered 404 with `route: null`), so a test can assert that nothing else was
+ * called. Authentication is checked the way GitHub would reject it: `/app/*` needs a
+ * well-formed RS256 JWT naming the app (the signature is not verified), everything else
+ * an installation token this fake issued.
+ *
+ * Longer than most files: one route table and its handlers read best side by side.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type RouteName =
+  | "apps.createInstallationAccessToken"
+  | "repos.getCollaboratorPermissionLevel"
+  | "reactions.createForIssueComment"
+  | "issues.createComment"
+  | "issues.updateComment"
+  | "git.getRef"
+  | "checks.create"
+  | "checks.update"
+  | "pulls.list"
+  | "pulls.create"
+  | "pulls.update";
+
+export interface FakeRequest {
+  method: string;
+  /** Path under the API base, segments decoded (`/repos/o/r/git/ref/heads/main`); the raw path when outside `/api/v3`. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body; null when there was none. */
+  body: unknown;
+  /** Which endpoint answered (Octokit's method name), null for anything the fake does not serve. */
+  route: RouteName | null;
+  /** How the request authenticated. */
+  auth: "jwt" | "installation" | "none" | "invalid";
+  /** The status the fake answered. */
+  status: number;
+  /** Date.now() when the request arrived. */
+  at: number;
+}
+
+export interface ScriptedFailure {
+  route: RouteName;
+  /** The first `times` requests to `route` fail. */
+  times: number;
+  /** Default 502. */
+  status?: number;
+}
+
+export interface FakeGitHubOptions {
+  /** The `iss` app JWTs must carry; any positive id when unset. */
+  appId?: number;
+  /** `role_name` per login; null answers 404 (not a collaborator). Others get `defaultRole`. */
+  roles?: Record<string, string | null>;
+  /** Default "write". */
+  defaultRole?: string;
+  /** Head SHA per branch name, for `git.getRef`; other branches answer 404. */
+  branches?: Record<string, string>;
+  failures?: ScriptedFailure[];
+}
+
+export interface FakeComment {
+  id: number;
+  repo: string;
+  issueNumber: number;
+  body: string;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  repo: string;
+  /** Every field sent so far, later updates over earlier ones. */
+  fields: Record<string, unknown>;
+}
+
+export interface FakePullRequest {
+  number: number;
+  repo: string;
+  html_url: string;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  draft: boolean;
+  state: "open" | "closed";
+}
+
+export interface FakeGitHub {
+  /** `127.0.0.1:PORT`, for GHE_HOST. */
+  host: string;
+  /** `http://127.0.0.1:PORT/api/v3`. */
+  apiUrl: string;
+  requests: FakeRequest[];
+  comments: Map<number, FakeComment>;
+  checkRuns: Map<number, FakeCheckRun>;
+  pullRequests: FakePullRequest[];
+  /** Installation tokens issued, in order (Probot's own and repository-scoped ones). */
+  tokens: string[];
+  /** Resolve with the first request (already recorded or still to come) that `predicate` accepts. */
+  waitFor(predicate: (request: FakeRequest) => boolean, timeoutMs?: number): Promise<FakeRequest>;
+  close(): Promise<void>;
+}
+
+interface Matched {
+  name: RouteName;
+  params: Record<string, string>;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
+  { name: "apps.createInstallationAccessToken", method: "POST", pattern: "/app/installations/:installation_id/access_tokens" },
+  { name: "repos.getCollaboratorPermissionLevel", method: "GET", pattern: "/repos/:owner/:repo/collaborators/:username/permission" },
+  { name: "reactions.createForIssueComment", method: "POST", pattern: "/repos/:owner/:repo/issues/comments/:comment_id/reactions" },
+  { name: "issues.createComment", method: "POST", pattern: "/repos/:owner/:repo/issues/:issue_number/comments" },
+  { name: "issues.updateComment", method: "PATCH", pattern: "/repos/:owner/:repo/issues/comments/:comment_id" },
+  // Octokit encodes the slash of `heads/main` (`heads%2Fmain`); segments are decoded before matching.
+  { name: "git.getRef", method: "GET", pattern: "/repos/:owner/:repo/git/ref/:ref" },
+  { name: "checks.create", method: "POST", pattern: "/repos/:owner/:repo/check-runs" },
+  { name: "checks.update", method: "PATCH", pattern: "/repos/:owner/:repo/check-runs/:check_run_id" },
+  { name: "pulls.list", method: "GET", pattern: "/repos/:owner/:repo/pulls" },
+  { name: "pulls.create", method: "POST", pattern: "/repos/:owner/:repo/pulls" },
+  { name: "pulls.update", method: "PATCH", pattern: "/repos/:owner/:repo/pulls/:pull_number" },
+];
+
+const API_PREFIX = "/api/v3";
+const NOT_FOUND = { message: "Not Found", documentation_url: "https://docs.github.com/rest" };
+
+export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  const requests: FakeRequest[] = [];
+  const listeners = new Set<(request: FakeRequest) => void>();
+  const failuresLeft = new Map<RouteName, { times: number; status: number }>((options.failures ?? []).map((failure) => [failure.route, { times: failure.times, status: failure.status ?? 502 }]));
+  const state = {
+    tokens: [] as string[],
+    comments: new Map<number, FakeComment>(),
+    checkRuns: new Map<number, FakeCheckRun>(),
+    pullRequests: [] as FakePullRequest[],
+    nextCommentId: 5001,
+    nextCheckRunId: 6001,
+    nextPullNumber: 100,
+    nextReactionId: 1,
+  };
+  let origin = "";
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      console.error("fake GitHub: handler failed", error);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    const text = await readBody(req);
+    const record: FakeRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: null,
+      route: null,
+      auth: "none",
+      status: 0,
+      at: Date.now(),
+    };
+    const reply = answer(record, url.pathname, text, req.headers.authorization);
+    record.status = reply.status;
+    requests.push(record);
+    res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
+    for (const listener of listeners) listener(record);
+  }
+
+  function answer(record: FakeRequest, rawPath: string, text: string, authorization: string | undefined): Reply {
+    if (!rawPath.startsWith(`${API_PREFIX}/`)) return { status: 404, body: NOT_FOUND };
+    const segments = rawPath.slice(API_PREFIX.length).split("/").map(safeDecode);
+    record.path = segments.join("/");
+    if (text !== "") {
+      try {
+        record.body = JSON.parse(text);
+      } catch {
+        return { status: 400, body: { message: "Problems parsing JSON" } };
+      }
+    }
+    const matched = matchRoute(record.method, segments);
+    if (!matched) return { status: 404, body: NOT_FOUND };
+    record.route = matched.name;
+    const isAppRoute = record.path.startsWith("/app/");
+    record.auth = authenticate(authorization, isAppRoute);
+    if (record.auth === "invalid" || record.auth === "none") {
+      return { status: 401, body: { message: isAppRoute ? "A JSON web token could not be decoded" : "Bad credentials" } };
+    }
+    const failure = failuresLeft.get(matched.name);
+    if (failure && failure.times > 0) {
+      failure.times--;
+      return { status: failure.status, body: { message: `scripted failure (HTTP ${failure.status})` } };
+    }
+    return serve(matched, record);
+  }
+
+  function authenticate(header: string | undefined, isAppRoute: boolean): FakeRequest["auth"] {
+    if (!header) return "none";
+    const [scheme = "", credential = ""] = header.split(" ");
+    if (isAppRoute) return scheme.toLowerCase() === "bearer" && isAppJwt(credential, options.appId) ? "jwt" : "invalid";
+    return ["token", "bearer"].includes(scheme.toLowerCase()) && state.tokens.includes(credential) ? "installation" : "invalid";
+  }
+
+  function serve({ name, params }: Matched, record: FakeRequest): Reply {
+    const repo = `${params.owner}/${params.repo}`;
+    const body = (record.body ?? {}) as Record<string, unknown>;
+    switch (name) {
+      case "apps.createInstallationAccessToken": {
+        const token = `ghs_${randomBytes(18).toString("hex")}`;
+        state.tokens.push(token);
+        return {
+          status: 201,
+          body: {
+            token,
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            permissions: body.permissions ?? { contents: "write", issues: "write", pull_requests: "write", checks: "write", metadata: "read" },
+            repository_selection: body.repository_ids ? "selected" : "all",
+          },
+        };
+      }
+      case "repos.getCollaboratorPermissionLevel": {
+        const login = params.username!;
+        const role = login in (options.roles ?? {}) ? options.roles![login]! : (options.defaultRole ?? "write");
+        if (role === null) return { status: 404, body: NOT_FOUND };
+        return { status: 200, body: { permission: legacyPermissionOf(role), role_name: role, user: { login } } };
+      }
+      case "reactions.createForIssueComment":
+        return { status: 201, body: { id: state.nextReactionId++, content: body.content } };
+      case "issues.createComment": {
+        const comment = { id: state.nextCommentId++, repo, issueNumber: Number(params.issue_number), body: String(body.body ?? "") };
+        state.comments.set(comment.id, comment);
+        return { status: 201, body: { id: comment.id, body: comment.body, html_url: `${origin}/${repo}/issues/${comment.issueNumber}#issuecomment-${comment.id}` } };
+      }
+      case "issues.updateComment": {
+        const comment = state.comments.get(Number(params.comment_id));
+        if (!comment || comment.repo !== repo) return { status: 404, body: NOT_FOUND };
+        comment.body = String(body.body ?? comment.body);
+        return { status: 200, body: { id: comment.id, body: comment.body } };
+      }
+      case "git.getRef": {
+        const branch = params.ref!.replace(/^heads\//, "");
+        const sha = params.ref!.startsWith("heads/") ? options.branches?.[branch] : undefined;
+        if (!sha) return { status: 404, body: NOT_FOUND };
+        return { status: 200, body: { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } } };
+      }
+      case "checks.create": {
+        const checkRun = { id: state.nextCheckRunId++, repo, fields: { ...body } };
+        state.checkRuns.set(checkRun.id, checkRun);
+        return { status: 201, body: { id: checkRun.id, ...checkRun.fields } };
+      }
+      case "checks.update": {
+        const checkRun = state.checkRuns.get(Number(params.check_run_id));
+        if (!checkRun || checkRun.repo !== repo) return { status: 404, body: NOT_FOUND };
+        Object.assign(checkRun.fields, body);
+        return { status: 200, body: { id: checkRun.id, ...checkRun.fields } };
+      }
+      case "pulls.list": {
+        const { head, base, state: wanted = "open" } = record.query;
+        const found = state.pullRequests.filter(
+          (pull) => pull.repo === repo && (wanted === "all" || pull.state === wanted) && (!head || `${params.owner}:${pull.head}` === head) && (!base || pull.base === base),
+        );
+        return { status: 200, body: found.map(pullJson) };
+      }
+      case "pulls.create": {
+        if (!body.head || !body.base || !body.title) return { status: 422, body: { message: "Validation Failed" } };
+        const number = state.nextPullNumber++;
+        const pull: FakePullRequest = {
+          number,
+          repo,
+          html_url: `${origin}/${repo}/pull/${number}`,
+          head: String(body.head),
+          base: String(body.base),
+          title: String(body.title),
+          body: String(body.body ?? ""),
+          draft: body.draft === true,
+          state: "open",
+        };
+        state.pullRequests.push(pull);
+        return { status: 201, body: pullJson(pull) };
+      }
+      case "pulls.update": {
+        const pull = state.pullRequests.find((candidate) => candidate.repo === repo && candidate.number === Number(params.pull_number));
+        if (!pull) return { status: 404, body: NOT_FOUND };
+        if (typeof body.title === "string") pull.title = body.title;
+        if (typeof body.body === "string") pull.body = body.body;
+        return { status: 200, body: pullJson(pull) };
+      }
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const host = `127.0.0.1:${port}`;
+  origin = `http://${host}`;
+
+  return {
+    host,
+    apiUrl: `${origin}${API_PREFIX}`,
+    requests,
+    comments: state.comments,
+    checkRuns: state.checkRuns,
+    pullRequests: state.pullRequests,
+    tokens: state.tokens,
+    waitFor(predicate, timeoutMs = 30_000) {
+      const seen = requests.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`fake GitHub: no matching request within ${timeoutMs} ms; received:\n${describeRequests(requests)}`));
+        }, timeoutMs);
+        const listener = (request: FakeRequest) => {
+          if (!predicate(request)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(request);
+        };
+        listeners.add(listener);
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** One line per request, for failure messages: `POST /repos/o/r/pulls → 201`. */
+export function describeRequests(requests: FakeRequest[]): string {
+  if (requests.length === 0) return "  (none)";
+  return requests.map((request) => `  ${request.method} ${request.path} → ${request.status}${request.route ? "" : " (unknown endpoint)"}`).join("\n");
+}
+
+/**
+ * A JWT as GitHub accepts for an app: three base64url parts, header `{alg: RS256}`, a
+ * payload whose `iss` is the app id and whose lifetime is at most ten minutes and not
+ * over. The signature is not checked: the fake has no public key, and the tests care
+ * that the app authenticates as an app, not that RSA works.
+ */
+export function isAppJwt(token: string, appId?: number): boolean {
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]+$/.test(part))) return false;
+  const header = decodeJson(parts[0]!);
+  const payload = decodeJson(parts[1]!);
+  if (!header || !payload || header.alg !== "RS256") return false;
+  const { iat, exp, iss } = payload;
+  if (typeof iat !== "number" || typeof exp !== "number") return false;
+  const now = Date.now() / 1000;
+  // GitHub allows clock drift by backdating iat; Probot's JWTs start 30 s in the past.
+  if (exp <= now || iat > now + 60 || exp - iat > 660) return false;
+  if (appId === undefined) return Number(iss) > 0;
+  return String(iss) === String(appId);
+}
+
+function decodeJson(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function matchRoute(method: string, segments: string[]): Matched | null {
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const pattern = route.pattern.split("/");
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, index) => {
+      const segment = segments[index]!;
+      if (part.startsWith(":")) {
+        params[part.slice(1)] = segment;
+        return segment !== "";
+      }
+      return part === segment;
+    });
+    if (matches) return { name: route.name, params };
+  }
+  return null;
+}
+
+/** GitHub's legacy `permission` field: maintain reads as write, triage as read. */
+function legacyPermissionOf(role: string): string {
+  if (role === "maintain") return "write";
+  if (role === "triage") return "read";
+  return role;
+}
+
+function pullJson(pull: FakePullRequest) {
+  return {
+    number: pull.number,
+    html_url: pull.html_url,
+    state: pull.state,
+    title: pull.title,
+    body: pull.body,
+    draft: pull.draft,
+    head: { ref: pull.head },
+    base: { ref: pull.base },
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
