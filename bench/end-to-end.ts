@@ -18,7 +18,7 @@ import { startModelServer } from "../test/fakes/model-server.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../test/support/git-remote.ts";
 import { issueCommentPayload, postWebhook, testPrivateKey, testRepo } from "../test/support/github-fixtures.ts";
 import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
-import { scriptedModelEnv } from "../test/support/scripted-model.ts";
+import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
 import { createBenchDatabase } from "./database.ts";
 import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
@@ -44,10 +44,16 @@ async function main(): Promise<void> {
     cleanups.push(() => server.stop());
     const database = await createBenchDatabase(server.url);
     cleanups.push(() => database.drop());
-    const model = await startModelServer([
-      { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
-      { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
-    ]);
+    const model = await startModelServer(
+      agentScript({
+        build: [
+          [
+            { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
+            { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
+          ],
+        ],
+      }),
+    );
     cleanups.push(() => model.close());
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-bench-data-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

@@ -6,9 +6,11 @@ import { createApiHandler } from "./api/routes.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
+import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
+import { scheduleRedelivery } from "./queue/schedules.ts";
 import { startWorker } from "./queue/worker.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
@@ -71,6 +73,10 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const stopping = new AbortController();
   const role = config.env.ROLE;
   const server = role === "worker" ? null : await startWeb(config, log, ProbotWithAuth, { database, boss, background });
+  if (server) {
+    const probot = new ProbotWithAuth();
+    await scheduleRedelivery(boss, async () => redeliverFailedDeliveries(await probot.auth(), database.db, log), log);
+  }
   if (role !== "web") {
     const probot = new ProbotWithAuth();
     await startWorker(boss, {

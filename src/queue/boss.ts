@@ -32,9 +32,10 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
     schema: BOSS_SCHEMA,
     max: 4,
     useListenNotify: true,
-    // How often lapsed heartbeats are looked for: a dead worker's job moves on within
-    // about heartbeat + a third of it, not pg-boss's default minute on top.
+    // How often lapsed heartbeats are looked for (pg-boss does it in its monitor pass): a
+    // dead worker's job moves on within about heartbeat + a third of it, not a minute more.
     superviseIntervalSeconds: Math.max(5, Math.round(settings.heartbeatSeconds / 3)),
+    monitorIntervalSeconds: Math.max(5, Math.round(settings.heartbeatSeconds / 3)),
   });
   boss.on("error", (error: unknown) => log.error({ err: error }, "queue error"));
   await boss.start();
