@@ -14,6 +14,9 @@ import { scheduleRedelivery } from "./queue/schedules.ts";
 import { startWorker } from "./queue/worker.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
+import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
+import { jobs } from "./store/jobs.sql.ts";
+import { and, eq, inArray } from "drizzle-orm";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./store/embedded-postgres.ts";
@@ -77,30 +80,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     const probot = new ProbotWithAuth();
     await scheduleRedelivery(boss, async () => redeliverFailedDeliveries(await probot.auth(), database.db, log), log);
   }
-  if (role !== "web") {
-    const probot = new ProbotWithAuth();
-    await startWorker(boss, {
-      concurrency: config.env.WORKER_CONCURRENCY,
-      log,
-      handle: (jobId) =>
-        runJob(
-          {
-            pool: database.pool,
-            db: database.db,
-            installationOctokit: (installationId) => probot.auth(installationId),
-            repositoryToken: createRepositoryTokenIssuer(probot),
-            sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: path.join(config.dataDir, "sandboxes") }),
-            settings: workerSettingsOf(config, app.appId),
-            log,
-          },
-          jobId,
-          stopping.signal,
-        ),
-      onGiveUp: async (jobId, error) => {
-        await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() });
-      },
-    });
-  }
+  if (role !== "web") await startWorkerRole({ options, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal });
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
   let stopped: Promise<void> | undefined;
   return {
@@ -127,6 +107,43 @@ async function startDatabaseServer(config: Config, log: Logger): Promise<Embedde
     throw new ConfigError(`ROLE=${config.env.ROLE} needs DATABASE_URL: the embedded Postgres serves a single process, so separate web and worker processes must share a database.`);
   }
   return startEmbeddedPostgres(config.dataDir, log);
+}
+
+/** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
+async function startWorkerRole(input: {
+  options: StartOptions;
+  appId: number;
+  database: Database;
+  boss: PgBoss;
+  ProbotWithAuth: typeof Probot;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { options, database } = input;
+  const { config, log } = options;
+  const sandboxRoot = path.join(config.dataDir, "sandboxes");
+  const reaped = await reapLocalSandboxes(sandboxRoot, async (jobIds) => {
+    const rows = await database.db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.id, jobIds), eq(jobs.status, "running")));
+    return new Set(rows.map((row) => row.id));
+  });
+  if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
+  const probot = new input.ProbotWithAuth();
+  const deps = {
+    pool: database.pool,
+    db: database.db,
+    installationOctokit: (installationId: number) => probot.auth(installationId),
+    repositoryToken: createRepositoryTokenIssuer(probot),
+    sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: sandboxRoot }),
+    settings: workerSettingsOf(config, input.appId),
+    log,
+  };
+  await startWorker(input.boss, {
+    concurrency: config.env.WORKER_CONCURRENCY,
+    log,
+    handle: (jobId) => runJob(deps, jobId, input.signal),
+    onGiveUp: async (jobId, error) => {
+      await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() });
+    },
+  });
 }
 
 function checkSandboxPolicy(config: Config): void {
