@@ -1,4 +1,5 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
+import { fitToTokens } from "../context/tokens.ts";
 import type { ProjectInfo } from "../verify/detect-project.ts";
 
 /**
@@ -14,13 +15,17 @@ export interface TaskContext {
   requester: string;
 }
 
+/** Token budgets of what users write: a huge issue body is cut, with a marker, never silently. */
+const TITLE_TOKENS = 200;
+const TASK_TOKENS = 6_000;
+
 function taskSection(context: TaskContext): string[] {
   return [
     `Repository: ${context.repository}. Issue #${context.issueNumber}, requested by @${context.requester}.`,
     "",
-    fenceUntrusted("issue title", context.issueTitle),
+    fenceUntrusted("issue title", fitToTokens(context.issueTitle, TITLE_TOKENS)),
     "",
-    fenceUntrusted("task", context.task),
+    fenceUntrusted("task", fitToTokens(context.task, TASK_TOKENS)),
   ];
 }
 

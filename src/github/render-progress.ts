@@ -104,7 +104,7 @@ function headline(job: Job): string {
     case "failed": {
       const kind = (job.failureKind ?? "internal") as FailureKind;
       const next = new JobError(kind, "").nextStep;
-      return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n> ${oneLine(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
+      return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n${quote(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
     }
   }
 }
@@ -141,7 +141,8 @@ export function formatDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m ${seconds % 60}s` : `${seconds}s`;
 }
 
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+/** A failure message as a Markdown quote, its lines kept (a list of config errors reads as one), bounded. */
+function quote(text: string): string {
+  const lines = truncateMiddle(text.trim(), 1_500).split("\n").slice(0, 20);
+  return lines.map((line) => `> ${line}`).join("\n");
 }

@@ -100,13 +100,13 @@ describe("a /agent comment on an issue becomes a pull request", () => {
 
 describe("every failure ends on the thread in plain words", () => {
   /** Start the app, deliver `/agent …`, and wait for the job's final report on GitHub. */
-  async function runFailingJob(options: { script: Script; cloneUrl?: string }) {
+  async function runFailingJob(options: { script: Script; cloneUrl?: string; baseSha?: string }) {
     model = await startModelServer(options.script);
     const repo = testRepo({ cloneUrl: options.cloneUrl ?? remote.url });
     harness = await startAppHarness(scriptedModelEnv(model));
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
-    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: options.baseSha ?? remote.headSha });
     const seen = nockWorkerCalls(repo, { expectPullRequest: false });
     await postWebhook(harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
     const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
@@ -139,6 +139,19 @@ describe("every failure ends on the thread in plain words", () => {
     expect(job).toMatchObject({ status: "failed", failureKind: "no_changes" });
     expect(finalComment).toContain("the agent made no changes");
     expect(finalComment).toContain("I looked around and everything is fine.");
+  });
+
+  it("reports a malformed .github/agent.yml with its line numbers, before any agent runs", async () => {
+    const broken = await createGitRemote({ ...GREETING_PROJECT, ".github/agent.yml": "commands:\n  test: npm test\n  tset: oops\n" });
+    try {
+      const { job, finalComment } = await runFailingJob({ script: agentScript({ build: [] }), cloneUrl: broken.url, baseSha: broken.headSha });
+      expect(job).toMatchObject({ status: "failed", failureKind: "config" });
+      expect(finalComment).toContain("failed: the repository's agent config is invalid");
+      expect(finalComment).toContain("> - line 3: commands: ");
+      expect(model!.requests).toEqual([]);
+    } finally {
+      await broken.cleanup();
+    }
   });
 
   it("reports a rejected push, and never overwrites someone else's branch", async () => {

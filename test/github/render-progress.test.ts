@@ -37,7 +37,7 @@ describe("the progress comment", () => {
     const job = jobFixture({ status: "failed", phase: "deliver", failureKind: "push", failureMessage: "git push to agent/7 was rejected:\n ! [rejected] (fetch first)", startedAt: started, finishedAt: now });
     const body = renderProgressComment(job, now);
     expect(body).toContain("failed: pushing the branch was rejected");
-    expect(body).toContain("> git push to agent/7 was rejected: ! [rejected] (fetch first)");
+    expect(body).toContain("> git push to agent/7 was rejected:\n>  ! [rejected] (fetch first)");
     expect(body).toContain("**What to do next:**");
     expect(body).toMatch(/Deliver.*← stopped here/);
   });
