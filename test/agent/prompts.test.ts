@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { buildPrompt, debugPrompt, explorePrompt, fixPrompt } from "../../src/agent/prompts.ts";
 import { estimateTokens } from "../../src/context/tokens.ts";
+import type { ProjectInfo } from "../../src/verify/detect-project.ts";
 
 const context = { repository: "o/r", issueNumber: 7, issueTitle: "Add greet", task: "add greet()", requester: "ada" };
-const project = { language: "node", packageManager: "npm", install: null, test: ["npm", "test"], build: null, lint: null, typecheck: null } as const;
+const project: ProjectInfo = { language: "node", packageManager: "npm", install: null, test: ["npm", "test"], build: null, lint: null, typecheck: null };
 
 describe("prompts", () => {
   it("fence the task and title as data, with hidden text stripped", () => {
@@ -14,13 +15,13 @@ describe("prompts", () => {
 
   it("cut a huge issue body to its budget, with a marker", () => {
     const task = "word ".repeat(100_000);
-    const prompt = buildPrompt({ ...context, task }, { planMarkdown: "1. [ ] do it", report: "r", project: { ...project } });
+    const prompt = buildPrompt({ ...context, task }, { planMarkdown: "1. [ ] do it", report: "r", project });
     expect(estimateTokens(prompt)).toBeLessThan(8_000);
     expect(prompt).toMatch(/characters truncated/);
   });
 
   it("tell the build agent the project's test command", () => {
-    expect(buildPrompt(context, { planMarkdown: "1. [ ] do it", report: "r", project: { ...project } })).toContain("`npm test`");
+    expect(buildPrompt(context, { planMarkdown: "1. [ ] do it", report: "r", project })).toContain("`npm test`");
   });
 
   it("switch to root-cause analysis in debug mode, with the error history", () => {
