@@ -84,6 +84,10 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
   run.addSecret(token);
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
   const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, token, run.deps.settings.botEmail));
+  // opencode takes a second or more to start: let it boot while dependencies install. If
+  // anything below fails first, destroying the sandbox stops it.
+  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings) });
+  serverStarting.catch(() => {});
   const project = await run.step("prepare", () => detectProjectIn(sandbox));
   await run.step("prepare", () => installDependencies(run, sandbox, project.install));
   const checks = checksOf(project);
@@ -91,7 +95,7 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
   // Saved work is re-applied on the fresh checkout; without it (too large to keep), building starts over.
   const resumedBuild = saved.build?.patch != null ? saved.build : undefined;
   if (resumedBuild?.patch) await run.step("prepare", () => applyPatch(sandbox, resumedBuild.patch!));
-  const server = await run.step("explore", () => startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings) }));
+  const server = await run.step("explore", () => serverStarting);
   let build: BuildState;
   try {
     const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
