@@ -1,36 +1,16 @@
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { listJobEvents } from "../../src/store/job-queries.ts";
 import { startModelServer, type ModelServer, type Script, type Turn } from "../fakes/model-server.ts";
-import { startAppHarness, type AppHarness } from "../support/app-harness.ts";
+import { startAppHarness } from "../support/app-harness.ts";
+import { useEndToEnd } from "../support/end-to-end.ts";
 import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
-import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
+import { GREET_SOURCE } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { agentScript, GREET_PLAN, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
-let remote: GitRemote;
-let model: ModelServer | undefined;
-let harness: AppHarness | undefined;
-
-beforeEach(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
-  remote = await createGitRemote(GREETING_PROJECT);
-});
-
-afterEach(async () => {
-  await harness?.stop();
-  await model?.close();
-  await remote.cleanup();
-  harness = undefined;
-  model = undefined;
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+const e2e = useEndToEnd();
 
 const BRANCH = "agent/7-add-a-greeting-function";
 const write = (content: string): Turn => ({ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content } }] });
@@ -38,18 +18,18 @@ const WRONG_GREET = 'exports.greet = (name) => `Hi, ${name}`;\n';
 
 /** Deliver `/agent …` and wait until the job is over and GitHub has its final report. */
 async function runJob(script: Script, options: { env?: Record<string, string>; expectPullRequest?: boolean; costPerMillion?: { input: number; output: number } } = {}) {
-  model = await startModelServer(script);
-  const repo = testRepo({ cloneUrl: remote.url });
-  harness = await startAppHarness({ ...scriptedModelEnv(model, options.costPerMillion ? { costPerMillion: options.costPerMillion } : {}), ...options.env });
+  e2e.model = await startModelServer(script);
+  const repo = testRepo({ cloneUrl: e2e.remote.url });
+  e2e.harness = await startAppHarness({ ...scriptedModelEnv(e2e.model, options.costPerMillion ? { costPerMillion: options.costPerMillion } : {}), ...options.env });
   nockInstallationToken(3);
   nockRole(repo, "octocat", "write");
-  nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
+  nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
   const seen = nockWorkerCalls(repo, { expectPullRequest: options.expectPullRequest ?? true });
-  await postWebhook(harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
-  const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+  await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
+  const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
   await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
-  const events = await listJobEvents(harness.database.db, job.id);
-  return { job, seen, events, model: model! };
+  const events = await listJobEvents(e2e.harness.database.db, job.id);
+  return { job, seen, events, model: e2e.model! };
 }
 
 const userText = (request: ModelServer["requests"][number]) => JSON.stringify(request.messages.filter((message) => message.role === "user").at(-1)?.content);
@@ -105,7 +85,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
     const { job, model } = await runJob(script);
 
     expect(job.status).toBe("succeeded");
-    expect(remote.git("diff", "--name-only", `${remote.headSha}..${BRANCH}`)).toBe("greet.js");
+    expect(e2e.remote.git("diff", "--name-only", `${e2e.remote.headSha}..${BRANCH}`)).toBe("greet.js");
     for (const agent of ["explore", "plan"]) {
       const offered = requestsOf(model, agent).flatMap((request) => (request.tools ?? []).map((tool) => tool.function?.name));
       expect(offered).not.toContain("write");
@@ -135,7 +115,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
     expect(job).toMatchObject({ status: "failed", failureKind: "budget", prUrl: null });
     expect(job.totalCost).toBeGreaterThan(1);
     expect(seen.checkRuns.at(-1)).toMatchObject({ conclusion: "failure", output: expect.objectContaining({ title: "Failed: cost budget reached" }) });
-    expect(remote.git("branch", "--list", "agent/*")).toBe("");
+    expect(e2e.remote.git("branch", "--list", "agent/*")).toBe("");
   });
 
   it("ends a job that runs past its time limit as timed_out", async () => {
@@ -143,6 +123,6 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
 
     expect(job).toMatchObject({ status: "timed_out", failureKind: "timeout" });
     expect(seen.checkRuns.at(-1)).toMatchObject({ conclusion: "timed_out" });
-    expect(await harness!.sandboxDirs()).toEqual([]);
+    expect(await e2e.harness!.sandboxDirs()).toEqual([]);
   });
 });

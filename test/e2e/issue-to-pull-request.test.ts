@@ -1,39 +1,19 @@
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startModelServer, type ModelServer, type Script } from "../fakes/model-server.ts";
-import { API_TOKEN, startAppHarness, type AppHarness } from "../support/app-harness.ts";
+import { describe, expect, it } from "vitest";
+import { startModelServer, type Script } from "../fakes/model-server.ts";
+import { API_TOKEN, startAppHarness } from "../support/app-harness.ts";
+import { useEndToEnd } from "../support/end-to-end.ts";
 import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
-import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
+import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { waitUntil } from "../support/wait-until.ts";
 import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 
-let remote: GitRemote;
-let model: ModelServer | undefined;
-let harness: AppHarness | undefined;
-
-beforeEach(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith("127.0.0.1") || host.startsWith("localhost"));
-  remote = await createGitRemote(GREETING_PROJECT);
-});
-
-afterEach(async () => {
-  await harness?.stop();
-  await model?.close();
-  await remote.cleanup();
-  harness = undefined;
-  model = undefined;
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+const e2e = useEndToEnd();
 
 describe("a /agent comment on an issue becomes a pull request", () => {
   it("runs the real opencode agent, pushes a branch and opens the pull request", async () => {
-    model = await startModelServer(
+    e2e.model = await startModelServer(
       agentScript({
         build: [
           [
@@ -43,31 +23,31 @@ describe("a /agent comment on an issue becomes a pull request", () => {
         ],
       }),
     );
-    const repo = testRepo({ cloneUrl: remote.url });
-    harness = await startAppHarness(scriptedModelEnv(model));
+    const repo = testRepo({ cloneUrl: e2e.remote.url });
+    e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
-    const announced = nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: remote.headSha });
+    const announced = nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
     const seen = nockWorkerCalls(repo, { expectPullRequest: true });
 
-    const response = await postWebhook(harness.url, {
+    const response = await postWebhook(e2e.harness.url, {
       event: "issue_comment",
       secret: WEBHOOK_SECRET,
       payload: issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueTitle: "Add a greeting function" }),
     });
     expect(response.status).toBe(200);
 
-    const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.at(-1)?.includes("/pull/12"), { what: "the final report on GitHub" });
     expect(job).toMatchObject({ status: "succeeded", testsPassed: true, prNumber: 12, iterations: 1, failureKind: null });
     expect(job.totalCost).toBeGreaterThan(0);
     expect(job.totalTokensIn).toBeGreaterThan(0);
 
-    // The branch and its one commit, in the remote.
+    // The branch and its one commit, in the e2e.remote.
     const branch = "agent/7-add-a-greeting-function";
-    expect(remote.git("show", `${branch}:greet.js`)).toBe(GREET_SOURCE.trim());
-    expect(remote.git("rev-parse", `${branch}~1`)).toBe(remote.headSha);
-    const message = remote.git("log", "-1", "--format=%B", branch);
+    expect(e2e.remote.git("show", `${branch}:greet.js`)).toBe(GREET_SOURCE.trim());
+    expect(e2e.remote.git("rev-parse", `${branch}~1`)).toBe(e2e.remote.headSha);
+    const message = e2e.remote.git("log", "-1", "--format=%B", branch);
     expect(message).toContain("Add a greeting function (#7)");
     expect(message).toContain("Co-authored-by: octocat <583231+octocat@users.noreply.github.com>");
 
@@ -85,33 +65,33 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     expect(String(announced.seen.comment?.body)).toContain("queued");
 
     // The agent was given the task as fenced data, and never a token.
-    const prompt = JSON.stringify(requestsOf(model, "build")[0]?.messages);
+    const prompt = JSON.stringify(requestsOf(e2e.model!, "build")[0]?.messages);
     expect(prompt).toContain("add a greet(name) function in greet.js");
-    for (const request of model.requests) expect(JSON.stringify(request)).not.toContain("ghs_");
+    for (const request of e2e.model!.requests) expect(JSON.stringify(request)).not.toContain("ghs_");
 
     // The API reports the result; the sandbox is gone.
-    const api = await fetch(`${harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const api = await fetch(`${e2e.harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
     expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "check", message: "test: passed" })]));
-    expect(await harness.sandboxDirs()).toEqual([]);
+    expect(await e2e.harness.sandboxDirs()).toEqual([]);
   });
 });
 
 describe("every failure ends on the thread in plain words", () => {
   /** Start the app, deliver `/agent …`, and wait for the job's final report on GitHub. */
   async function runFailingJob(options: { script: Script; cloneUrl?: string; baseSha?: string }) {
-    model = await startModelServer(options.script);
-    const repo = testRepo({ cloneUrl: options.cloneUrl ?? remote.url });
-    harness = await startAppHarness(scriptedModelEnv(model));
+    e2e.model = await startModelServer(options.script);
+    const repo = testRepo({ cloneUrl: options.cloneUrl ?? e2e.remote.url });
+    e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
-    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: options.baseSha ?? remote.headSha });
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: options.baseSha ?? e2e.remote.headSha });
     const seen = nockWorkerCalls(repo, { expectPullRequest: false });
-    await postWebhook(harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
-    const job = await harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.some((body) => body.includes("failed")), { what: "the final report on GitHub" });
-    expect(await harness.sandboxDirs()).toEqual([]);
+    expect(await e2e.harness.sandboxDirs()).toEqual([]);
     return { job, seen, finalComment: seen.comments.at(-1) ?? "" };
   }
 
@@ -122,15 +102,15 @@ describe("every failure ends on the thread in plain words", () => {
     expect(finalComment).toContain("failed: the model or its API failed");
     expect(finalComment).toContain("**What to do next:**");
     // opencode retried the provider itself before giving up.
-    expect(model!.requests.filter((request) => request.tools?.length).length).toBeGreaterThan(1);
-    expect(remote.git("branch", "--list", "agent/*")).toBe("");
+    expect(e2e.model!.requests.filter((request) => request.tools?.length).length).toBeGreaterThan(1);
+    expect(e2e.remote.git("branch", "--list", "agent/*")).toBe("");
   });
 
   it("reports a clone failure without retrying a permanent one", async () => {
-    const { job, finalComment } = await runFailingJob({ script: agentScript({ build: [] }), cloneUrl: `file://${remote.bareDir}-missing` });
+    const { job, finalComment } = await runFailingJob({ script: agentScript({ build: [] }), cloneUrl: `file://${e2e.remote.bareDir}-missing` });
     expect(job).toMatchObject({ status: "failed", failureKind: "clone", attempts: 1 });
     expect(finalComment).toContain("failed: cloning the repository failed");
-    expect(model!.requests).toEqual([]);
+    expect(e2e.model!.requests).toEqual([]);
   });
 
   it("reports an agent that changed nothing", async () => {
@@ -148,7 +128,7 @@ describe("every failure ends on the thread in plain words", () => {
       expect(job).toMatchObject({ status: "failed", failureKind: "config" });
       expect(finalComment).toContain("failed: the repository's agent config is invalid");
       expect(finalComment).toContain("> - line 3: commands: ");
-      expect(model!.requests).toEqual([]);
+      expect(e2e.model!.requests).toEqual([]);
     } finally {
       await broken.cleanup();
     }
@@ -156,13 +136,13 @@ describe("every failure ends on the thread in plain words", () => {
 
   it("reports a rejected push, and never overwrites someone else's branch", async () => {
     // Someone already has a branch of that name with their own commit.
-    const other = remote.git("commit-tree", "-p", remote.headSha, "-m", "someone else's work", `${remote.headSha}^{tree}`);
-    remote.git("update-ref", "refs/heads/agent/7-add-a-greeting-function", other);
+    const other = e2e.remote.git("commit-tree", "-p", e2e.remote.headSha, "-m", "someone else's work", `${e2e.remote.headSha}^{tree}`);
+    e2e.remote.git("update-ref", "refs/heads/agent/7-add-a-greeting-function", other);
     const { job, finalComment } = await runFailingJob({
       script: agentScript({ build: [[{ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }] }, { text: "Added greet()." }]] }),
     });
     expect(job).toMatchObject({ status: "failed", failureKind: "push" });
     expect(finalComment).toContain("pushing the branch was rejected");
-    expect(remote.git("rev-parse", "agent/7-add-a-greeting-function")).toBe(other);
+    expect(e2e.remote.git("rev-parse", "agent/7-add-a-greeting-function")).toBe(other);
   });
 });
