@@ -62,6 +62,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSigna
   const sandboxes = new SandboxHolder(deps.sandboxes);
   const stopWork = () => void sandboxes.destroy();
   signal.addEventListener("abort", stopWork, { once: true });
+  if (signal.aborted) stopWork();
   try {
     const octokit = await deps.installationOctokit(run.job.installationId);
     const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
