@@ -29,7 +29,7 @@ export interface StartOptions {
   /** Octokit class for GitHub calls; tests pass one with retries and throttling off. */
   Octokit?: typeof ProbotOctokit;
   sandboxes?: SandboxProvider;
-  /** First delay before a job is retried, in seconds (default 15; tests shorten it). */
+  /** First delay before a job is retried, in seconds (default 5; tests shorten it). */
   retryDelaySeconds?: number;
 }
 

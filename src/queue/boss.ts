@@ -14,7 +14,11 @@ export interface AgentJobMessage {
 export interface QueueSettings {
   /** A job's wall-clock limit; pg-boss must not expire it earlier. */
   jobTimeoutSeconds: number;
-  /** First retry delay; it doubles with each retry (tests shorten it). */
+  /**
+   * First retry delay; it doubles with each retry (tests shorten it). It also delays the
+   * takeover of a dead worker's job, so it stays short: Octokit has already retried quick
+   * GitHub blips, and opencode the model's.
+   */
   retryDelaySeconds?: number;
   /** A job whose worker has been silent this long is failed over to another worker. */
   heartbeatSeconds: number;
@@ -42,7 +46,7 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
   const queueOptions = {
     notify: true,
     retryLimit: AGENT_JOB_RETRY_LIMIT,
-    retryDelay: settings.retryDelaySeconds ?? 15,
+    retryDelay: settings.retryDelaySeconds ?? 5,
     retryBackoff: true,
     retryDelayMax: 300,
     // Margin beyond the job's own limit: the runner ends the job itself, cleanly, first.
