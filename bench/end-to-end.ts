@@ -16,8 +16,8 @@ import { loadConfig } from "../src/config/load-config.ts";
 import { PHASES } from "../src/jobs/phases.ts";
 import { startModelServer } from "../test/fakes/model-server.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../test/support/git-remote.ts";
-import { issueCommentPayload, postWebhook, testPrivateKey, testRepo } from "../test/support/github-fixtures.ts";
-import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
+import { issueCommentPayload, postWebhook, testRepo } from "../test/support/github-fixtures.ts";
+import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
 import { createBenchDatabase } from "./database.ts";
@@ -94,19 +94,14 @@ async function main(): Promise<void> {
 }
 
 function startBenchApp(options: { databaseUrl: string; dataDir: string; modelEnv: Record<string, string> }): Promise<RunningApp> {
-  const source: Record<string, string> = {
-    APP_ID: String(APP_ID),
-    PRIVATE_KEY: testPrivateKey(),
-    WEBHOOK_SECRET,
-    PORT: "0",
-    HOST: "127.0.0.1",
+  const source = testAppEnv({
     DATABASE_URL: options.databaseUrl,
     DATA_DIR: options.dataDir,
     ROLE: "all",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
     ...options.modelEnv,
-  };
-  const config = loadConfig(source as NodeJS.ProcessEnv);
+  });
+  const config = loadConfig(source);
   // Retries and write throttling off: with an instant model the throttle's one write a
   // second would be most of what is measured, and it is GitHub's pacing, not ours.
   return startApp({ config, log: pino({ level: config.env.LOG_LEVEL }), Octokit: TestOctokit });

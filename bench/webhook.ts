@@ -13,8 +13,8 @@ import { ProbotOctokit } from "probot";
 import { startApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/load-config.ts";
 import { nockInstallationToken, nockRole, GITHUB_API } from "../test/support/github-api.ts";
-import { issueCommentPayload, postWebhook, testPrivateKey, testRepo } from "../test/support/github-fixtures.ts";
-import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
+import { issueCommentPayload, postWebhook, testRepo } from "../test/support/github-fixtures.ts";
+import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { createBenchDatabase } from "./database.ts";
 import { benchDatabaseServer, summarize } from "./support.ts";
 
@@ -47,16 +47,7 @@ async function main(): Promise<void> {
 
   const startWeb = (Octokit: typeof ProbotOctokit) =>
     startApp({
-      config: loadConfig({
-        APP_ID: String(APP_ID),
-        PRIVATE_KEY: testPrivateKey(),
-        WEBHOOK_SECRET,
-        PORT: "0",
-        HOST: "127.0.0.1",
-        DATABASE_URL: database.url,
-        ROLE: "web",
-        LOG_LEVEL: "silent",
-      } as NodeJS.ProcessEnv),
+      config: loadConfig(testAppEnv({ DATABASE_URL: database.url, ROLE: "web" })),
       log: pino({ level: "silent" }),
       Octokit,
     });

@@ -7,8 +7,7 @@ import { loadConfig } from "../../src/config/load-config.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
 import { findJob } from "../../src/store/job-queries.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
-import { testPrivateKey } from "./github-fixtures.ts";
-import { APP_ID, TestOctokit, WEBHOOK_SECRET } from "./probot.ts";
+import { testAppEnv, TestOctokit } from "./probot.ts";
 
 export const API_TOKEN = "test-api-token-0123456789";
 
@@ -28,20 +27,9 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-data-"));
   await chmod(dataDir, 0o755);
-  const source: Record<string, string> = {
-    APP_ID: String(APP_ID),
-    PRIVATE_KEY: testPrivateKey(),
-    WEBHOOK_SECRET,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
-    API_TOKEN,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    WORKER_CONCURRENCY: "2",
-    ...env,
-  };
-  const config = loadConfig(source as NodeJS.ProcessEnv);
+  const config = loadConfig(
+    testAppEnv({ DATABASE_URL: database.url, DATA_DIR: dataDir, API_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", WORKER_CONCURRENCY: "2", ...env }),
+  );
   const log = pino({ level: config.env.LOG_LEVEL });
   const app = await startApp({ config, log, Octokit: TestOctokit, retryDelaySeconds: 1 });
   let activeJobId: string | null = null;

@@ -15,3 +15,17 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
 export function createTestProbot(): Probot {
   return new Probot({ appId: APP_ID, privateKey: testPrivateKey(), secret: WEBHOOK_SECRET, Octokit: TestOctokit, log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) });
 }
+
+/** The environment of an app under test or benchmark: credentials, loopback, any free port, quiet logs. */
+export function testAppEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: Record<string, string> = {
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: testPrivateKey(),
+    WEBHOOK_SECRET,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    ...overrides,
+  };
+  return env as NodeJS.ProcessEnv;
+}
