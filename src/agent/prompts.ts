@@ -1,5 +1,5 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
-import { fitToTokens } from "../context/tokens.ts";
+import { allocateBudget, fitToTokens } from "../context/tokens.ts";
 import type { ProjectInfo } from "../verify/detect-project.ts";
 
 /**
@@ -56,16 +56,24 @@ export function planPrompt(context: TaskContext, report: string, formatInstructi
   ].join("\n");
 }
 
+/** One budget for the build prompt's variable parts, shared so that a short one leaves room to the others. */
+const BUILD_CONTEXT_TOKENS = 12_000;
+
 export function buildPrompt(context: TaskContext, input: { planMarkdown: string; report: string; project: ProjectInfo }): string {
+  const parts = allocateBudget(BUILD_CONTEXT_TOKENS, [
+    { name: "task", text: context.task, min: 1_000, weight: 2 },
+    { name: "plan", text: input.planMarkdown, min: 1_000, weight: 2 },
+    { name: "report", text: input.report, min: 500, weight: 1 },
+  ]);
   return [
     `You are working in a checkout of ${context.repository}, on a branch created for this task.`,
-    ...taskSection(context),
+    ...taskSection({ ...context, task: parts.task! }),
     "",
     "The plan to follow:",
-    input.planMarkdown,
+    parts.plan!,
     "",
     "What an earlier exploration found:",
-    fenceUntrusted("exploration report", input.report),
+    fenceUntrusted("exploration report", parts.report!),
     "",
     "How to work:",
     "- Implement the plan; adjust it where the code shows it is wrong. Keep the project's conventions.",

@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import type { Job } from "../store/jobs.sql.ts";
+import { formatUsd } from "../jobs/budget.ts";
 import { formatDuration } from "./render-progress.ts";
 
 export interface PullRequestContent {
@@ -64,7 +65,7 @@ export function renderPullRequestBody(job: Job, content: PullRequestContent): st
     `| Rounds | ${job.iterations}${job.debugMode ? " (debug mode)" : ""} |`,
     `| Files changed | ${content.changedFiles.length} |`,
     `| Tokens | ${content.tokensIn.toLocaleString("en-US")} in / ${content.tokensOut.toLocaleString("en-US")} out |`,
-    `| Cost | $${content.costUsd.toFixed(4)} |`,
+    `| Cost | ${formatUsd(content.costUsd)} |`,
     `| Duration | ${formatDuration(content.durationMs)} |`,
   ];
   if (!content.checksPassed && content.testSummary) {

@@ -3,7 +3,8 @@ import { PHASE_LABELS, PHASES, type Phase } from "../jobs/phases.ts";
 import { renderPlanMarkdown } from "../agent/plan.ts";
 import { truncateMiddle } from "../context/truncate.ts";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
-import { JobError, type FailureKind } from "../jobs/errors.ts";
+import { formatUsd } from "../jobs/budget.ts";
+import { nextStepFor, type FailureKind } from "../jobs/errors.ts";
 
 /** Hidden marker that identifies the app's progress comment for a job. */
 export function progressMarker(jobId: string): string {
@@ -33,7 +34,7 @@ const CHECK_RUN_TEXT_LIMIT = 60_000;
 function renderUsageTable(job: Job): string {
   const phases = Object.entries(job.usageByPhase);
   if (phases.length === 0) return "";
-  const rows = phases.map(([phase, usage]) => `| ${phase} | ${usage.tokensIn.toLocaleString("en-US")} | ${usage.tokensOut.toLocaleString("en-US")} | $${usage.cost.toFixed(4)} |`);
+  const rows = phases.map(([phase, usage]) => `| ${phase} | ${usage.tokensIn.toLocaleString("en-US")} | ${usage.tokensOut.toLocaleString("en-US")} | ${formatUsd(usage.cost)} |`);
   return ["### Usage", "| phase | tokens in | tokens out | cost |", "|---|---|---|---|", ...rows].join("\n");
 }
 
@@ -103,7 +104,7 @@ function headline(job: Job): string {
     case "timed_out":
     case "failed": {
       const kind = (job.failureKind ?? "internal") as FailureKind;
-      const next = new JobError(kind, "").nextStep;
+      const next = nextStepFor(kind);
       return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n${quote(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
     }
   }
@@ -130,7 +131,7 @@ function renderResultTable(job: Job, now: Date): string {
   if (job.testsPassed !== null) rows.push(["Tests", job.testsPassed ? "passed" : "failed"]);
   rows.push(["Iterations", `${job.iterations}${job.debugMode ? " (debug mode)" : ""}`]);
   rows.push(["Tokens", `${job.totalTokensIn.toLocaleString("en-US")} in / ${job.totalTokensOut.toLocaleString("en-US")} out`]);
-  rows.push(["Cost", `$${job.totalCost.toFixed(4)}`]);
+  rows.push(["Cost", formatUsd(job.totalCost)]);
   if (job.status !== "queued") rows.push(["Duration", formatDuration(end.getTime() - started.getTime())]);
   return ["| | |", "|---|---|", ...rows.map(([key, value]) => `| ${key} | ${value} |`)].join("\n");
 }

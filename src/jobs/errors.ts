@@ -30,7 +30,7 @@ export class JobError extends Error {
     this.name = "JobError";
     this.kind = kind;
     this.retryable = options.retryable ?? false;
-    this.nextStep = options.nextStep ?? defaultNextStep[kind];
+    this.nextStep = options.nextStep ?? nextStepFor(kind);
   }
 }
 
@@ -50,6 +50,11 @@ const defaultNextStep: Record<FailureKind, string> = {
   cancelled: "Comment `/agent <task>` to start again.",
   internal: "This is a bug in Running Agent; comment `/agent retry`, and tell the operator if it happens again.",
 };
+
+/** What a user can do after a failure of this kind, when the failure says nothing more specific. */
+export function nextStepFor(kind: FailureKind): string {
+  return defaultNextStep[kind];
+}
 
 /** Wrap anything thrown into a JobError, keeping named ones as they are. */
 export function asJobError(error: unknown): JobError {

@@ -1,7 +1,7 @@
 import type { OpencodeServer } from "../agent/opencode-server.ts";
 import { runPrompt, type PromptResult } from "../agent/run-prompt.ts";
 import type { PhaseUsage } from "../store/jobs.sql.ts";
-import { addPhaseUsage } from "./budget.ts";
+import { addPhaseUsage, checkBudget, formatUsd, sumUsage } from "./budget.ts";
 import { JobError } from "./errors.ts";
 import type { JobRun } from "./job-run.ts";
 
@@ -39,7 +39,7 @@ export async function promptAgent(run: JobRun, server: OpencodeServer, prompt: A
       onProgress: (progress) => {
         if (progress.kind !== "usage") return;
         seen = { cost: progress.cost, tokensIn: progress.tokensIn, tokensOut: progress.tokensOut };
-        if (spentBefore + progress.cost > maxCostUsd) overBudget.abort();
+        if (checkBudget({ spentUsd: spentBefore + progress.cost, limitUsd: maxCostUsd }).exceeded) overBudget.abort();
       },
     });
   } catch (error) {
@@ -52,20 +52,17 @@ export async function promptAgent(run: JobRun, server: OpencodeServer, prompt: A
     throw error;
   }
   await recordUsage(run, prompt.phase, { cost: result.cost, tokensIn: result.tokensIn, tokensOut: result.tokensOut });
-  if (run.job.totalCost > maxCostUsd) throw budgetError(maxCostUsd);
+  if (checkBudget({ spentUsd: run.job.totalCost, limitUsd: maxCostUsd }).exceeded) throw budgetError(maxCostUsd);
   return result;
 }
 
+/** The totals are the sum of the phases, in micro-dollars: never two float tallies that drift apart. */
 async function recordUsage(run: JobRun, phase: string, usage: PhaseUsage): Promise<void> {
-  const job = run.job;
-  await run.record({
-    usageByPhase: addPhaseUsage(job.usageByPhase, phase, usage),
-    totalCost: job.totalCost + usage.cost,
-    totalTokensIn: job.totalTokensIn + usage.tokensIn,
-    totalTokensOut: job.totalTokensOut + usage.tokensOut,
-  });
+  const usageByPhase = addPhaseUsage(run.job.usageByPhase, phase, usage);
+  const total = sumUsage(Object.values(usageByPhase));
+  await run.record({ usageByPhase, totalCost: total.cost, totalTokensIn: total.tokensIn, totalTokensOut: total.tokensOut });
 }
 
 function budgetError(maxCostUsd: number, cause?: unknown): JobError {
-  return new JobError("budget", `the job passed its cost budget of $${maxCostUsd.toFixed(2)}; the agent was stopped`, { cause });
+  return new JobError("budget", `the job passed its cost budget of ${formatUsd(maxCostUsd)}; the agent was stopped`, { cause });
 }

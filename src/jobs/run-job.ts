@@ -57,14 +57,14 @@ export class RetryLater extends Error {
  * worker is stopping: the job is handed back to the queue for another worker.
  */
 export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
-  const run = await beginRun(deps, jobId);
-  if (!run) return;
+  const begun = await beginRun(deps, jobId);
+  if (!begun) return;
+  const { run, octokit } = begun;
   const sandboxes = new SandboxHolder(deps.sandboxes);
   const stopWork = () => void sandboxes.destroy();
   signal.addEventListener("abort", stopWork, { once: true });
   if (signal.aborted) stopWork();
   try {
-    const octokit = await deps.installationOctokit(run.job.installationId);
     const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
     const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
     await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
@@ -110,7 +110,7 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
 }
 
 /** Mark the job running (a new attempt), after making sure GitHub shows it. Null when there is nothing to run. */
-async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
+async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun; octokit: ProbotOctokit } | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
   if (!existing || isTerminal(existing.status)) return null;
@@ -131,7 +131,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
   log.info({ attempt: job.attempts, resumed }, "job started");
   if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
   run.reporter.update(job, { force: true });
-  return run;
+  return { run, octokit };
 }
 
 /** A failure either ends the job (reported on GitHub) or hands it back to the queue. */

@@ -4,63 +4,35 @@
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findJob, listJobEvents } from "../../src/store/job-queries.ts";
-import { describeRequests, startFakeGitHub, type FakeGitHub } from "../fakes/fake-github.ts";
-import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
-import { startAppProcess, type AppProcess, type Role } from "../support/app-process.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { createGitRemote, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
-import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
-import { APP_ID, WEBHOOK_SECRET } from "../support/probot.ts";
-import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
-import { waitUntil } from "../support/wait-until.ts";
+import { describeRequests } from "../fakes/fake-github.ts";
 import { processesUnder } from "../sandbox/processes.ts";
+import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
+import { WEBHOOK_SECRET } from "../support/probot.ts";
+import { useProcessEnvironment } from "../support/process-environment.ts";
+import { agentScript, requestsOf } from "../support/scripted-model.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
-let remote: GitRemote;
-let github: FakeGitHub;
-let model: ModelServer;
-let database: TestDatabase;
-let apps: AppProcess[] = [];
-
-beforeEach(async () => {
-  remote = await createGitRemote(GREETING_PROJECT);
-  github = await startFakeGitHub({ appId: APP_ID, branches: { main: remote.headSha } });
-  // Explore and plan answer; the build agent's model never does: mid-build for as long as the test likes.
-  model = await startModelServer(agentScript({ build: [[{ hang: true }]] }));
-  database = await createTestDatabase();
-});
-
-afterEach(async () => {
-  await Promise.all(apps.map((app) => app.dispose()));
-  apps = [];
-  await model.close();
-  await github.close();
-  await database.drop();
-  await remote.cleanup();
-});
-
-async function start(role: Role): Promise<AppProcess> {
-  const app = await startAppProcess({ role, env: { GHE_HOST: github.host, DATABASE_URL: database.url, ...scriptedModelEnv(model) } });
-  apps.push(app);
-  return app;
-}
+// Explore and plan answer; the build agent's model never does: mid-build for as long as the test likes.
+const env = useProcessEnvironment(() => agentScript({ build: [[{ hang: true }]] }));
+const start = env.start;
 
 describe("SIGTERM on a worker process", () => {
   // Explore and plan run first; with the write pacing of a real process that takes a while.
   it("hands the running job back to the queue, removes its sandbox and exits 0", { timeout: 90_000 }, async () => {
     const [web, worker] = await Promise.all([start("web"), start("worker")]);
-    const repo = testRepo({ cloneUrl: remote.url });
+    const repo = testRepo({ cloneUrl: env.remote.url });
     const response = await postWebhook(web.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
     expect(response.status).toBe(200);
 
-    await waitUntil(() => requestsOf(model, "build").length > 0, { timeoutMs: 60_000, what: "the build agent to ask the model" }).catch((error: Error) => {
-      throw new Error(`${error.message}\nGitHub saw:\n${describeRequests(github.requests)}\n--- worker:\n${worker.output().slice(-8_000)}`, { cause: error });
+    await waitUntil(() => requestsOf(env.model, "build").length > 0, { timeoutMs: 60_000, what: "the build agent to ask the model" }).catch((error: Error) => {
+      throw new Error(`${error.message}\nGitHub saw:\n${describeRequests(env.github.requests)}\n--- worker:\n${worker.output().slice(-8_000)}`, { cause: error });
     });
-    const { rows } = await database.pool.query<{ id: string }>("select id from jobs");
+    const { rows } = await env.database.pool.query<{ id: string }>("select id from jobs");
     expect(rows).toHaveLength(1);
     const jobId = rows[0]!.id;
-    expect(await findJob(database.db, jobId)).toMatchObject({ status: "running", phase: "build" });
+    expect(await findJob(env.database.db, jobId)).toMatchObject({ status: "running", phase: "build" });
     const sandboxes = path.join(worker.dataDir, "sandboxes");
     expect(readdirSync(sandboxes)).toHaveLength(1);
 
@@ -68,18 +40,18 @@ describe("SIGTERM on a worker process", () => {
     expect(await worker.stop("SIGTERM", 25_000)).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(20_000);
 
-    const job = await findJob(database.db, jobId);
+    const job = await findJob(env.database.db, jobId);
     expect(job).toMatchObject({ status: "queued", finishedAt: null, failureKind: null });
-    const events = await listJobEvents(database.db, jobId);
+    const events = await listJobEvents(env.database.db, jobId);
     expect(events.at(-1)).toMatchObject({ kind: "requeued", message: "the worker is stopping; another worker will continue this job" });
-    const queued = await database.pool.query<{ state: string }>("select state from pgboss.job where data->>'jobId' = $1", [jobId]);
+    const queued = await env.database.pool.query<{ state: string }>("select state from pgboss.job where data->>'jobId' = $1", [jobId]);
     expect(queued.rows.map((row) => row.state)).toEqual(["retry"]);
 
     // Nothing left behind: no sandbox directory, no process of the agent's.
     expect(readdirSync(sandboxes)).toEqual([]);
     expect(processesUnder(sandboxes)).toEqual([]);
     // Handed back, not failed: the check run stays open for the next worker.
-    expect(github.requests.filter((request) => request.route === "checks.update" && (request.body as { status?: string }).status === "completed")).toEqual([]);
-    expect(github.requests.filter((request) => request.route === null || request.status >= 400)).toEqual([]);
+    expect(env.github.requests.filter((request) => request.route === "checks.update" && (request.body as { status?: string }).status === "completed")).toEqual([]);
+    expect(env.github.requests.filter((request) => request.route === null || request.status >= 400)).toEqual([]);
   });
 });
