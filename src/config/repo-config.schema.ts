@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pipelineNameSchema, pipelineSchema } from "../pipelines/pipeline.schema.ts";
 
 const command = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
@@ -6,7 +7,8 @@ const command = z
 
 /**
  * `.github/agent.yml` on the default branch. Unknown keys are errors: a typo must not be
- * silently ignored. (Pipelines are declared here too; see DESIGN.md §4.)
+ * silently ignored. The graph rules of pipelines (no cycles, known dependencies…) are
+ * checked by `parseRepoConfig` through `validatePipeline`.
  */
 export const repoConfigSchema = z
   .object({
@@ -21,7 +23,8 @@ export const repoConfigSchema = z
       })
       .strict()
       .optional(),
-    pipelines: z.record(z.string(), z.unknown()).optional(),
+    /** Pipelines by name, started with `/agent run <name>` (DESIGN.md §4). */
+    pipelines: z.record(pipelineNameSchema, pipelineSchema).optional(),
   })
   .strict();
 
