@@ -8,6 +8,7 @@ import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
 import { registerTriggers } from "./github/triggers.ts";
+import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
 import { scheduleRedelivery } from "./queue/schedules.ts";
@@ -127,6 +128,8 @@ async function startWorkerRole(input: {
   });
   if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
   const probot = new input.ProbotWithAuth();
+  const cancellations = createCancelWatch(database.db, { log });
+  input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
   const deps = {
     pool: database.pool,
     db: database.db,
@@ -134,10 +137,13 @@ async function startWorkerRole(input: {
     repositoryToken: createRepositoryTokenIssuer(probot),
     sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: sandboxRoot }),
     settings: workerSettingsOf(config, input.appId),
+    lookUpRole: createRoleLookup(),
+    cancellations,
     log,
   };
   await startWorker(input.boss, {
     concurrency: config.env.WORKER_CONCURRENCY,
+    perInstallation: config.env.AGENT_MAX_JOBS_PER_INSTALLATION,
     log,
     handle: (jobId) => runJob(deps, jobId, input.signal),
     onGiveUp: async (jobId, error) => {
@@ -183,7 +189,7 @@ async function startWeb(
   const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port, log: log.child({ name: "server" }) });
   const lookUpRole = createRoleLookup();
   await server.load((probot, { addHandler }) => {
-    registerTriggers(probot, { pool: deps.database.pool, boss: deps.boss, lookUpRole, background: deps.background });
+    registerTriggers(probot, { pool: deps.database.pool, db: deps.database.db, boss: deps.boss, lookUpRole, background: deps.background });
     addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
   await server.start();

@@ -1,5 +1,5 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
-import { allocateBudget, fitToTokens } from "../context/tokens.ts";
+import { allocateBudget, estimateTokens, fitToTokens } from "../context/tokens.ts";
 import type { ProjectInfo } from "../verify/detect-project.ts";
 
 /**
@@ -13,6 +13,12 @@ export interface TaskContext {
   issueTitle: string;
   task: string;
   requester: string;
+  /**
+   * A follow-up on a pull request, rendered by `renderFollowUpTask`: it fences the users'
+   * text itself and keeps its own budget, and carries instructions of ours (how to report
+   * per review comment), so it is shown instead of the fenced `task`, never inside a fence.
+   */
+  followUp?: string;
 }
 
 /** Token budgets of what users write: a huge issue body is cut, with a marker, never silently. */
@@ -25,7 +31,7 @@ function taskSection(context: TaskContext): string[] {
     "",
     fenceUntrusted("issue title", fitToTokens(context.issueTitle, TITLE_TOKENS)),
     "",
-    fenceUntrusted("task", fitToTokens(context.task, TASK_TOKENS)),
+    context.followUp ?? fenceUntrusted("task", fitToTokens(context.task, TASK_TOKENS)),
   ];
 }
 
@@ -60,14 +66,16 @@ export function planPrompt(context: TaskContext, report: string, formatInstructi
 const BUILD_CONTEXT_TOKENS = 12_000;
 
 export function buildPrompt(context: TaskContext, input: { planMarkdown: string; report: string; project: ProjectInfo }): string {
-  const parts = allocateBudget(BUILD_CONTEXT_TOKENS, [
-    { name: "task", text: context.task, min: 1_000, weight: 2 },
+  // A follow-up's task is already fitted to its own budget; cutting it again could cut a fence.
+  const fixedTokens = context.followUp === undefined ? 0 : estimateTokens(context.followUp);
+  const parts = allocateBudget(BUILD_CONTEXT_TOKENS - fixedTokens, [
+    ...(context.followUp === undefined ? [{ name: "task", text: context.task, min: 1_000, weight: 2 }] : []),
     { name: "plan", text: input.planMarkdown, min: 1_000, weight: 2 },
     { name: "report", text: input.report, min: 500, weight: 1 },
   ]);
   return [
-    `You are working in a checkout of ${context.repository}, on a branch created for this task.`,
-    ...taskSection({ ...context, task: parts.task! }),
+    `You are working in a checkout of ${context.repository}, on ${context.followUp === undefined ? "a branch created for this task" : "the pull request's branch"}.`,
+    ...taskSection({ ...context, task: parts.task ?? context.task }),
     "",
     "The plan to follow:",
     parts.plan!,

@@ -65,6 +65,8 @@ export const envSchema = z.object({
   AGENT_HEARTBEAT_SECONDS: withDefault(z.coerce.number().int().min(10).max(600), 30),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
+  /** Jobs of one installation (organization or account) running at once across all workers, so one busy organization cannot starve the others. */
+  AGENT_MAX_JOBS_PER_INSTALLATION: withDefault(z.coerce.number().int().min(1).max(1000), 4),
   /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */
   API_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   /** `production` turns on production safety checks. */

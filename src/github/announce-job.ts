@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../store/schema.ts";
 import { findJob, updateJob } from "../store/job-queries.ts";
 import type { Job } from "../store/jobs.sql.ts";
-import { renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
+import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
 
 export const CHECK_RUN_NAME = "Running Agent";
 /** Namespace of the advisory locks that serialize announcing one job. */
@@ -19,6 +19,20 @@ const ANNOUNCE_LOCK_NAMESPACE = 727_274_002;
  * what is still missing, so a web process that died half-way costs nothing but a delay,
  * and nothing is created twice.
  */
+function completedOrQueued(job: Job, at: Date) {
+  const conclusion = checkConclusionOf(job);
+  return conclusion ? { status: "completed" as const, conclusion, completed_at: at.toISOString() } : { status: "queued" as const };
+}
+
+/** Jobs of the same thread, asked for earlier, that have not ended: this one runs after them. */
+async function countJobsAhead(client: pg.PoolClient, job: Job): Promise<number> {
+  const { rows } = await client.query<{ count: string }>(
+    "select count(*) from jobs where repo_id = $1 and issue_number = $2 and status in ('queued', 'running') and created_at < $3 and id <> $4",
+    [job.repoId, job.issueNumber, job.createdAt, job.id],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
 export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now = () => new Date()): Promise<Job> {
   const client = await pool.connect();
   try {
@@ -31,11 +45,13 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
       await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
     }
     if (job.commentId === null) {
-      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now()) });
+      const waitingBehind = await countJobsAhead(client, job);
+      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) });
       job = await updateJob(db, job.id, { commentId: data.id });
     }
     if (job.baseSha === null) {
-      const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.defaultBranch}` });
+      // A follow-up builds on the pull request's branch, and its check run shows on the pull request.
+      const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.followUp ? job.branch : job.defaultBranch}` });
       job = await updateJob(db, job.id, { baseSha: data.object.sha });
     }
     if (job.checkRunId === null && job.baseSha !== null) {
@@ -43,7 +59,8 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
         ...repo,
         name: CHECK_RUN_NAME,
         head_sha: job.baseSha,
-        status: "queued",
+        // A job cancelled before it was announced gets a check run that is already over.
+        ...completedOrQueued(job, now()),
         external_id: job.id,
         output: renderCheckRunOutput(job, now()),
       });

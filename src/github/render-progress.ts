@@ -12,8 +12,14 @@ export function progressMarker(jobId: string): string {
 }
 
 /** The one progress comment on the thread, re-rendered from the job row at every update. */
-export function renderProgressComment(job: Job, now: Date): string {
-  return [progressMarker(job.id), headline(job), "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() + "\n";
+/** `waitingBehind`: how many earlier jobs of the thread have not ended (a thread runs one job at a time). */
+export function renderProgressComment(job: Job, now: Date, options: { waitingBehind?: number } = {}): string {
+  const waiting = job.status === "queued" && (options.waitingBehind ?? 0) > 0 ? [`\n_Waiting: ${waitingNote(options.waitingBehind!)} on this thread. One job runs at a time per issue or pull request; this one starts when that ends._`] : [];
+  return [progressMarker(job.id), headline(job), ...waiting, "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() + "\n";
+}
+
+function waitingNote(count: number): string {
+  return count === 1 ? "another Running Agent job is still running or queued" : `${count} other Running Agent jobs are still running or queued`;
 }
 
 export interface CheckRunOutput {
@@ -62,6 +68,7 @@ function checkRunTitle(job: Job): string {
     case "running":
       return job.phase ? `Working: ${job.phase}` : "Working";
     case "succeeded":
+      if (job.followUp) return job.testsPassed === false ? "Pushed to the pull request; tests still fail" : "Pushed to the pull request";
       return job.testsPassed === false ? "Pull request opened; tests still fail" : "Pull request opened";
     case "cancelled":
       return "Cancelled";
@@ -92,15 +99,16 @@ const failureTitles: Record<FailureKind, string> = {
 function headline(job: Job): string {
   switch (job.status) {
     case "queued":
-      return `⏳ **Running Agent** has queued this task for @${job.requesterLogin}.`;
+      return `⏳ **Running Agent** has queued this ${job.followUp ? "follow-up" : "task"} for @${job.requesterLogin}.`;
     case "running":
       return `🏃 **Running Agent** is working on this${job.phase ? ` (${job.phase})` : ""}.`;
     case "succeeded":
+      if (job.followUp) return followUpHeadline(job);
       return job.testsPassed === false
         ? `⚠️ **Running Agent** opened a draft pull request, ${job.prUrl}, but the tests still fail.`
         : `✅ **Running Agent** opened a pull request: ${job.prUrl}`;
     case "cancelled":
-      return "🛑 **Running Agent** was cancelled.";
+      return `🛑 **Running Agent** was ${job.failureMessage ?? "cancelled"}.\n\nComment \`/agent retry\` to run it again from where it stopped.`;
     case "timed_out":
     case "failed": {
       const kind = (job.failureKind ?? "internal") as FailureKind;
@@ -108,6 +116,15 @@ function headline(job: Job): string {
       return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n${quote(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
     }
   }
+}
+
+function followUpHeadline(job: Job): string {
+  const pushed = readCheckpoint(job).pushed;
+  const commit = pushed ? `\`${pushed.sha.slice(0, 7)}\`` : "new commits";
+  const where = `\`${job.branch}\` (#${job.followUp!.pullRequest.number})`;
+  return job.testsPassed === false
+    ? `⚠️ **Running Agent** pushed ${commit} to ${where}, but the tests still fail.`
+    : `✅ **Running Agent** pushed ${commit} to ${where}.`;
 }
 
 function renderChecklist(job: Job): string {

@@ -1,78 +1,68 @@
-import type { Context, Probot, ProbotOctokit } from "probot";
-import type { PgBoss } from "pg-boss";
-import type pg from "pg";
-import type { Logger } from "pino";
-import { claimDelivery, createJob } from "../jobs/create-job.ts";
-import type { JobRequest } from "../jobs/job-request.ts";
-import { withTransaction } from "../store/transaction.ts";
-import { ensureAnnounced } from "./announce-job.ts";
-import { decideAuthorization, isBot, type RoleLookup } from "./authorize-sender.ts";
-import { parseCommand } from "./command.ts";
+import type { Context, Probot } from "probot";
+import { findJobByCheckRun } from "../store/job-queries.ts";
+import { isBot } from "./authorize-sender.ts";
+import { parseCommand, type AgentCommand } from "./command.ts";
+import { followUpOnPullRequest, type PullRequestFields } from "./pull-request-triggers.ts";
+import { listReviewTargets, reviewCommentTarget } from "./review-comments.ts";
+import { cancelOnThread, retryOnThread } from "./thread-commands.ts";
+import { replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./usage.ts";
 
-export interface TriggerDeps {
-  pool: pg.Pool;
-  boss: PgBoss;
-  lookUpRole: RoleLookup;
-  /** Work started after the reply to GitHub (announcing a job); awaited at shutdown. */
-  background: Set<Promise<unknown>>;
-}
+export type { TriggerDeps } from "./trigger-kit.ts";
 
 export const AGENT_LABEL = "agent";
 
 /**
  * Webhook entry points. Each only verifies, authorizes, writes and enqueues: GitHub waits
- * at most 10 s for the answer, and the agent's work belongs to a worker.
+ * at most 10 s for the answer, and the agent's work belongs to a worker. Everything a job
+ * is asked to do is read from the signed payload (or, for a pull request's branch, from
+ * GitHub at that moment), never from text edited later.
  */
 export function registerTriggers(app: Probot, deps: TriggerDeps): void {
   app.on("issue_comment.created", (context) => onIssueComment(context, deps));
   app.on("issues.labeled", (context) => onIssueLabeled(context, deps));
+  app.on("pull_request_review_comment.created", (context) => onReviewComment(context, deps));
+  app.on("pull_request_review.submitted", (context) => onReviewSubmitted(context, deps));
+  app.on("check_run.requested_action", (context) => onCheckRunAction(context, deps));
 }
 
 async function onIssueComment(context: Context<"issue_comment.created">, deps: TriggerDeps): Promise<void> {
-  const { comment, issue, repository, sender } = context.payload;
+  const { comment, issue, sender } = context.payload;
   const command = parseCommand(comment.body);
   if (command === null || isBot(sender)) return;
-  const delivery = deliveryOf(context);
-  const log = context.log.child({ deliveryId: delivery.id });
-  if (!(await senderMayAct(context, deps, sender, delivery))) return;
-
-  if (command.kind === "help") return replyOnce(context, deps, delivery, "help", USAGE);
-  if (command.kind === "invalid") return replyOnce(context, deps, delivery, "invalid_command", `${command.reason}\n\n${USAGE}`);
-  if (command.kind !== "task") {
-    return replyOnce(context, deps, delivery, "unsupported_command", `\`/agent ${command.kind}\` is not available on this installation yet.\n\n${USAGE}`);
-  }
+  const trigger = triggerOf(context as unknown as TriggerContext, deps);
+  if (!(await senderMayAct(trigger, sender, issue.number))) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: issue.number, by: sender.login, commentId: comment.id })) return;
+  if (command.kind !== "task") return;
+  const requester = { login: sender.login, id: sender.id };
   if (issue.pull_request) {
-    return replyOnce(
-      context,
-      deps,
-      delivery,
-      "pull_request_unsupported",
-      "Running Agent works from issues on this installation: open an issue with the task and comment `/agent <task>` there.",
-    );
+    const { data: pullRequest } = await context.octokit.rest.pulls.get({ owner: trigger.repo.owner, repo: trigger.repo.name, pull_number: issue.number });
+    await followUpOnPullRequest(trigger, {
+      pullRequest,
+      feedback: command.task,
+      requester,
+      triggerCommentId: comment.id,
+      triggeredAt: comment.created_at,
+      reviewTargets: [],
+      trigger: "comment",
+    });
+    return;
   }
-  await startJob(context, deps, log, {
-    delivery,
-    installationId: installationIdOf(context),
-    repo: repoOf(repository),
+  await startJob(trigger, {
     issue: { number: issue.number, title: issue.title, isPullRequest: false },
     trigger: "comment",
     task: command.task,
-    requester: { login: sender.login, id: sender.id },
+    requester,
     triggerCommentId: comment.id,
   });
 }
 
 async function onIssueLabeled(context: Context<"issues.labeled">, deps: TriggerDeps): Promise<void> {
-  const { issue, label, repository, sender } = context.payload;
+  const { issue, label, sender } = context.payload;
   if (label?.name.toLowerCase() !== AGENT_LABEL || isBot(sender)) return;
-  const delivery = deliveryOf(context);
-  const log = context.log.child({ deliveryId: delivery.id });
-  if (!(await senderMayAct(context, deps, sender, delivery))) return;
-  await startJob(context, deps, log, {
-    delivery,
-    installationId: installationIdOf(context),
-    repo: repoOf(repository),
+  const trigger = triggerOf(context as unknown as TriggerContext, deps);
+  if (!(await senderMayAct(trigger, sender, issue.number))) return;
+  await startJob(trigger, {
     issue: { number: issue.number, title: issue.title, isPullRequest: false },
     trigger: "label",
     task: [issue.title, issue.body ?? ""].join("\n\n").trim(),
@@ -81,69 +71,88 @@ async function onIssueLabeled(context: Context<"issues.labeled">, deps: TriggerD
   });
 }
 
-type Delivery = NonNullable<JobRequest["delivery"]>;
-type AnyContext = Context<"issue_comment.created"> | Context<"issues.labeled">;
+/** `/agent …` in a comment on a line of a pull request: the line, its file and hunk come with the task. */
+async function onReviewComment(context: Context<"pull_request_review_comment.created">, deps: TriggerDeps): Promise<void> {
+  const { comment, pull_request: pullRequest, sender } = context.payload;
+  const command = parseCommand(comment.body);
+  if (command === null || isBot(sender)) return;
+  const trigger = triggerOf(context as unknown as TriggerContext, deps);
+  if (!(await senderMayAct(trigger, sender, pullRequest.number))) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender.login, commentId: null })) return;
+  if (command.kind !== "task") return;
+  // A review whose summary says `/agent` handles all of its comments in one job.
+  if (comment.pull_request_review_id && (await reviewAsksAgent(trigger, pullRequest.number, comment.pull_request_review_id))) return;
+  await followUpOnPullRequest(trigger, {
+    pullRequest: pullRequest as PullRequestFields,
+    feedback: command.task,
+    requester: { login: sender.login, id: sender.id },
+    triggerCommentId: null,
+    triggeredAt: comment.created_at,
+    reviewTargets: [reviewCommentTarget(comment)],
+    trigger: "review",
+  });
+}
 
-async function startJob(context: AnyContext, deps: TriggerDeps, log: Logger, request: JobRequest): Promise<void> {
-  const result = await createJob(deps.pool, deps.boss, request);
-  if (!result.created) {
-    log.info("delivery already processed; ignoring the redelivery");
+/** A submitted review whose summary says `/agent …`: one job for all of the review's comments. */
+async function onReviewSubmitted(context: Context<"pull_request_review.submitted">, deps: TriggerDeps): Promise<void> {
+  const { review, pull_request: pullRequest, sender } = context.payload;
+  const command = parseCommand(review.body ?? "");
+  if (command === null || isBot(sender)) return;
+  const trigger = triggerOf(context as unknown as TriggerContext, deps);
+  if (!(await senderMayAct(trigger, sender, pullRequest.number))) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender.login, commentId: null })) return;
+  if (command.kind !== "task") return;
+  const reviewTargets = await listReviewTargets(context.octokit, { owner: trigger.repo.owner, repo: trigger.repo.name, pullNumber: pullRequest.number, reviewId: review.id });
+  await followUpOnPullRequest(trigger, {
+    pullRequest: pullRequest as PullRequestFields,
+    feedback: command.task,
+    requester: { login: sender.login, id: sender.id },
+    triggerCommentId: null,
+    triggeredAt: review.submitted_at ?? new Date().toISOString(),
+    reviewTargets,
+    reviewId: review.id,
+    trigger: "review",
+  });
+}
+
+/** The "Retry" button of a failed check run: the same as `/agent retry`, for writers only. */
+async function onCheckRunAction(context: Context<"check_run.requested_action">, deps: TriggerDeps): Promise<void> {
+  const { check_run: checkRun, requested_action: action, sender } = context.payload;
+  if (action?.identifier !== "retry" || isBot(sender)) return;
+  const trigger = triggerOf(context as unknown as TriggerContext, deps);
+  const job = await findJobByCheckRun(deps.db, checkRun.id);
+  if (!job) {
+    trigger.log.info({ checkRunId: checkRun.id }, "retry requested on a check run no job has; ignored");
     return;
   }
-  log.info({ jobId: result.job.id }, "job queued");
-  track(deps.background, ensureAnnounced(deps.pool, context.octokit as ProbotOctokit, result.job.id), (error) =>
-    // The worker announces whatever is still missing before it starts, so this is not fatal.
-    log.warn({ err: error, jobId: result.job.id }, "announcing the job failed; the worker will retry"),
-  );
+  if (!(await senderMayAct(trigger, sender, job.issueNumber))) return;
+  await retryOnThread(trigger, { target: { checkRunId: checkRun.id }, issueNumber: job.issueNumber, commentId: null });
 }
 
-async function senderMayAct(context: AnyContext, deps: TriggerDeps, sender: { login: string; type: string }, delivery: Delivery): Promise<boolean> {
-  const { owner, name: repo } = repoOf(context.payload.repository);
-  const roleName = await deps.lookUpRole(context.octokit as ProbotOctokit, owner, repo, sender.login);
-  const decision = decideAuthorization(sender, roleName);
-  if (decision.allowed) return true;
-  if (decision.reason === "no_write_access") {
-    await replyOnce(
-      context,
-      deps,
-      delivery,
-      "unauthorized",
-      `Sorry @${sender.login}, only people with write access to this repository can start Running Agent. A maintainer can comment \`/agent <task>\` instead.`,
-    );
+/** help, invalid, cancel, retry and run: the commands that do not start work on a task. True when answered. */
+async function answerThreadCommand(trigger: Trigger, command: AgentCommand, where: { issueNumber: number; by: string; commentId: number | null }): Promise<boolean> {
+  switch (command.kind) {
+    case "task":
+      return false;
+    case "help":
+      await replyOnce(trigger, "help", where.issueNumber, USAGE);
+      return true;
+    case "invalid":
+      await replyOnce(trigger, "invalid_command", where.issueNumber, `${command.reason}\n\n${USAGE}`);
+      return true;
+    case "cancel":
+      await cancelOnThread(trigger, { issueNumber: where.issueNumber, by: where.by, commentId: where.commentId });
+      return true;
+    case "retry":
+      await retryOnThread(trigger, { target: { thread: { repoId: trigger.repo.id, issueNumber: where.issueNumber } }, issueNumber: where.issueNumber, commentId: where.commentId });
+      return true;
+    case "run":
+      await replyOnce(trigger, "unsupported_command", where.issueNumber, `\`/agent run\` is not available on this installation yet.\n\n${USAGE}`);
+      return true;
   }
-  return false;
 }
 
-/** Reply on the thread, once per delivery, so a redelivered webhook does not reply twice. */
-async function replyOnce(context: AnyContext, deps: TriggerDeps, delivery: Delivery, outcome: string, body: string): Promise<void> {
-  const claimed = await withTransaction(deps.pool, (tx) => claimDelivery(tx, delivery, outcome));
-  if (!claimed) return;
-  const { owner, name: repo } = repoOf(context.payload.repository);
-  await context.octokit.rest.issues.createComment({ owner, repo, issue_number: context.payload.issue.number, body });
-}
-
-function deliveryOf(context: AnyContext): Delivery {
-  const payload = context.payload as { action?: string };
-  return { id: context.id, event: context.name, action: payload.action ?? null };
-}
-
-function installationIdOf(context: AnyContext): number {
-  const id = context.payload.installation?.id;
-  if (id === undefined) throw new Error("webhook payload has no installation: is this delivery for a GitHub App?");
-  return id;
-}
-
-function repoOf(repository: AnyContext["payload"]["repository"]): JobRequest["repo"] {
-  return {
-    id: repository.id,
-    owner: repository.owner.login,
-    name: repository.name,
-    cloneUrl: repository.clone_url,
-    defaultBranch: repository.default_branch,
-  };
-}
-
-function track(background: Set<Promise<unknown>>, promise: Promise<unknown>, onError: (error: unknown) => void): void {
-  const tracked = promise.catch(onError).finally(() => background.delete(tracked));
-  background.add(tracked);
+async function reviewAsksAgent(trigger: Trigger, pullNumber: number, reviewId: number): Promise<boolean> {
+  const { data: review } = await trigger.context.octokit.rest.pulls.getReview({ owner: trigger.repo.owner, repo: trigger.repo.name, pull_number: pullNumber, review_id: reviewId });
+  return parseCommand(review.body ?? "")?.kind === "task";
 }

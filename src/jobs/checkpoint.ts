@@ -10,6 +10,8 @@ import type { Job } from "../store/jobs.sql.ts";
 const verificationSchema = z.object({ passed: z.boolean(), testsPassed: z.boolean().nullable(), summary: z.string() });
 
 export const checkpointSchema = z.object({
+  /** A follow-up's task as first rendered (discussion up to the trigger): retries show the agent the same. */
+  followUp: z.object({ task: z.string() }).optional(),
   explore: z.object({ report: z.string() }).optional(),
   plan: z
     .object({

@@ -39,14 +39,15 @@ export async function createJob(pool: pg.Pool, boss: PgBoss, request: JobRequest
         requesterId: request.requester.id,
         deliveryId: request.delivery?.id ?? null,
         triggerCommentId: request.triggerCommentId,
-        branch: agentBranchName(request.issue.number, request.issue.title),
+        branch: request.followUp?.pullRequest.headRef ?? agentBranchName(request.issue.number, request.issue.title),
+        followUp: request.followUp ?? null,
       })
       .returning();
     if (!job) throw new Error("insert into jobs returned no row");
     if (request.delivery !== null) {
       await client.query("update webhook_deliveries set job_id = $1 where delivery_id = $2", [job.id, request.delivery.id]);
     }
-    await enqueueAgentJob(boss, client, { jobId: job.id });
+    await enqueueAgentJob(boss, client, { jobId: job.id }, job);
     return { created: true, job } as const;
   });
 }

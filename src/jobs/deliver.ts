@@ -19,6 +19,8 @@ export interface WorkToPush {
 export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToPush): Promise<PushedWork> {
   const job = run.job;
   const baseSha = job.baseSha!;
+  // DESIGN §6: never the default branch, whatever a trigger let through.
+  if (job.branch === job.defaultBranch) throw new JobError("push", `refusing to push to the default branch (${job.defaultBranch})`);
   await restoreGitConfig(sandbox, work.gitConfig);
   if (!(await hasChanges(sandbox, baseSha))) {
     throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.build.summary.slice(0, 500)}`);
@@ -66,8 +68,13 @@ export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pu
 }
 
 function commitMessage(job: Job, summary: string): string {
-  const subject = `${job.issueTitle.trim() || "Changes requested"} (#${job.issueNumber})`.slice(0, 72);
+  const title = job.followUp ? `Follow-up: ${job.task.split("\n")[0]?.trim() ?? ""}` : job.issueTitle.trim();
+  const subject = `${truncateLine(title, 64) || "Changes requested"} (#${job.issueNumber})`;
   const body = summary.trim().slice(0, 4_000);
   const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
   return [subject, "", body, "", coAuthor, ""].join("\n");
+}
+
+function truncateLine(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

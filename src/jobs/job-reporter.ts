@@ -3,6 +3,9 @@ import type { Logger } from "pino";
 import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "../github/render-progress.ts";
 import type { Job } from "../store/jobs.sql.ts";
 
+/** The check run's "Retry" button: the same as commenting `/agent retry`. */
+export const RETRY_ACTION = { label: "Retry", description: "Run again from where it stopped", identifier: "retry" } as const;
+
 export interface JobReporter {
   /**
    * Show the job's current state, without waiting for GitHub: the write happens in the
@@ -38,8 +41,10 @@ export function createJobReporter(octokit: ProbotOctokit, log: Logger, options: 
         ...repo,
         check_run_id: job.checkRunId,
         output: renderCheckRunOutput(job, at),
-        ...(conclusion ? { status: "completed" as const, conclusion, completed_at: at.toISOString() } : { status: "in_progress" as const }),
+        ...(conclusion ? { status: "completed" as const, conclusion, completed_at: at.toISOString() } : { status: job.status === "queued" ? ("queued" as const) : ("in_progress" as const) }),
         ...(job.prUrl ? { details_url: job.prUrl } : {}),
+        // A button on the failed check run; GitHub sends check_run.requested_action to this app.
+        ...(conclusion && conclusion !== "success" ? { actions: [RETRY_ACTION] } : {}),
       });
     }
     if (job.commentId !== null) {

@@ -1,4 +1,4 @@
-import type { JobTrigger } from "../store/jobs.sql.ts";
+import type { FollowUp, JobTrigger } from "../store/jobs.sql.ts";
 
 /** Everything a job needs from the event that asked for it, taken from the signed payload. */
 export interface JobRequest {
@@ -11,4 +11,6 @@ export interface JobRequest {
   task: string;
   requester: { login: string; id: number };
   triggerCommentId: number | null;
+  /** Set for work on an existing pull request: the job commits to its head branch. */
+  followUp?: FollowUp | null;
 }

@@ -22,7 +22,8 @@ export interface AgentPrompt {
  */
 export async function promptAgent(run: JobRun, server: OpencodeServer, prompt: AgentPrompt): Promise<PromptResult> {
   const { maxCostUsd } = run.deps.settings;
-  const spentBefore = run.job.totalCost;
+  // A retried job gets its budget afresh: what earlier runs spent is the baseline.
+  const spentBefore = run.job.totalCost - run.job.costBaseline;
   const overBudget = new AbortController();
   let seen: PhaseUsage = { cost: 0, tokensIn: 0, tokensOut: 0 };
   const signal = AbortSignal.any([prompt.signal, overBudget.signal]);
@@ -52,7 +53,7 @@ export async function promptAgent(run: JobRun, server: OpencodeServer, prompt: A
     throw error;
   }
   await recordUsage(run, prompt.phase, { cost: result.cost, tokensIn: result.tokensIn, tokensOut: result.tokensOut });
-  if (checkBudget({ spentUsd: run.job.totalCost, limitUsd: maxCostUsd }).exceeded) throw budgetError(maxCostUsd);
+  if (checkBudget({ spentUsd: run.job.totalCost - run.job.costBaseline, limitUsd: maxCostUsd }).exceeded) throw budgetError(maxCostUsd);
   return result;
 }
 

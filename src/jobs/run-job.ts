@@ -2,19 +2,24 @@ import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { ensureAnnounced } from "../github/announce-job.ts";
+import type { RoleLookup } from "../github/authorize-sender.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
 import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
-import { findJob, updateJob } from "../store/job-queries.ts";
+import { claimJob, findJob } from "../store/job-queries.ts";
 import type { Job, JobStatus } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
 import { checksOf, runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { commitAndPush, openPullRequestFor } from "./deliver.ts";
+import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
 import { asJobError, JobError } from "./errors.ts";
+import { prepareFollowUpTask, replyToReviewThreads } from "./follow-up.ts";
+import { resolveBase } from "./resolve-base.ts";
+import type { FollowUpOutcome } from "./follow-up-task.ts";
 import { createJobReporter } from "./job-reporter.ts";
 import { JobRun } from "./job-run.ts";
 import { explore, plan } from "./think-steps.ts";
@@ -44,6 +49,10 @@ export interface RunJobDeps {
   sandboxes: SandboxProvider;
   settings: WorkerSettings;
   log: Logger;
+  /** Who may be quoted to the agent: discussion from people without write access is left out. */
+  lookUpRole: RoleLookup;
+  /** Tells a running job that someone asked to cancel it; without it, jobs cannot be cancelled while they run. */
+  cancellations?: CancelWatch;
   now?: () => Date;
 }
 
@@ -56,29 +65,41 @@ export class RetryLater extends Error {
  * One job, start to finish: prepare → explore → plan → build ⟲ verify → deliver. `signal` aborts when this
  * worker is stopping: the job is handed back to the queue for another worker.
  */
-export async function runJob(deps: RunJobDeps, jobId: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSignal = new AbortController().signal): Promise<void> {
   const begun = await beginRun(deps, jobId);
   if (!begun) return;
   const { run, octokit } = begun;
+  const cancel = deps.cancellations?.watch(jobId) ?? new AbortController().signal;
+  const signal = AbortSignal.any([stopping, cancel]);
   const sandboxes = new SandboxHolder(deps.sandboxes);
   const stopWork = () => void sandboxes.destroy();
   signal.addEventListener("abort", stopWork, { once: true });
   if (signal.aborted) stopWork();
   try {
-    const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
-    const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
-    await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
+    const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, octokit, sandboxes, signal));
+    if (run.job.followUp) {
+      await run.finish("succeeded", { prUrl: run.job.followUp.pullRequest.url, prNumber: run.job.followUp.pullRequest.number });
+      await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });
+    } else {
+      const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
+      await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
+    }
   } catch (caught) {
-    await settleFailure(run, asJobError(caught), signal);
+    const error = asJobError(caught);
+    await settleFailure(run, error, { stopping, cancel });
+    if (run.job.followUp) await replyToReviewThreads(run, octokit, followUpFailureOf(run, error)).catch((replyError: unknown) => run.log.warn({ err: replyError }, "replying in the review threads failed"));
   } finally {
     signal.removeEventListener("abort", stopWork);
+    deps.cancellations?.unwatch(jobId);
     await sandboxes.destroy().catch((error: unknown) => run.log.warn({ err: error }, "destroying the sandbox failed"));
   }
   await run.reporter.finish(run.job);
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
-async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
+async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
+  await run.step("prepare", () => resolveBase(run, octokit));
+  await run.step("prepare", () => prepareFollowUpTask(run, octokit));
   const job = run.job;
   const saved = readCheckpoint(job);
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
@@ -118,8 +139,9 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
   const octokit = await deps.installationOctokit(existing.installationId);
   const announced = await ensureAnnounced(deps.pool, octokit, jobId, now);
   const saved = readCheckpoint(announced);
-  const resumed = announced.attempts > 0 && Object.keys(saved).length > 0;
-  const job = await updateJob(deps.db, jobId, {
+  const resumed = Object.keys(saved).length > 0;
+  // Conditional: a `/agent cancel` may have ended the job since it was read.
+  const job = await claimJob(deps.db, jobId, {
     status: "running",
     startedAt: announced.startedAt ?? now(),
     attempts: announced.attempts + 1,
@@ -127,7 +149,17 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
     failureKind: null,
     failureMessage: null,
   });
+  if (!job) {
+    await finishedElsewhere(deps, octokit, jobId, log);
+    return null;
+  }
   const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
+  if (job.cancelRequestedAt !== null) {
+    // Asked to cancel while its previous worker ran it, and that worker died.
+    await run.fail(new JobError("cancelled", `cancelled by @${job.cancelRequestedBy ?? "someone"}`));
+    await run.reporter.finish(run.job);
+    return null;
+  }
   log.info({ attempt: job.attempts, resumed }, "job started");
   if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
   run.reporter.update(job, { force: true });
@@ -135,8 +167,13 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
 }
 
 /** A failure either ends the job (reported on GitHub) or hands it back to the queue. */
-async function settleFailure(run: JobRun, error: JobError, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) {
+async function settleFailure(run: JobRun, error: JobError, signals: { stopping: AbortSignal; cancel: AbortSignal }): Promise<void> {
+  if (signals.cancel.aborted) {
+    const reason: unknown = signals.cancel.reason;
+    await run.fail(new JobError("cancelled", reason instanceof CancelRequested ? reason.message : "cancelled", { cause: error }));
+    return;
+  }
+  if (signals.stopping.aborted) {
     await run.handBack("the worker is stopping; another worker will continue this job");
     throw new RetryLater("worker stopping", { cause: error });
   }
@@ -145,6 +182,18 @@ async function settleFailure(run: JobRun, error: JobError, signal: AbortSignal):
     throw new RetryLater(error.message, { cause: error });
   }
   await run.fail(error);
+}
+
+/** The job ended while this worker was getting ready (a cancel): make sure GitHub shows that. */
+async function finishedElsewhere(deps: RunJobDeps, octokit: ProbotOctokit, jobId: string, log: Logger): Promise<void> {
+  const job = await findJob(deps.db, jobId);
+  if (job) await createJobReporter(octokit, log).finish(job);
+}
+
+/** What the review threads hear about a follow-up that ended without pushing. */
+function followUpFailureOf(run: JobRun, error: JobError): FollowUpOutcome {
+  if (error.kind === "no_changes") return { kind: "unchanged", summary: readCheckpoint(run.job).build?.summary ?? "" };
+  return { kind: "failed", reason: `${run.redact(error.message)}. ${error.nextStep}` };
 }
 
 function isTerminal(status: JobStatus): boolean {
@@ -180,7 +229,7 @@ class SandboxHolder {
 
 async function prepareWorkspace(sandbox: Sandbox, job: Job, token: string, botEmail: string): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
-  await cloneRepository(sandbox, { url: job.cloneUrl, branch: job.defaultBranch, sha: job.baseSha, credentials: { token } });
+  await cloneRepository(sandbox, { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, sha: job.baseSha, credentials: { token } });
   await createBranch(sandbox, job.branch, { email: botEmail });
   return snapshotGitConfig(sandbox);
 }

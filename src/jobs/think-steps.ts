@@ -4,7 +4,7 @@ import { explorePrompt, planPrompt, type TaskContext } from "../agent/prompts.ts
 import { mapRepository } from "../context/repo-map.ts";
 import { fitToTokens } from "../context/tokens.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
-import { withCheckpoint } from "./checkpoint.ts";
+import { readCheckpoint, withCheckpoint } from "./checkpoint.ts";
 import { JobError } from "./errors.ts";
 import type { JobRun } from "./job-run.ts";
 import { promptAgent } from "./prompt-agent.ts";
@@ -49,7 +49,15 @@ export async function plan(run: JobRun, server: OpencodeServer, report: string, 
 
 export function taskContextOf(run: JobRun): TaskContext {
   const job = run.job;
-  return { repository: `${job.repoOwner}/${job.repoName}`, issueNumber: job.issueNumber, issueTitle: job.issueTitle, task: job.task, requester: job.requesterLogin };
+  const followUp = readCheckpoint(job).followUp?.task;
+  return {
+    repository: `${job.repoOwner}/${job.repoName}`,
+    issueNumber: job.issueNumber,
+    issueTitle: job.issueTitle,
+    task: job.task,
+    requester: job.requesterLogin,
+    ...(followUp === undefined ? {} : { followUp }),
+  };
 }
 
 /** Words from the task that may name files or symbols, to rank the repository map. */

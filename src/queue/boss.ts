@@ -2,13 +2,26 @@ import { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
 
-export const AGENT_JOB_QUEUE = "agent-job";
+/**
+ * `key_strict_fifo` on the thread (repository + issue or pull request number): a thread's
+ * jobs run one at a time, in the order they were asked for, while other threads go on. A
+ * job in retry (handed back, or its worker died) keeps its thread's place. The policy of a
+ * queue cannot be changed once created, hence a new name for it ("agent-job" was standard).
+ */
+export const AGENT_JOB_QUEUE = "agent-jobs";
 /** Retries after the first attempt: worker crashes (heartbeat lapsed) and transient failures. */
 export const AGENT_JOB_RETRY_LIMIT = 3;
 const BOSS_SCHEMA = "pgboss";
 
 export interface AgentJobMessage {
   jobId: string;
+}
+
+/** Where a job belongs: its thread (run one at a time) and its installation (capped together). */
+export interface JobPlacement {
+  repoId: number;
+  issueNumber: number;
+  installationId: number;
 }
 
 export interface QueueSettings {
@@ -53,13 +66,21 @@ export async function startQueue(url: string, settings: QueueSettings, log: Logg
     expireInSeconds: settings.jobTimeoutSeconds + 300,
     heartbeatSeconds: settings.heartbeatSeconds,
   };
-  await boss.createQueue(AGENT_JOB_QUEUE, queueOptions);
+  await boss.createQueue(AGENT_JOB_QUEUE, { ...queueOptions, policy: "key_strict_fifo" });
   // createQueue leaves an existing queue as it was; bring its settings up to date.
   await boss.updateQueue(AGENT_JOB_QUEUE, queueOptions);
   return boss;
 }
 
 /** Enqueue through `client`, inside the caller's transaction. */
-export async function enqueueAgentJob(boss: PgBoss, client: pg.PoolClient, message: AgentJobMessage): Promise<void> {
-  await boss.send(AGENT_JOB_QUEUE, { ...message }, { db: { executeSql: (text, values) => client.query(text, values) } });
+export async function enqueueAgentJob(boss: PgBoss, client: pg.PoolClient, message: AgentJobMessage, placement: JobPlacement): Promise<void> {
+  await boss.send(AGENT_JOB_QUEUE, { ...message }, {
+    singletonKey: threadKeyOf(placement),
+    group: { id: String(placement.installationId) },
+    db: { executeSql: (text, values) => client.query(text, values) },
+  });
+}
+
+export function threadKeyOf(placement: Pick<JobPlacement, "repoId" | "issueNumber">): string {
+  return `${placement.repoId}#${placement.issueNumber}`;
 }

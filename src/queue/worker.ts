@@ -11,6 +11,8 @@ export async function startWorker(
   boss: PgBoss,
   options: {
     concurrency: number;
+    /** Jobs of one installation running at once, across all workers. */
+    perInstallation: number;
     handle: (jobId: string) => Promise<void>;
     onGiveUp: (jobId: string, error: unknown) => Promise<void>;
     log: Logger;
@@ -18,15 +20,23 @@ export async function startWorker(
 ): Promise<void> {
   await boss.work<AgentJobMessage>(
     AGENT_JOB_QUEUE,
-    { localConcurrency: options.concurrency, batchSize: 1, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
+    {
+      localConcurrency: options.concurrency,
+      groupConcurrency: options.perInstallation,
+      batchSize: 1,
+      pollingIntervalSeconds: 1,
+      notifyPollingIntervalSeconds: 2,
+    },
     async ([job]) => {
       if (!job) return;
       const { jobId } = job.data;
       try {
         await options.handle(jobId);
       } catch (error) {
-        if (job.retryCount >= AGENT_JOB_RETRY_LIMIT) await options.onGiveUp(jobId, error).catch((giveUpError: unknown) => options.log.error({ err: giveUpError, jobId }, "recording the failure failed"));
-        throw error;
+        if (job.retryCount < AGENT_JOB_RETRY_LIMIT) throw error;
+        // Given up: completing (not failing) the queue message matters, because a failed
+        // message in a key_strict_fifo queue holds its thread's later jobs back for good.
+        await options.onGiveUp(jobId, error).catch((giveUpError: unknown) => options.log.error({ err: giveUpError, jobId }, "recording the failure failed"));
       }
     },
   );

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { jobEvents, type JobEvent } from "./job-events.sql.ts";
 import { jobs, type Job, type NewJob } from "./jobs.sql.ts";
@@ -16,6 +16,21 @@ export async function updateJob(db: Db, id: string, patch: Partial<NewJob>): Pro
     .returning();
   if (!job) throw new Error(`job ${id} does not exist`);
   return job;
+}
+
+export async function findJobByCheckRun(db: Db, checkRunId: number): Promise<Job | null> {
+  const [job] = await db.select().from(jobs).where(eq(jobs.checkRunId, checkRunId));
+  return job ?? null;
+}
+
+/** Update a job that has not ended; null when it has (cancelled meanwhile, say). */
+export async function claimJob(db: Db, id: string, patch: Partial<NewJob>): Promise<Job | null> {
+  const [job] = await db
+    .update(jobs)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"])))
+    .returning();
+  return job ?? null;
 }
 
 export async function listJobs(db: Db, options: { limit: number; before?: Date }): Promise<Job[]> {

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
+import type { ReviewTarget } from "../github/review-comments.ts";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
-export type JobTrigger = "comment" | "label" | "api";
+export type JobTrigger = "comment" | "label" | "review" | "api";
 
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
 export type JobTimings = Record<string, number>;
@@ -12,6 +13,18 @@ export interface PhaseUsage {
   cost: number;
   tokensIn: number;
   tokensOut: number;
+}
+
+/** A follow-up on a pull request: the branch to work on and, for review comments, the lines they are about. */
+export interface FollowUp {
+  /** `body` is null when its author lacks write access: such text never reaches the agent. */
+  pullRequest: { number: number; title: string; headRef: string; url: string; body: string | null };
+  /** When the trigger was written: discussion created or edited after it is not shown to the agent. */
+  triggeredAt: string;
+  /** Review comments to act on (one for `/agent` in a review comment, all of a review's otherwise). */
+  reviewTargets: ReviewTarget[];
+  /** The review whose summary asked for the job: its comments are the targets, not discussion. */
+  reviewId?: number;
 }
 
 export const jobs = pgTable(
@@ -40,6 +53,8 @@ export const jobs = pgTable(
     failureMessage: text("failure_message"),
     branch: text("branch").notNull(),
     baseSha: text("base_sha"),
+    /** The branch `baseSha` was taken from: the default branch, unless the job continues an existing branch. */
+    baseBranch: text("base_branch"),
     checkRunId: bigint("check_run_id", { mode: "number" }),
     commentId: bigint("comment_id", { mode: "number" }),
     prUrl: text("pr_url"),
@@ -56,6 +71,13 @@ export const jobs = pgTable(
     usageByPhase: jsonb("usage_by_phase").$type<Record<string, PhaseUsage>>().notNull().default({}),
     checkpoint: jsonb("checkpoint").$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
+    /** Set by `/agent cancel` (or the API) while the job runs; the worker running it stops within seconds. */
+    cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
+    cancelRequestedBy: text("cancel_requested_by"),
+    /** Cost already spent when the job was last retried: a retry gets the budget afresh. */
+    costBaseline: doublePrecision("cost_baseline").notNull().default(0),
+    /** What a follow-up on a pull request was asked about; null for jobs started from an issue. */
+    followUp: jsonb("follow_up").$type<FollowUp>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

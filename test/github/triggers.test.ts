@@ -20,7 +20,7 @@ const background = new Set<Promise<unknown>>();
 
 async function receive(name: "issue_comment" | "issues", payload: Record<string, unknown>, id: string = crypto.randomUUID()) {
   const probot = createTestProbot();
-  await probot.load((app) => registerTriggers(app, { pool: database.pool, boss, lookUpRole: createRoleLookup(), background }));
+  await probot.load((app) => registerTriggers(app, { pool: database.pool, db: database.db, boss, lookUpRole: createRoleLookup(), background }));
   // The payload is a real example adjusted per test; Probot's types want the exact event shape.
   await probot.receive({ id, name, payload } as unknown as Parameters<typeof probot.receive>[0]);
   await Promise.all([...background]);
@@ -58,7 +58,7 @@ describe("/agent on an issue", () => {
     expect(rows[0]).toMatchObject({ task: "add a greet() function\nwith tests", status: "queued", issueNumber: 7, branch: "agent/7-add-a-greeting-function", baseSha: BASE_SHA, commentId: 5001, checkRunId: 6001, requesterLogin: "octocat" });
     expect(seen.checkRun).toMatchObject({ name: "Running Agent", head_sha: BASE_SHA, status: "queued", external_id: rows[0]!.id });
     expect(String(seen.comment?.body)).toContain("queued this task for @octocat");
-    const queued = await database.pool.query("select data from pgboss.job where name = 'agent-job' and data->>'jobId' = $1", [rows[0]!.id]);
+    const queued = await database.pool.query("select data from pgboss.job where name = 'agent-jobs' and data->>'jobId' = $1", [rows[0]!.id]);
     expect(queued.rows).toHaveLength(1);
   });
 
@@ -83,7 +83,7 @@ describe("/agent on an issue", () => {
 
     const rows = await database.db.select().from(jobs);
     expect(rows).toHaveLength(1);
-    const queued = await database.pool.query("select count(*)::int as n from pgboss.job where name = 'agent-job' and data->>'jobId' = $1", [rows[0]!.id]);
+    const queued = await database.pool.query("select count(*)::int as n from pgboss.job where name = 'agent-jobs' and data->>'jobId' = $1", [rows[0]!.id]);
     expect(queued.rows[0].n).toBe(1);
     const deliveries = await database.db.select().from(webhookDeliveries);
     expect(deliveries).toMatchObject([{ deliveryId: "delivery-1", outcome: "job_created", jobId: rows[0]!.id, event: "issue_comment", action: "created" }]);

@@ -55,3 +55,28 @@ export const GREETING_PROJECT: Record<string, string> = {
 };
 
 export const GREET_SOURCE = 'exports.greet = (name) => `Hello, ${name}!`;\n';
+
+/**
+ * Commit `files` on `branch` of the remote (created from `from`, default the branch itself
+ * or main), as someone other than the agent, and push it. Returns the new commit's sha.
+ */
+export async function pushCommit(remote: GitRemote, options: { branch: string; from?: string; files: Record<string, string>; message: string; author?: string }): Promise<string> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "ra-push-"));
+  const run = (...args: string[]) => execFileSync("git", args, { cwd: work, encoding: "utf8", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } }).trim();
+  try {
+    run("clone", "--quiet", remote.bareDir, ".");
+    const exists = run("ls-remote", "--heads", "origin", options.branch) !== "";
+    run("checkout", "--quiet", "-B", options.branch, exists ? `origin/${options.branch}` : `origin/${options.from ?? "main"}`);
+    for (const [file, content] of Object.entries(options.files)) {
+      await mkdir(path.dirname(path.join(work, file)), { recursive: true });
+      await writeFile(path.join(work, file), content);
+    }
+    run("add", "--all");
+    const author = options.author ?? "Human";
+    run("-c", `user.name=${author}`, "-c", `user.email=${author.toLowerCase()}@example.com`, "commit", "--quiet", "-m", options.message);
+    run("push", "--quiet", "origin", `HEAD:refs/heads/${options.branch}`);
+    return run("rev-parse", "HEAD");
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -71,6 +71,12 @@ export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest:
       return true;
     })
     .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+  // Whether the agent branch exists already (it does not: the job starts it from the default branch).
+  nock(GITHUB_API)
+    .persist()
+    .get(new RegExp(`^${escapeRegExp(path)}/git/ref/heads%2Fagent%2F`))
+    .optionally()
+    .reply(404, { message: "Not Found" });
   nock(GITHUB_API)
     .persist()
     .patch(`${path}/check-runs/6001`)
@@ -106,4 +112,8 @@ export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest:
       );
   }
   return seen;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -99,3 +99,91 @@ export function testPrivateKey(): string {
   cachedKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   return cachedKey;
 }
+
+export interface PullRequestFixture {
+  number?: number;
+  title?: string;
+  body?: string | null;
+  state?: "open" | "closed";
+  headRef?: string;
+  /** The head branch's repository: the base repository's id unless set; null for a deleted fork. */
+  headRepoId?: number | null;
+  author?: Sender;
+}
+
+/** Adjust the `pull_request` object of a real example to a pull request of `repo`. */
+function applyPullRequest(payload: Record<string, unknown>, repo: RepoFixture, options: PullRequestFixture): Record<string, unknown> {
+  const pullRequest = payload.pull_request as Record<string, unknown>;
+  const number = options.number ?? 12;
+  const head = pullRequest.head as Record<string, unknown>;
+  const headRepoId = options.headRepoId === undefined ? repo.id : options.headRepoId;
+  Object.assign(pullRequest, {
+    number,
+    title: options.title ?? "Add a greeting function",
+    body: options.body === undefined ? "Adds greet()." : options.body,
+    state: options.state ?? "open",
+    html_url: `https://github.com/${repo.owner}/${repo.name}/pull/${number}`,
+    user: { ...(pullRequest.user as object), login: options.author?.login ?? "octocat", id: options.author?.id ?? 583231, type: options.author?.type ?? "User" },
+    head: { ...head, ref: options.headRef ?? "agent/7-add-greeting", repo: headRepoId === null ? null : { ...(head.repo as object), id: headRepoId } },
+  });
+  return pullRequest;
+}
+
+function applySender(payload: Record<string, unknown>, sender: Sender | undefined): Record<string, unknown> {
+  payload.sender = { ...(payload.sender as object), login: sender?.login ?? "octocat", id: sender?.id ?? 583231, type: sender?.type ?? "User" };
+  return payload.sender as Record<string, unknown>;
+}
+
+/** `pull_request_review_comment.created`, from the real example that carries the line fields. */
+export function reviewCommentPayload(options: {
+  body: string;
+  repo?: RepoFixture;
+  pullRequest?: PullRequestFixture;
+  sender?: Sender;
+  commentId?: number;
+  /** The review the comment belongs to; GitHub always sets it, null mimics older payloads. */
+  reviewId?: number | null;
+  /** Other fields of the comment: `line`, `start_line`, `diff_hunk`, `path`… */
+  fields?: Record<string, unknown>;
+}) {
+  const payload = examplePayload("pull_request_review_comment", "created", (example) => "line" in (example.comment as object));
+  const repo = options.repo ?? testRepo();
+  applyRepo(payload, repo);
+  const sender = applySender(payload, options.sender);
+  applyPullRequest(payload, repo, options.pullRequest ?? {});
+  const comment = payload.comment as Record<string, unknown>;
+  Object.assign(comment, {
+    body: options.body,
+    id: options.commentId ?? 9101,
+    user: sender,
+    pull_request_review_id: options.reviewId === undefined ? 8801 : options.reviewId,
+    ...options.fields,
+  });
+  return payload;
+}
+
+/** `pull_request_review.submitted` with a summary `body`. */
+export function reviewSubmittedPayload(options: { body: string | null; repo?: RepoFixture; pullRequest?: PullRequestFixture; sender?: Sender; reviewId?: number; submittedAt?: string }) {
+  const payload = examplePayload("pull_request_review", "submitted");
+  const repo = options.repo ?? testRepo();
+  applyRepo(payload, repo);
+  const sender = applySender(payload, options.sender);
+  applyPullRequest(payload, repo, options.pullRequest ?? {});
+  Object.assign(payload.review as Record<string, unknown>, {
+    body: options.body,
+    id: options.reviewId ?? 8801,
+    user: sender,
+    ...(options.submittedAt ? { submitted_at: options.submittedAt } : {}),
+  });
+  return payload;
+}
+
+/** `check_run.requested_action`: someone pressed a button (`identifier`) on one of the app's check runs. */
+export function checkRunActionPayload(options: { identifier: string; checkRunId: number; repo?: RepoFixture; sender?: Sender }) {
+  const payload = examplePayload("check_run", "requested_action");
+  applyRepo(payload, options.repo ?? testRepo());
+  applySender(payload, options.sender);
+  (payload.check_run as Record<string, unknown>).id = options.checkRunId;
+  payload.requested_action = { identifier: options.identifier };
+  return payload;
+}

@@ -1,0 +1,114 @@
+import type { ProbotOctokit } from "probot";
+import type { PgBoss } from "pg-boss";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { claimDelivery, createJob } from "../jobs/create-job.ts";
+import type { JobRequest } from "../jobs/job-request.ts";
+import type { Db } from "../store/database.ts";
+import { withTransaction } from "../store/transaction.ts";
+import { ensureAnnounced } from "./announce-job.ts";
+import { decideAuthorization, type RoleLookup } from "./authorize-sender.ts";
+
+export interface TriggerDeps {
+  pool: pg.Pool;
+  db: Db;
+  boss: PgBoss;
+  lookUpRole: RoleLookup;
+  /** Work started after the reply to GitHub (announcing a job); awaited at shutdown. */
+  background: Set<Promise<unknown>>;
+}
+
+export type Delivery = NonNullable<JobRequest["delivery"]>;
+export type RepoRef = JobRequest["repo"];
+
+/** What every trigger needs of Probot's context, whatever the event. */
+export interface TriggerContext {
+  id: string;
+  name: string;
+  octokit: ProbotOctokit;
+  log: Logger;
+  payload: { action?: string; installation?: { id: number }; repository: RepositoryPayload };
+}
+
+interface RepositoryPayload {
+  id: number;
+  name: string;
+  owner: { login: string };
+  clone_url: string;
+  default_branch: string;
+}
+
+/** The handling of one delivery: its id, its logger, its repository, and the replies it may send. */
+export interface Trigger {
+  context: TriggerContext;
+  deps: TriggerDeps;
+  delivery: Delivery;
+  log: Logger;
+  repo: RepoRef;
+}
+
+export function triggerOf(context: TriggerContext, deps: TriggerDeps): Trigger {
+  const delivery: Delivery = { id: context.id, event: context.name, action: context.payload.action ?? null };
+  return { context, deps, delivery, log: context.log.child({ deliveryId: delivery.id }), repo: repoOf(context.payload.repository) };
+}
+
+/** Write access decides; a human without it gets one reply on `issueNumber`, a bot nothing. */
+export async function senderMayAct(trigger: Trigger, sender: { login: string; type: string }, issueNumber: number): Promise<boolean> {
+  const { context, deps, repo } = trigger;
+  const roleName = await deps.lookUpRole(context.octokit, repo.owner, repo.name, sender.login);
+  const decision = decideAuthorization(sender, roleName);
+  if (decision.allowed) return true;
+  if (decision.reason === "no_write_access") {
+    await replyOnce(
+      trigger,
+      "unauthorized",
+      issueNumber,
+      `Sorry @${sender.login}, only people with write access to this repository can start Running Agent. A maintainer can comment \`/agent <task>\` instead.`,
+    );
+  }
+  return false;
+}
+
+/** Reply on the thread, once per delivery, so a redelivered webhook does not reply twice. */
+export async function replyOnce(trigger: Trigger, outcome: string, issueNumber: number, body: string): Promise<void> {
+  const claimed = await withTransaction(trigger.deps.pool, (tx) => claimDelivery(tx, trigger.delivery, outcome));
+  if (!claimed) return;
+  await trigger.context.octokit.rest.issues.createComment({ owner: trigger.repo.owner, repo: trigger.repo.name, issue_number: issueNumber, body });
+}
+
+/** Record the job (with its delivery and queue message), then announce it after the answer to GitHub. */
+export async function startJob(trigger: Trigger, request: Omit<JobRequest, "delivery" | "installationId" | "repo">): Promise<void> {
+  const { deps, log } = trigger;
+  const result = await createJob(deps.pool, deps.boss, { ...request, delivery: trigger.delivery, installationId: installationIdOf(trigger.context), repo: trigger.repo });
+  if (!result.created) {
+    log.info("delivery already processed; ignoring the redelivery");
+    return;
+  }
+  log.info({ jobId: result.job.id }, "job queued");
+  inBackground(deps, ensureAnnounced(deps.pool, trigger.context.octokit, result.job.id), (error) =>
+    // The worker announces whatever is still missing before it starts, so this is not fatal.
+    log.warn({ err: error, jobId: result.job.id }, "announcing the job failed; the worker will retry"),
+  );
+}
+
+export function installationIdOf(context: TriggerContext): number {
+  const id = context.payload.installation?.id;
+  if (id === undefined) throw new Error("webhook payload has no installation: is this delivery for a GitHub App?");
+  return id;
+}
+
+function repoOf(repository: RepositoryPayload): RepoRef {
+  return {
+    id: repository.id,
+    owner: repository.owner.login,
+    name: repository.name,
+    cloneUrl: repository.clone_url,
+    defaultBranch: repository.default_branch,
+  };
+}
+
+/** Run `promise` after the webhook's answer; shutdown waits for it. */
+export function inBackground(deps: TriggerDeps, promise: Promise<unknown>, onError: (error: unknown) => void): void {
+  const tracked = promise.catch(onError).finally(() => deps.background.delete(tracked));
+  deps.background.add(tracked);
+}

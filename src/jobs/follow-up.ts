@@ -1,0 +1,84 @@
+import type { ProbotOctokit } from "probot";
+import { and, desc, eq, lt, ne, or } from "drizzle-orm";
+import { gatherDiscussion } from "../github/pull-request-discussion.ts";
+import { replyInReviewThreads } from "../github/review-comments.ts";
+import { jobs, type FollowUp, type Job } from "../store/jobs.sql.ts";
+import { readCheckpoint, withCheckpoint } from "./checkpoint.ts";
+import { renderFollowUpTask, renderThreadReplies, type FollowUpOutcome } from "./follow-up-task.ts";
+import type { JobRun } from "./job-run.ts";
+
+/**
+ * A follow-up job works on a pull request's branch (see resolve-base.ts). These are the
+ * steps it adds to the recipe: tell the agent what was asked and said, and answer in the
+ * review threads at the end.
+ */
+
+/**
+ * The follow-up's task, rendered once and kept in the checkpoint, so that a retry shows
+ * the agent the same discussion (nothing said after the trigger ever gets in).
+ */
+export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit): Promise<void> {
+  const job = run.job;
+  const followUp = job.followUp;
+  if (!followUp || readCheckpoint(job).followUp) return;
+  const earlier = await earlierJobOf(run, followUp);
+  const since = earlier?.createdAt ?? null;
+  const discussion = await gatherDiscussion(
+    octokit,
+    {
+      owner: job.repoOwner,
+      repo: job.repoName,
+      issueNumber: followUp.pullRequest.number,
+      since,
+      triggeredAt: new Date(followUp.triggeredAt),
+      excludeCommentIds: [...(job.triggerCommentId === null ? [] : [job.triggerCommentId]), ...followUp.reviewTargets.map((target) => target.commentId)],
+      ...(followUp.reviewId === undefined ? {} : { excludeReviewIds: [followUp.reviewId] }),
+    },
+    run.deps.lookUpRole,
+  );
+  const task = renderFollowUpTask({
+    pullRequest: followUp.pullRequest,
+    feedback: job.task,
+    targets: followUp.reviewTargets,
+    discussion,
+    earlier: earlier ? { task: earlier.task, summary: summaryOf(earlier) } : null,
+  });
+  await run.record({ checkpoint: withCheckpoint(job, "followUp", { task }) });
+  await run.event("follow_up", `follow-up on #${followUp.pullRequest.number}: ${followUp.reviewTargets.length} review comment(s), ${discussion.length} discussion entr${discussion.length === 1 ? "y" : "ies"}${earlier ? `, after job ${earlier.id}` : ""}`);
+}
+
+/** The latest earlier job that worked on this pull request: the one that opened it, or a previous follow-up. */
+async function earlierJobOf(run: JobRun, followUp: FollowUp): Promise<Job | null> {
+  const job = run.job;
+  const number = followUp.pullRequest.number;
+  const [earlier] = await run.deps.db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.repoId, job.repoId),
+        ne(jobs.id, job.id),
+        lt(jobs.createdAt, job.createdAt),
+        or(eq(jobs.prNumber, number), and(eq(jobs.issueNumber, number), eq(jobs.isPullRequest, true))),
+      ),
+    )
+    .orderBy(desc(jobs.createdAt))
+    .limit(1);
+  return earlier ?? null;
+}
+
+function summaryOf(job: Job): string {
+  const saved = readCheckpoint(job);
+  return saved.pushed?.summary ?? saved.build?.summary ?? saved.plan?.summary ?? "";
+}
+
+/** Answer in each review thread the job was asked about: what was done, or why not. Never fatal. */
+export async function replyToReviewThreads(run: JobRun, octokit: ProbotOctokit, outcome: FollowUpOutcome): Promise<void> {
+  const job = run.job;
+  const targets = job.followUp?.reviewTargets ?? [];
+  if (targets.length === 0) return;
+  const replies = renderThreadReplies(targets, outcome).map((reply) => ({ ...reply, body: run.redact(reply.body) }));
+  const results = await replyInReviewThreads(octokit, { owner: job.repoOwner, repo: job.repoName, pullNumber: job.followUp!.pullRequest.number, replies });
+  if (results.failed.length > 0) run.log.warn({ failed: results.failed }, "some review threads could not be answered");
+  await run.event("review_replies", `replied in ${results.replied.length} of ${replies.length} review thread(s)`, { failed: results.failed });
+}

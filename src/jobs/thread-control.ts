@@ -1,0 +1,102 @@
+import type { PgBoss } from "pg-boss";
+import type pg from "pg";
+import { and, desc, eq } from "drizzle-orm";
+import { enqueueAgentJob } from "../queue/boss.ts";
+import { jobs, type Job } from "../store/jobs.sql.ts";
+import { withTransaction } from "../store/transaction.ts";
+import { claimDelivery } from "./create-job.ts";
+import type { JobRequest } from "./job-request.ts";
+
+/** An issue or pull request: where `/agent cancel` and `/agent retry` act. */
+export interface Thread {
+  repoId: number;
+  issueNumber: number;
+}
+
+export interface CancelOutcome {
+  /** Queued jobs, now cancelled: nothing runs them any more. */
+  cancelled: Job[];
+  /** Running jobs, asked to stop: their worker ends them as cancelled within seconds. */
+  stopping: Job[];
+}
+
+/**
+ * Cancel every job of the thread that has not ended (null: the delivery was handled before). A queued job is cancelled here and
+ * now (the worker that later takes its queue message finds it ended and drops it); a
+ * running one is marked, and its worker, which polls for the mark, aborts the agent.
+ */
+export async function cancelThreadJobs(pool: pg.Pool, thread: Thread, by: string, delivery: JobRequest["delivery"], now = new Date()): Promise<CancelOutcome | null> {
+  const ofThread = and(eq(jobs.repoId, thread.repoId), eq(jobs.issueNumber, thread.issueNumber));
+  return withTransaction(pool, async (tx) => {
+    if (delivery !== null && !(await claimDelivery(tx, delivery, "cancel"))) return null;
+    const cancelled = await tx
+      .update(jobs)
+      .set({
+        status: "cancelled",
+        failureKind: "cancelled",
+        failureMessage: `cancelled by @${by} before it started`,
+        cancelRequestedAt: now,
+        cancelRequestedBy: by,
+        finishedAt: now,
+        updatedAt: now,
+      })
+      .where(and(ofThread, eq(jobs.status, "queued")))
+      .returning();
+    // Asked again while a job is still stopping: still an answer of "stopping", not "nothing to cancel".
+    const stopping = await tx
+      .update(jobs)
+      .set({ cancelRequestedAt: now, cancelRequestedBy: by, updatedAt: now })
+      .where(and(ofThread, eq(jobs.status, "running")))
+      .returning();
+    return { cancelled, stopping };
+  });
+}
+
+export type RetryOutcome =
+  | { kind: "retried"; job: Job }
+  | { kind: "not_ended"; job: Job }
+  | { kind: "succeeded"; job: Job }
+  | { kind: "none" }
+  | { kind: "duplicate_delivery" };
+
+export type RetryTarget = { thread: Thread } | { checkRunId: number };
+
+/**
+ * Run a failed, timed-out or cancelled job again, from its checkpoint: phases it finished
+ * are not repeated. It gets a fresh clock and a fresh budget (it is a new request by
+ * someone with write access), keeps its progress comment, and gets a new check run.
+ * The delivery, the job row and the queue message change in one transaction.
+ */
+export async function retryJob(pool: pg.Pool, boss: PgBoss, target: RetryTarget, delivery: JobRequest["delivery"]): Promise<RetryOutcome> {
+  return withTransaction(pool, async (tx, client) => {
+    if (delivery !== null && !(await claimDelivery(tx, delivery, "retry"))) return { kind: "duplicate_delivery" } as const;
+    const where = "thread" in target ? and(eq(jobs.repoId, target.thread.repoId), eq(jobs.issueNumber, target.thread.issueNumber)) : eq(jobs.checkRunId, target.checkRunId);
+    const [last] = await tx.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(1).for("update");
+    if (!last) return { kind: "none" } as const;
+    if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
+    if (!ENDED_UNSUCCESSFULLY.has(last.status)) return { kind: "not_ended", job: last } as const;
+    const [job] = await tx
+      .update(jobs)
+      .set({
+        status: "queued",
+        phase: null,
+        attempts: 0,
+        startedAt: null,
+        finishedAt: null,
+        failureKind: null,
+        failureMessage: null,
+        cancelRequestedAt: null,
+        cancelRequestedBy: null,
+        checkRunId: null,
+        costBaseline: last.totalCost,
+        updatedAt: new Date(),
+      })
+      .where(eq(jobs.id, last.id))
+      .returning();
+    if (!job) throw new Error(`job ${last.id} vanished during its retry`);
+    await enqueueAgentJob(boss, client, { jobId: job.id }, job);
+    return { kind: "retried", job } as const;
+  });
+}
+
+const ENDED_UNSUCCESSFULLY = new Set<Job["status"]>(["failed", "timed_out", "cancelled"]);
