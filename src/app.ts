@@ -7,16 +7,18 @@ import { ConfigError, type Config } from "./config/load-config.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
+import { showJobState } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
-import { scheduleRedelivery } from "./queue/schedules.ts";
+import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
+import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { startWorker } from "./queue/worker.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
-import { jobs } from "./store/jobs.sql.ts";
+import { jobs, type Job } from "./store/jobs.sql.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
@@ -80,6 +82,13 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   if (server) {
     const probot = new ProbotWithAuth();
     await scheduleRedelivery(boss, async () => redeliverFailedDeliveries(await probot.auth(), database.db, log), log);
+    await scheduleRelease(
+      boss,
+      async () => {
+        for (const job of await releaseAbandonedJobs(database, boss)) await showJobState(database.pool, await probot.auth(job.installationId), job, log);
+      },
+      log,
+    );
   }
   if (role !== "web") await startWorkerRole({ options, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal });
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
@@ -190,7 +199,12 @@ async function startWeb(
   const lookUpRole = createRoleLookup();
   await server.load((probot, { addHandler }) => {
     registerTriggers(probot, { pool: deps.database.pool, db: deps.database.db, boss: deps.boss, lookUpRole, background: deps.background });
-    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
+    const showOnGitHub = (job: Job) => {
+      const shown = probot.auth(job.installationId).then((octokit) => showJobState(deps.database.pool, octokit, job, log));
+      const tracked = shown.catch((error: unknown) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed")).finally(() => deps.background.delete(tracked));
+      deps.background.add(tracked);
+    };
+    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
   await server.start();
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { Logger } from "pino";
+import type { PgBoss } from "pg-boss";
+import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
 import type { Db } from "../store/database.ts";
+import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import { hasValidBearer, sendError, sendJson } from "./http.ts";
 import { jobToJson } from "./job-json.ts";
@@ -9,6 +12,9 @@ import { jobToJson } from "./job-json.ts";
 export interface ApiDeps {
   db: Db;
   pool: pg.Pool;
+  boss: PgBoss;
+  /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one). */
+  showOnGitHub(job: Job): void;
   apiToken: string | undefined;
   role: string;
   log: Logger;
@@ -44,6 +50,24 @@ export function createApiHandler(deps: ApiDeps) {
     if (beforeDate && Number.isNaN(beforeDate.getTime())) return sendError(res, 400, "`before` must be an ISO 8601 timestamp");
     const jobs = await listJobs(deps.db, { limit, ...(beforeDate ? { before: beforeDate } : {}) });
     sendJson(res, 200, { jobs: jobs.map((job) => jobToJson(job)) });
+  });
+  route("POST", "/api/jobs/:id/cancel", async (_req, res, params) => {
+    const outcome = await cancelJobs(deps.pool, { jobId: params.id! }, "an API client", null);
+    const job = outcome?.cancelled[0] ?? outcome?.stopping[0];
+    if (!job) {
+      const existing = await findJob(deps.db, params.id!);
+      return existing ? sendError(res, 409, `the job has already ended (${existing.status})`) : sendError(res, 404, "no job with that id");
+    }
+    if (outcome!.cancelled.length > 0) deps.showOnGitHub(job);
+    // 202: a running job is stopped by its worker within seconds; poll the job to see it end.
+    sendJson(res, 202, jobToJson(job));
+  });
+  route("POST", "/api/jobs/:id/retry", async (_req, res, params) => {
+    const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null);
+    if (outcome.kind === "none" || outcome.kind === "duplicate_delivery") return sendError(res, 404, "no job with that id");
+    if (outcome.kind !== "retried") return sendError(res, 409, `only a failed, timed-out or cancelled job can be retried; this one is ${outcome.job.status}`);
+    deps.showOnGitHub(outcome.job);
+    sendJson(res, 202, jobToJson(outcome.job));
   });
   route("GET", "/api/jobs/:id", async (_req, res, params) => {
     const job = await findJob(deps.db, params.id!);

@@ -1,7 +1,6 @@
-import { createJobReporter } from "../jobs/job-reporter.ts";
-import { cancelThreadJobs, retryJob, type RetryTarget } from "../jobs/thread-control.ts";
+import { cancelJobs, retryJob, type JobTarget } from "../jobs/thread-control.ts";
 import type { Job } from "../store/jobs.sql.ts";
-import { ensureAnnounced } from "./announce-job.ts";
+import { showJobState } from "./show-job-state.ts";
 import { inBackground, type Trigger } from "./trigger-kit.ts";
 
 /**
@@ -10,7 +9,7 @@ import { inBackground, type Trigger } from "./trigger-kit.ts";
  * reports the cancellation itself.
  */
 export async function cancelOnThread(trigger: Trigger, input: { issueNumber: number; by: string; commentId: number | null }): Promise<void> {
-  const outcome = await cancelThreadJobs(trigger.deps.pool, { repoId: trigger.repo.id, issueNumber: input.issueNumber }, input.by, trigger.delivery);
+  const outcome = await cancelJobs(trigger.deps.pool, { thread: { repoId: trigger.repo.id, issueNumber: input.issueNumber } }, `@${input.by}`, trigger.delivery);
   if (!outcome) return;
   const count = outcome.cancelled.length + outcome.stopping.length;
   trigger.log.info({ cancelled: outcome.cancelled.map((job) => job.id), stopping: outcome.stopping.map((job) => job.id) }, "cancel requested");
@@ -19,11 +18,11 @@ export async function cancelOnThread(trigger: Trigger, input: { issueNumber: num
     return;
   }
   if (input.commentId !== null) await react(trigger, input.commentId, "+1");
-  for (const job of outcome.cancelled) showState(trigger, job, { final: true });
+  for (const job of outcome.cancelled) showState(trigger, job);
 }
 
 /** `/agent retry` on a thread, or the check run's Retry button (`checkRunId`). */
-export async function retryOnThread(trigger: Trigger, input: { target: RetryTarget; issueNumber: number | null; commentId: number | null }): Promise<void> {
+export async function retryOnThread(trigger: Trigger, input: { target: JobTarget; issueNumber: number | null; commentId: number | null }): Promise<void> {
   const outcome = await retryJob(trigger.deps.pool, trigger.deps.boss, input.target, trigger.delivery);
   const issueNumber = input.issueNumber ?? ("job" in outcome ? outcome.job.issueNumber : null);
   switch (outcome.kind) {
@@ -41,22 +40,15 @@ export async function retryOnThread(trigger: Trigger, input: { target: RetryTarg
     case "retried":
       trigger.log.info({ jobId: outcome.job.id }, "job queued again");
       if (input.commentId !== null) await react(trigger, input.commentId, "+1");
-      showState(trigger, outcome.job, { final: false });
+      showState(trigger, outcome.job);
   }
 }
 
-/** After the answer: a new check run for a retried job, and the progress comment showing the new state. */
-function showState(trigger: Trigger, job: Job, options: { final: boolean }): void {
-  const { context, deps, log } = trigger;
-  const reporter = createJobReporter(context.octokit, log.child({ jobId: job.id }));
-  // Through ensureAnnounced: it takes the job's announcement lock and re-reads the row, so
-  // an announcement still in flight (its check run not created yet) is waited for, not missed.
-  const shown = ensureAnnounced(deps.pool, context.octokit, job.id).then(async (announced: Job) => {
-    if (options.final) return reporter.finish(announced);
-    reporter.update(announced, { force: true });
-    await reporter.flush();
-  });
-  inBackground(deps, shown, (error) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed"));
+/** After the answer to GitHub, so the webhook stays fast. */
+function showState(trigger: Trigger, job: Job): void {
+  inBackground(trigger.deps, showJobState(trigger.deps.pool, trigger.context.octokit, job, trigger.log), (error) =>
+    trigger.log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed"),
+  );
 }
 
 async function reply(trigger: Trigger, issueNumber: number, body: string): Promise<void> {

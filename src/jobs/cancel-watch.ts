@@ -9,7 +9,7 @@ export class CancelRequested extends Error {
   readonly by: string;
 
   constructor(by: string) {
-    super(`cancelled by @${by}`);
+    super(`cancelled by ${by}`);
     this.by = by;
   }
 }

@@ -156,7 +156,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
   const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
   if (job.cancelRequestedAt !== null) {
     // Asked to cancel while its previous worker ran it, and that worker died.
-    await run.fail(new JobError("cancelled", `cancelled by @${job.cancelRequestedBy ?? "someone"}`));
+    await run.fail(new JobError("cancelled", `cancelled by ${job.cancelRequestedBy ?? "someone"}`));
     await run.reporter.finish(run.job);
     return null;
   }

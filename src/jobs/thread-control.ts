@@ -21,12 +21,13 @@ export interface CancelOutcome {
 }
 
 /**
- * Cancel every job of the thread that has not ended (null: the delivery was handled before). A queued job is cancelled here and
+ * Cancel every targeted job that has not ended (null: the delivery was handled before).
+ * `by` is how the comment names who asked: "@octocat", "an API client". A queued job is cancelled here and
  * now (the worker that later takes its queue message finds it ended and drops it); a
  * running one is marked, and its worker, which polls for the mark, aborts the agent.
  */
-export async function cancelThreadJobs(pool: pg.Pool, thread: Thread, by: string, delivery: JobRequest["delivery"], now = new Date()): Promise<CancelOutcome | null> {
-  const ofThread = and(eq(jobs.repoId, thread.repoId), eq(jobs.issueNumber, thread.issueNumber));
+export async function cancelJobs(pool: pg.Pool, target: JobTarget, by: string, delivery: JobRequest["delivery"], now = new Date()): Promise<CancelOutcome | null> {
+  const ofThread = whereOf(target);
   return withTransaction(pool, async (tx) => {
     if (delivery !== null && !(await claimDelivery(tx, delivery, "cancel"))) return null;
     const cancelled = await tx
@@ -34,7 +35,7 @@ export async function cancelThreadJobs(pool: pg.Pool, thread: Thread, by: string
       .set({
         status: "cancelled",
         failureKind: "cancelled",
-        failureMessage: `cancelled by @${by} before it started`,
+        failureMessage: `cancelled by ${by} before it started`,
         cancelRequestedAt: now,
         cancelRequestedBy: by,
         finishedAt: now,
@@ -59,7 +60,14 @@ export type RetryOutcome =
   | { kind: "none" }
   | { kind: "duplicate_delivery" };
 
-export type RetryTarget = { thread: Thread } | { checkRunId: number };
+/** A thread's jobs, or one job by its id or its check run. */
+export type JobTarget = { thread: Thread } | { jobId: string } | { checkRunId: number };
+
+function whereOf(target: JobTarget) {
+  if ("thread" in target) return and(eq(jobs.repoId, target.thread.repoId), eq(jobs.issueNumber, target.thread.issueNumber));
+  if ("jobId" in target) return eq(jobs.id, target.jobId);
+  return eq(jobs.checkRunId, target.checkRunId);
+}
 
 /**
  * Run a failed, timed-out or cancelled job again, from its checkpoint: phases it finished
@@ -67,11 +75,10 @@ export type RetryTarget = { thread: Thread } | { checkRunId: number };
  * someone with write access), keeps its progress comment, and gets a new check run.
  * The delivery, the job row and the queue message change in one transaction.
  */
-export async function retryJob(pool: pg.Pool, boss: PgBoss, target: RetryTarget, delivery: JobRequest["delivery"]): Promise<RetryOutcome> {
+export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, delivery: JobRequest["delivery"]): Promise<RetryOutcome> {
   return withTransaction(pool, async (tx, client) => {
     if (delivery !== null && !(await claimDelivery(tx, delivery, "retry"))) return { kind: "duplicate_delivery" } as const;
-    const where = "thread" in target ? and(eq(jobs.repoId, target.thread.repoId), eq(jobs.issueNumber, target.thread.issueNumber)) : eq(jobs.checkRunId, target.checkRunId);
-    const [last] = await tx.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(1).for("update");
+    const [last] = await tx.select().from(jobs).where(whereOf(target)).orderBy(desc(jobs.createdAt)).limit(1).for("update");
     if (!last) return { kind: "none" } as const;
     if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
     if (!ENDED_UNSUCCESSFULLY.has(last.status)) return { kind: "not_ended", job: last } as const;

@@ -15,3 +15,14 @@ export async function scheduleRedelivery(boss: PgBoss, redeliver: () => Promise<
     await redeliver().catch((error: unknown) => log.warn({ err: error }, "redelivering failed webhook deliveries failed"));
   });
 }
+
+export const RELEASE_QUEUE = "release-abandoned-jobs";
+
+/** Every minute, one web process ends the jobs pg-boss gave up on (see releaseAbandonedJobs). */
+export async function scheduleRelease(boss: PgBoss, release: () => Promise<unknown>, log: Logger): Promise<void> {
+  await boss.createQueue(RELEASE_QUEUE, { retryLimit: 0, expireInSeconds: 120 });
+  await boss.schedule(RELEASE_QUEUE, "* * * * *");
+  await boss.work(RELEASE_QUEUE, async () => {
+    await release().catch((error: unknown) => log.warn({ err: error }, "releasing abandoned jobs failed"));
+  });
+}

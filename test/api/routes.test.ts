@@ -2,7 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PgBoss } from "pg-boss";
 import { createApiHandler } from "../../src/api/routes.ts";
+import { startQueue } from "../../src/queue/boss.ts";
 import { appendJobEvent } from "../../src/store/job-queries.ts";
 import { jobs } from "../../src/store/jobs.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -10,11 +12,12 @@ import { jobFixture } from "../support/job-fixture.ts";
 
 const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
+let boss: PgBoss;
 let server: Server;
 let base: string;
 
 async function startApi(apiToken: string | undefined): Promise<{ server: Server; url: string }> {
-  const handle = createApiHandler({ db: database.db, pool: database.pool, apiToken, role: "all", log: pino({ level: "silent" }) });
+  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: () => {}, apiToken, role: "all", log: pino({ level: "silent" }) });
   const started = createServer((req, res) => {
     void handle(req, res).then((handled) => {
       if (!handled) res.writeHead(418).end();
@@ -28,6 +31,7 @@ const get = (path: string, token: string | null = TOKEN) => fetch(`${base}${path
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
   ({ server, url: base } = await startApi(TOKEN));
   const { id: _id, ...older } = jobFixture({ createdAt: new Date("2026-11-24T09:00:00Z"), status: "succeeded", prUrl: "https://github.com/o/r/pull/3", testsPassed: true, totalCost: 0.5 });
   const { id: _id2, ...newer } = jobFixture({ createdAt: new Date("2026-11-24T10:00:00Z"), status: "running", phase: "build" });
@@ -36,6 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   server.close();
+  await boss.stop({ graceful: false });
   await database.drop();
 });
 

@@ -49,7 +49,7 @@ describe("steering a job from the thread", () => {
     const job = await e2e.harness.waitForJob((candidate) => candidate.status === "cancelled", 5_000);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
-    expect(job).toMatchObject({ failureKind: "cancelled", failureMessage: "cancelled by @octocat", cancelRequestedBy: "octocat", prUrl: null });
+    expect(job).toMatchObject({ failureKind: "cancelled", failureMessage: "cancelled by @octocat", cancelRequestedBy: "@octocat", prUrl: null });
     expect(seen.checkRuns.at(-1)).toMatchObject({ conclusion: "cancelled" });
     expect(seen.comments.at(-1)).toContain("was cancelled by @octocat");
     await waitUntil(async () => (await e2e.harness!.sandboxDirs()).length === 0, { what: "the sandbox to be removed" });

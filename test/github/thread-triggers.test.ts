@@ -224,7 +224,7 @@ describe("/agent cancel", () => {
     await receive("issue_comment", issueCommentPayload({ body: "/agent cancel" }));
 
     const cancelled = await jobById(queued.id);
-    expect(cancelled).toMatchObject({ status: "cancelled", failureKind: "cancelled", cancelRequestedBy: "octocat" });
+    expect(cancelled).toMatchObject({ status: "cancelled", failureKind: "cancelled", cancelRequestedBy: "@octocat" });
     expect(cancelled.failureMessage).toContain("@octocat");
     expect(cancelled.finishedAt).not.toBeNull();
     expect(edits.checkRun).toMatchObject({ status: "completed", conclusion: "cancelled", output: { title: "Cancelled" }, actions: [{ identifier: "retry" }] });
@@ -240,7 +240,7 @@ describe("/agent cancel", () => {
     await receive("issue_comment", issueCommentPayload({ body: "/agent cancel" }));
 
     const stopping = await jobById(running.id);
-    expect(stopping).toMatchObject({ status: "running", cancelRequestedBy: "octocat", failureMessage: null });
+    expect(stopping).toMatchObject({ status: "running", cancelRequestedBy: "@octocat", failureMessage: null });
     expect(stopping.cancelRequestedAt).toBeInstanceOf(Date);
   });
 
