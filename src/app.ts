@@ -17,6 +17,7 @@ import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { startWorker } from "./queue/worker.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
+import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 import { and, eq, inArray } from "drizzle-orm";
@@ -148,6 +149,9 @@ async function startWorkerRole(input: {
     settings: workerSettingsOf(config, input.appId),
     lookUpRole: createRoleLookup(),
     cancellations,
+    // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
+    // same file system, so that clones hard-link the mirror's objects instead of copying them.
+    ...(options.sandboxes ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
     log,
   };
   await startWorker(input.boss, {

@@ -6,6 +6,7 @@ import type { RoleLookup } from "../github/authorize-sender.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
 import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
+import type { MirrorCache } from "../sandbox/mirror-cache.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { claimJob, findJob } from "../store/job-queries.ts";
@@ -51,6 +52,8 @@ export interface RunJobDeps {
   log: Logger;
   /** Who may be quoted to the agent: discussion from people without write access is left out. */
   lookUpRole: RoleLookup;
+  /** Bare mirrors of the repositories on this host (local provider): a second clone takes a fraction of the first. */
+  mirrors?: MirrorCache;
   /** Tells a running job that someone asked to cancel it; without it, jobs cannot be cancelled while they run. */
   cancellations?: CancelWatch;
   now?: () => Date;
@@ -104,8 +107,11 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const saved = readCheckpoint(job);
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
   run.addSecret(token);
+  // The mirror refreshes while the sandbox starts: neither needs the other.
+  const mirror = run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined }) ?? Promise.resolve(null);
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
-  const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, token, run.deps.settings.botEmail));
+  const reference = await run.step("prepare", () => mirror);
+  const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings) });
@@ -227,10 +233,16 @@ class SandboxHolder {
   }
 }
 
-async function prepareWorkspace(sandbox: Sandbox, job: Job, token: string, botEmail: string): Promise<string> {
+async function prepareWorkspace(sandbox: Sandbox, job: Job, input: { token: string; reference: string | null; botEmail: string }): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
-  await cloneRepository(sandbox, { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, sha: job.baseSha, credentials: { token } });
-  await createBranch(sandbox, job.branch, { email: botEmail });
+  await cloneRepository(sandbox, {
+    url: job.cloneUrl,
+    branch: job.baseBranch ?? job.defaultBranch,
+    sha: job.baseSha,
+    credentials: { token: input.token },
+    ...(input.reference === null ? {} : { reference: input.reference }),
+  });
+  await createBranch(sandbox, job.branch, { email: input.botEmail });
   return snapshotGitConfig(sandbox);
 }
 

@@ -13,12 +13,44 @@ export interface GitCredentials {
 
 const BOT_NAME = "running-agent[bot]";
 
-export async function cloneRepository(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials }): Promise<void> {
+/**
+ * `reference`: the path of a bare mirror of the repository (`MirrorCache.refresh`), for the
+ * local provider only. The clone is then made from it, falling back to the remote as
+ * below when that fails for any reason (no such path, as inside an E2B sandbox).
+ */
+export async function cloneRepository(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials; reference?: string }): Promise<void> {
+  if (options.reference !== undefined && (await cloneFromMirror(sandbox, { ...options, reference: options.reference }))) return;
   const clone = await git(sandbox, ["clone", "--quiet", "--no-tags", "--branch", options.branch, "--single-branch", options.url, "."], options.credentials, { timeoutMs: 10 * 60_000 });
   if (clone.exitCode !== 0) {
     throw new JobError("clone", `git clone failed: ${lastLines(clone.stderr)}`, { retryable: isTransientGitFailure(clone) });
   }
   await mustSucceed(sandbox, ["checkout", "--quiet", "--detach", options.sha], "clone", "checking out the base commit");
+}
+
+/**
+ * A plain local clone of the mirror: git hard-links its object files, then the checkout
+ * points `origin` at the real remote, and fetches from it only if the mirror lacks `sha`.
+ * Measured on 5,000 files and 2,000 commits (`npm run bench:sandbox-ready`, p50, objects
+ * only): from the remote 317 ms (file://; GitHub adds the network), `--reference` 23 ms plus
+ * a round trip to the remote, `--reference --dissociate` 363 ms (it repacks a copy of every
+ * object, so it grows with the repository), `--shared` 15 ms, this 17 ms and no round trip.
+ * It is also the safe one: a hard-linked file outlives the mirror's name for it, so the
+ * workspace owes the mirror nothing once cloned (with alternates, `--reference` or
+ * `--shared`, a mirror re-cloned or pruned mid-job takes objects from under the job), and git
+ * never rewrites an object file in place. Writing the checkout's files (208 ms on tmpfs)
+ * costs the same either way; across file systems git copies instead of linking.
+ * False (and an empty workspace again) when anything fails: the caller clones from the remote.
+ */
+async function cloneFromMirror(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials; reference: string }): Promise<boolean> {
+  const ok = async (args: string[], credentials?: GitCredentials) => (await git(sandbox, args, credentials, { timeoutMs: 10 * 60_000 })).exitCode === 0;
+  const cloned =
+    (await ok(["clone", "--quiet", "--no-tags", "--no-checkout", "--branch", options.branch, "--single-branch", options.reference, "."])) &&
+    (await ok(["remote", "set-url", "origin", options.url])) &&
+    ((await ok(["checkout", "--quiet", "--detach", options.sha])) ||
+      ((await ok(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${options.branch}:refs/remotes/origin/${options.branch}`], options.credentials)) &&
+        (await ok(["checkout", "--quiet", "--detach", options.sha]))));
+  if (!cloned) await sandbox.exec(["find", ".", "-mindepth", "1", "-delete"]);
+  return cloned;
 }
 
 export async function createBranch(sandbox: Sandbox, branch: string, identity: { name?: string; email: string }): Promise<void> {
