@@ -88,7 +88,9 @@ export function buildPrompt(context: TaskContext, input: { planMarkdown: string;
     ...commandHints(input.project),
     "- Do not commit, push, or change git configuration: the changes are committed and pushed for you when you finish.",
     "- Do not try to reach GitHub or any other service; you have no credentials and none are needed.",
-    "- When you are done, reply with a short summary (a few lines) of what you changed and why: it becomes the pull request's description.",
+    context.followUp === undefined
+      ? "- When you are done, reply with a short summary (a few lines) of what you changed and why: it becomes the pull request's description."
+      : "- When you are done, reply as the follow-up above asks: it is posted on the pull request.",
   ].join("\n");
 }
 

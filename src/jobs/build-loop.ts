@@ -10,6 +10,7 @@ import { judgeChecks, runChecks, type Check, type CheckName, type Verification }
 import { withCheckpoint, type BuildState, type StoredPlan } from "./checkpoint.ts";
 import type { JobRun } from "./job-run.ts";
 import { promptAgent } from "./prompt-agent.ts";
+import { carryReports, reportingReminder } from "./follow-up-task.ts";
 import { taskContextOf } from "./think-steps.ts";
 
 /** Token budget of the errors fed back to the agent each round. */
@@ -54,7 +55,7 @@ export async function buildUntilGreen(run: JobRun, input: BuildInput, resumed: B
     state = {
       iteration,
       patch: Buffer.byteLength(patch) <= MAX_PATCH_BYTES ? patch : null,
-      summary: reply.text.trim() || state.summary,
+      summary: carryReports(state.summary, reply.text.trim() || state.summary, run.job.followUp?.reviewTargets.length ?? 0),
       errorHistory,
       debugMode,
       verification: { passed: verification.passed, testsPassed: verification.testsPassed, summary: failedOutput(verification) },
@@ -71,9 +72,10 @@ function roundPrompt(run: JobRun, input: BuildInput, state: BuildState, iteratio
   const start = buildPrompt(taskContextOf(run), { planMarkdown: renderPlanMarkdown(input.plan), report: input.report, project: input.project });
   const lastErrors = state.errorHistory.at(-1);
   if (lastErrors === undefined) return start;
-  const feedback = state.debugMode
-    ? debugPrompt({ iteration, maxIterations, errors: lastErrors, history: state.errorHistory.slice(0, -1) })
-    : fixPrompt({ iteration, maxIterations, errors: lastErrors });
+  const feedback =
+    (state.debugMode
+      ? debugPrompt({ iteration, maxIterations, errors: lastErrors, history: state.errorHistory.slice(0, -1) })
+      : fixPrompt({ iteration, maxIterations, errors: lastErrors })) + reportingReminder(run.job.followUp?.reviewTargets.length ?? 0);
   return freshSession ? `${start}\n\nYour earlier work on this task is already in the checkout.\n\n${feedback}` : feedback;
 }
 

@@ -26,9 +26,10 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
     throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.build.summary.slice(0, 500)}`);
   }
   const summary = run.redact(work.build.summary);
-  const sha = await commitAll(sandbox, commitMessage(job, summary));
+  await commitAll(sandbox, commitMessage(job, summary));
   const files = await changedFiles(sandbox, baseSha);
-  await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: work.token } });
+  // A branch others push to (a pull request's) may move while the agent works: replay on top of it.
+  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: work.token }, rebaseIfMoved: job.baseBranch === job.branch });
   const verification = work.build.verification;
   const pushed: PushedWork = {
     sha,

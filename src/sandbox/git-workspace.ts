@@ -135,11 +135,51 @@ export async function changedFiles(sandbox: Sandbox, baseSha: string): Promise<s
   return diff.stdout.split("\n").filter((line) => line !== "");
 }
 
-/** Push without force: a branch someone else moved is a rejection, never an overwrite. */
-export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<void> {
-  const push = await git(sandbox, ["push", "--quiet", "--no-verify", options.url, `HEAD:refs/heads/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
-  if (push.exitCode === 0) return;
-  throw new JobError("push", `git push to ${options.branch} was rejected: ${lastLines(push.stderr)}`, { retryable: isTransientGitFailure(push) });
+/**
+ * Push without force: a branch someone else moved is a rejection, never an overwrite.
+ * With `rebaseIfMoved` (the job builds on a branch people share: a pull request's), a
+ * rejection because the branch moved meanwhile is answered once by fetching it and
+ * replaying our commits on top, so their commits stay and ours follow. A conflict fails the
+ * push and names the files. Returns the commit pushed.
+ */
+export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials; rebaseIfMoved?: boolean }): Promise<string> {
+  const first = await push(sandbox, options);
+  if (first.exitCode === 0) return headOf(sandbox);
+  if (!options.rebaseIfMoved || !isNonFastForward(first)) throw pushRejected(options.branch, first);
+  await rebaseOnRemote(sandbox, options);
+  const second = await push(sandbox, options);
+  if (second.exitCode !== 0) throw pushRejected(options.branch, second);
+  return headOf(sandbox);
+}
+
+function push(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<ExecResult> {
+  return git(sandbox, ["push", "--quiet", "--no-verify", options.url, `HEAD:refs/heads/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
+}
+
+async function rebaseOnRemote(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<void> {
+  const fetched = await git(sandbox, ["fetch", "--quiet", "--no-tags", options.url, `+refs/heads/${options.branch}:refs/remotes/pushed/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
+  if (fetched.exitCode !== 0) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(fetched.stderr)}`, { retryable: isTransientGitFailure(fetched) });
+  const rebased = await git(sandbox, ["rebase", "--quiet", `refs/remotes/pushed/${options.branch}`]);
+  if (rebased.exitCode === 0) return;
+  const conflicts = await git(sandbox, ["diff", "--name-only", "--diff-filter=U"]);
+  await git(sandbox, ["rebase", "--abort"]);
+  const files = conflicts.stdout.split("\n").filter((line) => line !== "");
+  throw new JobError("push", `someone pushed to ${options.branch} while the agent worked, and their changes conflict with the agent's${files.length > 0 ? ` in ${files.join(", ")}` : ""}`, {
+    nextStep: "Resolve it on the branch (or revert the conflicting change), then comment `/agent retry`.",
+  });
+}
+
+function isNonFastForward(result: ExecResult): boolean {
+  return /\[rejected\]|non-fast-forward|fetch first|updates were rejected/i.test(result.stderr);
+}
+
+function pushRejected(branch: string, result: ExecResult): JobError {
+  return new JobError("push", `git push to ${branch} was rejected: ${lastLines(result.stderr)}`, { retryable: isTransientGitFailure(result) });
+}
+
+async function headOf(sandbox: Sandbox): Promise<string> {
+  const head = await mustSucceed(sandbox, ["rev-parse", "HEAD"], "agent", "reading HEAD");
+  return head.stdout.trim();
 }
 
 async function mustSucceed(sandbox: Sandbox, args: string[], kind: "clone" | "setup" | "agent", what: string, stdin?: string): Promise<ExecResult> {

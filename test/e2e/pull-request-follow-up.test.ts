@@ -5,7 +5,7 @@ import { jobs } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
-import { GITHUB_API, nockInstallationToken, nockRole, nockWorkerCalls, recordJson } from "../support/github-api.ts";
+import { GITHUB_API, nockFollowUpCalls, nockInstallationToken, nockRole } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
 import { GREET_SOURCE, pushCommit } from "../support/git-remote.ts";
 import { jobFixture } from "../support/job-fixture.ts";
@@ -16,7 +16,6 @@ import { waitUntil } from "../support/wait-until.ts";
 const e2e = useEndToEnd();
 
 const BRANCH = "agent/7-add-a-greeting-function";
-const ENCODED_BRANCH = encodeURIComponent(`heads/${BRANCH}`);
 const PR = 12;
 const EARLIER_SUMMARY = "Added greet(name) in greet.js; it returns a greeting.";
 const FAREWELL_SOURCE = `${GREET_SOURCE}exports.farewell = (name) => \`Goodbye, \${name}!\`;\n`;
@@ -62,44 +61,21 @@ function pullRequestJson(repo: RepoFixture, headSha: string) {
 }
 
 /**
- * GitHub for one follow-up: the web process reads the pull request and announces on it;
- * the worker reads the branch's head again and the discussion. Returns what was sent.
+ * GitHub for one follow-up asked in an issue comment: the web process checks the sender and
+ * reads the pull request; announcing, the branch's head and the discussion are shared.
  */
 function nockFollowUp(repo: RepoFixture, options: { announcedSha: string; workerSha: string; comments?: unknown[] }) {
-  const path = `/repos/${repo.owner}/${repo.name}`;
-  const seen = { announcedCheckRun: null as Record<string, unknown> | null, pullRequestWrites: 0 };
   nockInstallationToken(3);
   nockRole(repo, "octocat", "write");
-  nock(GITHUB_API)
-    .get(`${path}/pulls/${PR}`)
-    .reply(200, pullRequestJson(repo, options.announcedSha))
-    .post(`${path}/issues/comments/9001/reactions`, { content: "eyes" })
-    .reply(201, { id: 1 })
-    .post(`${path}/issues/${PR}/comments`)
-    .reply(201, { id: 5001 })
-    .get(`${path}/git/ref/${ENCODED_BRANCH}`)
-    .reply(200, { ref: `refs/heads/${BRANCH}`, object: { sha: options.announcedSha, type: "commit" } })
-    .post(`${path}/check-runs`)
-    .reply(
-      201,
-      recordJson((body) => {
-        seen.announcedCheckRun = body;
-        return { id: 6001 };
-      }),
-    )
-    .get(`${path}/git/ref/${ENCODED_BRANCH}`)
-    .reply(200, { ref: `refs/heads/${BRANCH}`, object: { sha: options.workerSha, type: "commit" } })
-    .get(`${path}/issues/${PR}/comments`)
-    .query(true)
-    .reply(200, options.comments ?? [])
-    .get(`${path}/pulls/${PR}/reviews`)
-    .query(true)
-    .reply(200, [])
-    .get(`${path}/pulls/${PR}/comments`)
-    .query(true)
-    .reply(200, []);
-  const worker = nockWorkerCalls(repo, { expectPullRequest: false });
-  return { seen, worker };
+  nock(GITHUB_API).get(`/repos/${repo.owner}/${repo.name}/pulls/${PR}`).reply(200, pullRequestJson(repo, options.announcedSha));
+  return nockFollowUpCalls(repo, {
+    pullNumber: PR,
+    branch: BRANCH,
+    announcedSha: options.announcedSha,
+    workerSha: options.workerSha,
+    triggerCommentId: 9001,
+    discussion: { comments: options.comments ?? [] },
+  });
 }
 
 async function askFollowUp(repo: RepoFixture, body: string) {
@@ -175,5 +151,38 @@ describe("a follow-up on the agent's pull request", () => {
     expect(e2e.remote.git("show", `${head}:NOTES.md`)).toBe("notes from a human");
     const events = await listJobEvents(e2e.harness.database.db, job.id);
     expect(events.map((event) => event.kind)).toContain("branch_moved");
+  });
+
+  it("replays its commit on top of commits pushed while the agent worked, keeping theirs", async () => {
+    // While the agent builds, a human pushes to the pull request's branch (a bash step of the
+    // script stands in for them: it pushes from a clone of its own, outside the workspace).
+    const humanPush = [
+      `work=$(mktemp -d) && git clone -q ${e2e.remote.bareDir} "$work" && cd "$work" && git checkout -q ${BRANCH}`,
+      'echo "notes from a human" > NOTES.md && git add NOTES.md',
+      "git -c user.name=Bob -c user.email=bob@example.com commit -qm 'Add notes' && git push -q origin HEAD",
+    ].join(" && ");
+    e2e.model = await startModelServer(
+      agentScript({
+        build: [[{ toolCalls: [{ name: "bash", arguments: { command: humanPush, description: "a human pushes" } }] }, write("farewell.js", "exports.farewell = (name) => `Goodbye, ${name}!`;\n"), { text: "Added farewell.js." }]],
+      }),
+    );
+    const repo = testRepo({ cloneUrl: e2e.remote.url });
+    e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
+    const firstSha = await seedFirstJob(repo);
+    const { worker } = nockFollowUp(repo, { announcedSha: firstSha, workerSha: firstSha });
+
+    await askFollowUp(repo, "/agent add farewell.js exporting farewell(name)");
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.issueNumber === PR);
+    await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
+
+    expect(job.failureMessage).toBeNull();
+    expect(job.status).toBe("succeeded");
+    const log = e2e.remote.git("log", "--format=%an %s", BRANCH).split("\n");
+    expect(log.slice(0, 3)).toEqual([expect.stringMatching(/^running-agent\[bot\] Follow-up: add farewell.js/), "Bob Add notes", "Running Agent Add a greeting function (#7)"]);
+    const head = e2e.remote.git("rev-parse", BRANCH);
+    expect(e2e.remote.git("show", `${head}:NOTES.md`)).toBe("notes from a human");
+    expect(e2e.remote.git("show", `${head}:farewell.js`)).toContain("Goodbye");
+    // The agent's commit, rebased, is what the check run and the comment name.
+    expect((job.checkpoint as { pushed: { sha: string } }).pushed.sha).toBe(head);
   });
 });

@@ -4,7 +4,7 @@ import { sanitizeUntrusted } from "../../src/context/sanitize.ts";
 import { estimateTokens } from "../../src/context/tokens.ts";
 import type { DiscussionEntry } from "../../src/github/pull-request-discussion.ts";
 import { reviewCommentTarget, type ReviewTarget } from "../../src/github/review-comments.ts";
-import { FOLLOW_UP_TASK_TOKENS, renderFollowUpTask, renderThreadReplies, reportedPerTarget, type FollowUpTaskInput } from "../../src/jobs/follow-up-task.ts";
+import { carryReports, FOLLOW_UP_TASK_TOKENS, renderFollowUpTask, renderThreadReplies, reportedPerTarget, reportingReminder, type FollowUpTaskInput } from "../../src/jobs/follow-up-task.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -271,5 +271,25 @@ describe("reportedPerTarget", () => {
     expect(notes.get(1)).toBe("second");
     expect(notes.get(2)).toHaveLength(501);
     expect(notes.has(3)).toBe(false);
+  });
+});
+
+describe("carrying review reports across build rounds", () => {
+  it("keeps the earlier round's lines the later round did not repeat, and lets the later round win", () => {
+    const first = "Renamed it.\n\nReview comment 1: done — renamed\nReview comment 2: not done — still used";
+    const second = "Fixed the test I broke.\n\nReview comment 2: done — removed the last use";
+    const carried = carryReports(first, second, 2);
+    expect(reportedPerTarget(carried, 2)).toEqual(new Map([[1, "done — renamed"], [2, "done — removed the last use"]]));
+    expect(carried.startsWith("Fixed the test I broke.")).toBe(true);
+  });
+
+  it("changes nothing without review comments, or when nothing is missing", () => {
+    expect(carryReports("Review comment 1: done — x", "later", 0)).toBe("later");
+    expect(carryReports("Review comment 1: done — x", "Review comment 1: done — y", 1)).toBe("Review comment 1: done — y");
+  });
+
+  it("reminds the fix rounds of the rule only when there are review comments", () => {
+    expect(reportingReminder(0)).toBe("");
+    expect(reportingReminder(3)).toContain("Review comment 1: done");
   });
 });

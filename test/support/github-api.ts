@@ -117,3 +117,84 @@ export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest:
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+export interface FollowUpCallsOptions {
+  pullNumber: number;
+  /** The pull request's head branch, which the follow-up works on. */
+  branch: string;
+  /** The branch's head when the web process announces the job: the check run's commit. */
+  announcedSha: string;
+  /** The branch's head when the worker starts: what it builds on. */
+  workerSha: string;
+  /** The issue comment that asked, when an issue comment did: it gets 👀. Reviews get none. */
+  triggerCommentId?: number;
+  /** What was said on the pull request, as the worker lists it for the prompt. */
+  discussion?: { comments?: unknown[]; reviews?: unknown[]; reviewComments?: unknown[] };
+}
+
+/**
+ * GitHub for one follow-up on a pull request, after the trigger has what it needs (the
+ * sender's role, the pull request): the web process announces on the pull request (on the
+ * branch's head), then the worker reads the branch's head again and the discussion. The
+ * worker's own calls (token, check run and progress updates) are `nockWorkerCalls`'.
+ */
+export function nockFollowUpCalls(repo: RepoFixture, options: FollowUpCallsOptions) {
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  const ref = `${path}/git/ref/${encodeURIComponent(`heads/${options.branch}`)}`;
+  const seen = { announcedCheckRun: null as Record<string, unknown> | null };
+  const scope = nock(GITHUB_API);
+  if (options.triggerCommentId !== undefined) scope.post(`${path}/issues/comments/${options.triggerCommentId}/reactions`, { content: "eyes" }).reply(201, { id: 1 });
+  // The two reads of the branch are registered in order, and before nockWorkerCalls' catch-all for agent/ branches.
+  scope
+    .post(`${path}/issues/${options.pullNumber}/comments`)
+    .reply(201, { id: 5001 })
+    .get(ref)
+    .reply(200, { ref: `refs/heads/${options.branch}`, object: { sha: options.announcedSha, type: "commit" } })
+    .post(`${path}/check-runs`)
+    .reply(
+      201,
+      recordJson((body) => {
+        seen.announcedCheckRun = body;
+        return { id: 6001 };
+      }),
+    )
+    .get(ref)
+    .reply(200, { ref: `refs/heads/${options.branch}`, object: { sha: options.workerSha, type: "commit" } })
+    .get(`${path}/issues/${options.pullNumber}/comments`)
+    .query(true)
+    .reply(200, options.discussion?.comments ?? [])
+    .get(`${path}/pulls/${options.pullNumber}/reviews`)
+    .query(true)
+    .reply(200, options.discussion?.reviews ?? [])
+    .get(`${path}/pulls/${options.pullNumber}/comments`)
+    .query(true)
+    .reply(200, options.discussion?.reviewComments ?? []);
+  const worker = nockWorkerCalls(repo, { expectPullRequest: false });
+  return { seen, worker };
+}
+
+/** The comments of a submitted review, as the web process lists them (`pulls.listCommentsForReview`). */
+export function nockReviewTargets(repo: RepoFixture, review: { pullNumber: number; reviewId: number; comments: unknown[] }): nock.Scope {
+  return nock(GITHUB_API).get(`/repos/${repo.owner}/${repo.name}/pulls/${review.pullNumber}/reviews/${review.reviewId}/comments`).query({ per_page: 100 }).reply(200, review.comments);
+}
+
+/**
+ * One reply in each review thread (`pulls.createReplyForReviewComment`), by the comment
+ * replied to; recorded in the order they are posted. A second reply to the same thread
+ * finds no mock and fails.
+ */
+export function nockReviewReplies(repo: RepoFixture, pullNumber: number, commentIds: readonly number[]): Array<{ commentId: number; body: string }> {
+  const replies: Array<{ commentId: number; body: string }> = [];
+  for (const [index, commentId] of commentIds.entries()) {
+    nock(GITHUB_API)
+      .post(`/repos/${repo.owner}/${repo.name}/pulls/${pullNumber}/comments/${commentId}/replies`)
+      .reply(
+        201,
+        recordJson<{ body: string }>((body) => {
+          replies.push({ commentId, body: body.body });
+          return { id: 9_900 + index, in_reply_to_id: commentId };
+        }),
+      );
+  }
+  return replies;
+}

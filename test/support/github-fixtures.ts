@@ -187,3 +187,44 @@ export function checkRunActionPayload(options: { identifier: string; checkRunId:
   payload.requested_action = { identifier: options.identifier };
   return payload;
 }
+
+/**
+ * A review comment as the REST API lists it (`pulls.listCommentsForReview`, `pulls.listReviewComments`):
+ * the webhook example's comment, which has the same shape, pointed at `path` and `line`.
+ */
+export function reviewCommentJson(options: {
+  id: number;
+  body: string;
+  path: string;
+  line: number | null;
+  /** First line of a multi-line comment. */
+  startLine?: number | null;
+  diffHunk: string;
+  reviewId?: number | null;
+  /** The thread's first comment, when this one is a reply in it. */
+  inReplyToId?: number;
+  author?: Sender;
+  createdAt?: string;
+}): Record<string, unknown> {
+  const comment = examplePayload("pull_request_review_comment", "created", (example) => "line" in (example.comment as object)).comment as Record<string, unknown>;
+  const at = options.createdAt ?? new Date().toISOString();
+  const startLine = options.startLine ?? null;
+  Object.assign(comment, {
+    id: options.id,
+    body: options.body,
+    path: options.path,
+    line: options.line,
+    original_line: options.line,
+    start_line: startLine,
+    original_start_line: startLine,
+    start_side: startLine === null ? null : "RIGHT",
+    side: "RIGHT",
+    diff_hunk: options.diffHunk,
+    pull_request_review_id: options.reviewId === undefined ? 8801 : options.reviewId,
+    user: { ...(comment.user as object), login: options.author?.login ?? "octocat", id: options.author?.id ?? 583231, type: options.author?.type ?? "User" },
+    created_at: at,
+    updated_at: at,
+  });
+  if (options.inReplyToId !== undefined) comment.in_reply_to_id = options.inReplyToId;
+  return comment;
+}
