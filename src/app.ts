@@ -202,7 +202,14 @@ async function startWeb(
   const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port, log: log.child({ name: "server" }) });
   const lookUpRole = createRoleLookup();
   await server.load((probot, { addHandler }) => {
-    registerTriggers(probot, { pool: deps.database.pool, db: deps.database.db, boss: deps.boss, lookUpRole, background: deps.background });
+    registerTriggers(probot, {
+      pool: deps.database.pool,
+      db: deps.database.db,
+      boss: deps.boss,
+      lookUpRole,
+      background: deps.background,
+      forkPullRequests: config.env.AGENT_FORK_PULL_REQUESTS,
+    });
     const showOnGitHub = (job: Job) => {
       const shown = probot.auth(job.installationId).then((octokit) => showJobState(deps.database.pool, octokit, job, log));
       const tracked = shown.catch((error: unknown) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed")).finally(() => deps.background.delete(tracked));

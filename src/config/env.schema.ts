@@ -67,6 +67,8 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
   /** Jobs of one installation (organization or account) running at once across all workers, so one busy organization cannot starve the others. */
   AGENT_MAX_JOBS_PER_INSTALLATION: withDefault(z.coerce.number().int().min(1).max(1000), 4),
+  /** `/agent` on a pull request from a fork: `refuse` (the app cannot push there), or `propose` (the agent works on a read-only clone and comments its patch). */
+  AGENT_FORK_PULL_REQUESTS: withDefault(z.enum(["refuse", "propose"]), "refuse"),
   /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */
   API_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   /** `production` turns on production safety checks. */

@@ -10,7 +10,7 @@ export interface PullRequestFields {
   state: string;
   html_url: string;
   user: { login: string; type: string } | null;
-  head: { ref: string; repo: { id: number } | null };
+  head: { ref: string; sha: string; repo: { id: number; clone_url: string; full_name: string } | null };
 }
 
 export interface FollowUpRequest {
@@ -28,14 +28,16 @@ export interface FollowUpRequest {
 
 /**
  * Work on an existing pull request: a job on its head branch. Refused, with a reply, when
- * the pull request is closed or comes from a fork (the app can only push to this repository).
+ * the pull request is closed, or comes from a fork (the app can only push to this
+ * repository) unless the operator lets the agent propose a patch for forks instead.
  */
 export async function followUpOnPullRequest(trigger: Trigger, request: FollowUpRequest): Promise<void> {
   const pr = request.pullRequest;
   if (pr.state !== "open") {
     return replyOnce(trigger, "pull_request_closed", pr.number, "This pull request is closed, so Running Agent will not push to it. Reopen it, or open an issue with the task and comment `/agent <task>` there.");
   }
-  if (pr.head.repo?.id !== trigger.repo.id) {
+  const fork = pr.head.repo !== null && pr.head.repo.id !== trigger.repo.id && trigger.deps.forkPullRequests === "propose" ? pr.head.repo : null;
+  if (pr.head.repo?.id !== trigger.repo.id && fork === null) {
     return replyOnce(
       trigger,
       "fork_refused",
@@ -43,7 +45,7 @@ export async function followUpOnPullRequest(trigger: Trigger, request: FollowUpR
       "This pull request comes from a fork, and Running Agent can only push to branches of this repository. Push the branch here (or open an issue with the task and comment `/agent <task>` there) and ask again.",
     );
   }
-  if (pr.head.ref === trigger.repo.defaultBranch) {
+  if (fork === null && pr.head.ref === trigger.repo.defaultBranch) {
     return replyOnce(
       trigger,
       "default_branch_refused",
@@ -62,6 +64,7 @@ export async function followUpOnPullRequest(trigger: Trigger, request: FollowUpR
       triggeredAt: request.triggeredAt,
       reviewTargets: request.reviewTargets,
       ...(request.reviewId === undefined ? {} : { reviewId: request.reviewId }),
+      ...(fork === null ? {} : { fork: { cloneUrl: fork.clone_url, fullName: fork.full_name, headSha: pr.head.sha } }),
     },
   });
 }

@@ -120,6 +120,7 @@ function headline(job: Job): string {
 
 function followUpHeadline(job: Job): string {
   const pushed = readCheckpoint(job).pushed;
+  if (pushed?.proposed) return `✅ **Running Agent** proposed a patch for #${job.followUp!.pullRequest.number} in a comment: it cannot push to a fork.`;
   const commit = pushed ? `\`${pushed.sha.slice(0, 7)}\`` : "new commits";
   const where = `\`${job.branch}\` (#${job.followUp!.pullRequest.number})`;
   return job.testsPassed === false

@@ -16,6 +16,8 @@ export interface TriggerDeps {
   lookUpRole: RoleLookup;
   /** Work started after the reply to GitHub (announcing a job); awaited at shutdown. */
   background: Set<Promise<unknown>>;
+  /** Pull requests from forks: refused, or worked on read-only with the patch proposed in a comment. */
+  forkPullRequests?: "refuse" | "propose";
 }
 
 export type Delivery = NonNullable<JobRequest["delivery"]>;

@@ -41,6 +41,8 @@ export const checkpointSchema = z.object({
       testsPassed: z.boolean().nullable(),
       checksPassed: z.boolean(),
       testSummary: z.string(),
+      /** Proposed in a comment (a fork's pull request), not pushed: `sha` exists only in the sandbox. */
+      proposed: z.boolean().optional(),
     })
     .optional(),
 });

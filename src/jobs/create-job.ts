@@ -41,6 +41,8 @@ export async function createJob(pool: pg.Pool, boss: PgBoss, request: JobRequest
         triggerCommentId: request.triggerCommentId,
         branch: request.followUp?.pullRequest.headRef ?? agentBranchName(request.issue.number, request.issue.title),
         followUp: request.followUp ?? null,
+        // A fork's branch is not in this repository: its head is known from the pull request.
+        ...(request.followUp?.fork ? { baseSha: request.followUp.fork.headSha } : {}),
       })
       .returning();
     if (!job) throw new Error("insert into jobs returned no row");

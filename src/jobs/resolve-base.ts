@@ -20,7 +20,7 @@ import type { JobRun } from "./job-run.ts";
  */
 export async function resolveBase(run: JobRun, octokit: ProbotOctokit): Promise<void> {
   const saved = readCheckpoint(run.job);
-  if (saved.pushed || saved.build) return;
+  if (saved.pushed || saved.build || run.job.followUp?.fork) return;
   if (run.job.followUp) return followBranch(run, octokit, { required: true });
   const head = await branchHeadOf(octokit, run.job, run.job.branch);
   if (head === null) return;

@@ -19,6 +19,7 @@ import { commitAndPush, openPullRequestFor } from "./deliver.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
 import { asJobError, JobError } from "./errors.ts";
 import { prepareFollowUpTask, replyToReviewThreads } from "./follow-up.ts";
+import { proposePatch } from "./propose-patch.ts";
 import { resolveBase } from "./resolve-base.ts";
 import type { FollowUpOutcome } from "./follow-up-task.ts";
 import { createJobReporter } from "./job-reporter.ts";
@@ -82,7 +83,8 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, octokit, sandboxes, signal));
     if (run.job.followUp) {
       await run.finish("succeeded", { prUrl: run.job.followUp.pullRequest.url, prNumber: run.job.followUp.pullRequest.number });
-      await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });
+      // A fork's threads are answered by the patch comment: there is no commit to point at.
+      if (!run.job.followUp.fork) await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });
     } else {
       const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
       await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
@@ -108,7 +110,8 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
   run.addSecret(token);
   // The mirror refreshes while the sandbox starts: neither needs the other.
-  const mirror = run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined }) ?? Promise.resolve(null);
+  const fork = job.followUp?.fork;
+  const mirror = (fork ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
   const reference = await run.step("prepare", () => mirror);
   const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
@@ -133,6 +136,7 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
     // No agent process may be alive while the worker pushes with a token.
     await server.stop();
   }
+  if (job.followUp?.fork) return run.step("deliver", () => proposePatch(run, octokit, sandbox, build));
   return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, build }));
 }
 
@@ -235,11 +239,11 @@ class SandboxHolder {
 
 async function prepareWorkspace(sandbox: Sandbox, job: Job, input: { token: string; reference: string | null; botEmail: string }): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
+  const fork = job.followUp?.fork;
   await cloneRepository(sandbox, {
-    url: job.cloneUrl,
-    branch: job.baseBranch ?? job.defaultBranch,
+    // A fork is cloned as anyone may, without the token: it is scoped to this repository.
+    ...(fork ? { url: fork.cloneUrl, branch: job.branch } : { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, credentials: { token: input.token } }),
     sha: job.baseSha,
-    credentials: { token: input.token },
     ...(input.reference === null ? {} : { reference: input.reference }),
   });
   await createBranch(sandbox, job.branch, { email: input.botEmail });

@@ -18,7 +18,8 @@ const BOT_NAME = "running-agent[bot]";
  * local provider only. The clone is then made from it, falling back to the remote as
  * below when that fails for any reason (no such path, as inside an E2B sandbox).
  */
-export async function cloneRepository(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials; reference?: string }): Promise<void> {
+/** `credentials`: none for a public repository the app has no access to (a fork). */
+export async function cloneRepository(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials?: GitCredentials; reference?: string }): Promise<void> {
   if (options.reference !== undefined && (await cloneFromMirror(sandbox, { ...options, reference: options.reference }))) return;
   const clone = await git(sandbox, ["clone", "--quiet", "--no-tags", "--branch", options.branch, "--single-branch", options.url, "."], options.credentials, { timeoutMs: 10 * 60_000 });
   if (clone.exitCode !== 0) {
@@ -41,7 +42,7 @@ export async function cloneRepository(sandbox: Sandbox, options: { url: string; 
  * costs the same either way; across file systems git copies instead of linking.
  * False (and an empty workspace again) when anything fails: the caller clones from the remote.
  */
-async function cloneFromMirror(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials; reference: string }): Promise<boolean> {
+async function cloneFromMirror(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials?: GitCredentials; reference: string }): Promise<boolean> {
   const ok = async (args: string[], credentials?: GitCredentials) => (await git(sandbox, args, credentials, { timeoutMs: 10 * 60_000 })).exitCode === 0;
   const cloned =
     (await ok(["clone", "--quiet", "--no-tags", "--no-checkout", "--branch", options.branch, "--single-branch", options.reference, "."])) &&

@@ -25,6 +25,11 @@ export interface FollowUp {
   reviewTargets: ReviewTarget[];
   /** The review whose summary asked for the job: its comments are the targets, not discussion. */
   reviewId?: number;
+  /**
+   * A pull request from a fork, worked on read-only (AGENT_FORK_PULL_REQUESTS=propose): the
+   * app cannot push there, so the job clones the fork at `headSha` and comments its patch.
+   */
+  fork?: { cloneUrl: string; fullName: string; headSha: string };
 }
 
 export const jobs = pgTable(
