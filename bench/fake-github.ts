@@ -54,6 +54,9 @@ export function nockGitHubForJobs(repo: RepoFixture): GitHubTimeline {
       timeline.commentEditedAt.set(id - PROGRESS_COMMENT_BASE, performance.now());
       return { id };
     })
+    // The worker asks whether the agent branch exists; each run's branch is new.
+    .get(new RegExp(`^${path}/git/ref/heads%2Fagent%2F`))
+    .reply(404, { message: "Not Found" })
     .get(`${path}/git/ref/heads%2F${repo.defaultBranch}`)
     .reply(200, () => ({ ref: `refs/heads/${repo.defaultBranch}`, object: { sha: timeline.baseSha, type: "commit" } }))
     .post(`${path}/check-runs`)

@@ -3,6 +3,7 @@ import { Probot, ProbotOctokit, Server } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { createApiHandler } from "./api/routes.ts";
+import { redactKnownTokens } from "./context/redact.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
@@ -160,7 +161,9 @@ async function startWorkerRole(input: {
     log,
     handle: (jobId) => runJob(deps, jobId, input.signal),
     onGiveUp: async (jobId, error) => {
-      await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() });
+      const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
+      const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
+      await showJobState(database.pool, await probot.auth(job.installationId), job, log);
     },
   });
 }

@@ -1,14 +1,13 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { listJobEvents } from "../../src/store/job-queries.ts";
-import { jobs } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
+import { seedFirstJob as seedEarlierJob } from "../support/first-job.ts";
 import { GITHUB_API, nockFollowUpCalls, nockInstallationToken, nockRole } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
 import { GREET_SOURCE, pushCommit } from "../support/git-remote.ts";
-import { jobFixture } from "../support/job-fixture.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -22,25 +21,8 @@ const FAREWELL_SOURCE = `${GREET_SOURCE}exports.farewell = (name) => \`Goodbye, 
 const write = (file: string, content: string): Turn => ({ toolCalls: [{ name: "write", arguments: { filePath: file, content } }] });
 const userText = (request: ModelServer["requests"][number]) => JSON.stringify(request.messages.filter((message) => message.role === "user").at(-1)?.content);
 
-/** The remote and the database as the first job left them: its branch pushed, pull request #12 open. */
-async function seedFirstJob(repo: RepoFixture): Promise<string> {
-  const sha = await pushCommit(e2e.remote, { branch: BRANCH, files: { "greet.js": GREET_SOURCE }, message: "Add a greeting function (#7)", author: "Running Agent" });
-  const createdAt = new Date(Date.now() - 3_600_000);
-  await e2e.harness!.database.db.insert(jobs).values(
-    jobFixture({
-      repoId: repo.id,
-      cloneUrl: repo.cloneUrl,
-      status: "succeeded",
-      prNumber: PR,
-      prUrl: pullRequestUrl(repo),
-      baseSha: e2e.remote.headSha,
-      checkpoint: { pushed: { sha, files: ["greet.js"], summary: EARLIER_SUMMARY, testsPassed: true, checksPassed: true, testSummary: "" } },
-      createdAt,
-      updatedAt: createdAt,
-      finishedAt: createdAt,
-    }),
-  );
-  return sha;
+function seedFirstJob(repo: RepoFixture): Promise<string> {
+  return seedEarlierJob(e2e, repo, { branch: BRANCH, pullNumber: PR, files: { "greet.js": GREET_SOURCE }, message: "Add a greeting function (#7)", summary: EARLIER_SUMMARY });
 }
 
 function pullRequestUrl(repo: RepoFixture): string {

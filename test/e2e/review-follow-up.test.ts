@@ -3,10 +3,10 @@ import { jobs } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
+import { seedFirstJob as seedEarlierJob } from "../support/first-job.ts";
 import { nockFollowUpCalls, nockInstallationToken, nockReviewReplies, nockReviewTargets, nockRole } from "../support/github-api.ts";
 import { postWebhook, reviewCommentJson, reviewCommentPayload, reviewSubmittedPayload, testRepo, type PullRequestFixture, type RepoFixture } from "../support/github-fixtures.ts";
-import { GREET_SOURCE, pushCommit } from "../support/git-remote.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { GREET_SOURCE } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -37,25 +37,8 @@ function occurrences(text: string, part: string): number {
   return text.split(part).length - 1;
 }
 
-/** The remote and the database as the first job left them: its branch pushed, pull request #12 open. */
-async function seedFirstJob(repo: RepoFixture): Promise<string> {
-  const sha = await pushCommit(e2e.remote, { branch: BRANCH, files: { "greet.js": SHOUT_SOURCE }, message: "Add greet and shout (#7)", author: "Running Agent" });
-  const createdAt = new Date(Date.now() - 3_600_000);
-  await e2e.harness!.database.db.insert(jobs).values(
-    jobFixture({
-      repoId: repo.id,
-      cloneUrl: repo.cloneUrl,
-      status: "succeeded",
-      prNumber: PR,
-      prUrl: `https://github.com/${repo.owner}/${repo.name}/pull/${PR}`,
-      baseSha: e2e.remote.headSha,
-      checkpoint: { pushed: { sha, files: ["greet.js"], summary: "Added greet(name) and shout(name).", testsPassed: true, checksPassed: true, testSummary: "" } },
-      createdAt,
-      updatedAt: createdAt,
-      finishedAt: createdAt,
-    }),
-  );
-  return sha;
+function seedFirstJob(repo: RepoFixture): Promise<string> {
+  return seedEarlierJob(e2e, repo, { branch: BRANCH, pullNumber: PR, files: { "greet.js": SHOUT_SOURCE }, message: "Add greet and shout (#7)", summary: "Added greet(name) and shout(name)." });
 }
 
 /** The app with the scripted model, the first job's branch, and GitHub for a follow-up asked by octocat. */
