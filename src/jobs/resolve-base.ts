@@ -21,19 +21,18 @@ import type { JobRun } from "./job-run.ts";
 export async function resolveBase(run: JobRun, octokit: ProbotOctokit): Promise<void> {
   const saved = readCheckpoint(run.job);
   if (saved.pushed || saved.build || run.job.followUp?.fork) return;
-  if (run.job.followUp) return followBranch(run, octokit, { required: true });
   const head = await branchHeadOf(octokit, run.job, run.job.branch);
+  if (run.job.followUp) return followBranch(run, head, {});
   if (head === null) return;
   const { data: open } = await octokit.rest.pulls.list({ owner: run.job.repoOwner, repo: run.job.repoName, head: `${run.job.repoOwner}:${run.job.branch}`, state: "open" });
-  if (open.length > 0) return followBranch(run, octokit, { required: false, pullRequest: open[0]!.number });
+  if (open.length > 0) return followBranch(run, head, { pullRequest: open[0]!.number });
   const branch = `${run.job.branch}-${run.job.id.slice(0, 8)}`;
   await run.record({ branch });
   await run.event("branch", `${run.job.branch} exists without an open pull request; working on ${branch} instead`);
 }
 
-async function followBranch(run: JobRun, octokit: ProbotOctokit, options: { required: boolean; pullRequest?: number }): Promise<void> {
+async function followBranch(run: JobRun, head: string | null, options: { pullRequest?: number }): Promise<void> {
   const job = run.job;
-  const head = await branchHeadOf(octokit, job, job.branch);
   if (head === null) {
     throw new JobError("github", `the pull request's branch \`${job.branch}\` no longer exists`, { nextStep: "Restore the branch (or reopen the pull request), then comment `/agent retry`." });
   }

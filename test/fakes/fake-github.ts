@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net";
 
 export type RouteName =
   | "apps.createInstallationAccessToken"
+  | "apps.listWebhookDeliveries"
   | "repos.getCollaboratorPermissionLevel"
   | "reactions.createForIssueComment"
   | "issues.createComment"
@@ -61,8 +62,13 @@ export interface FakeGitHubOptions {
   roles?: Record<string, string | null>;
   /** Default "write". */
   defaultRole?: string;
-  /** Head SHA per branch name, for `git.getRef`; other branches answer 404. */
+  /** Head SHA per branch name, for `git.getRef`; other branches go to `branchesFrom`, else answer 404. */
   branches?: Record<string, string>;
+  /**
+   * Head SHA of a branch not in `branches`, looked up when asked (undefined: no such branch):
+   * tests read the bare remote, so branches the app pushed are found as GitHub would find them.
+   */
+  branchesFrom?: (name: string) => string | undefined;
   failures?: ScriptedFailure[];
 }
 
@@ -120,6 +126,8 @@ interface Reply {
 
 const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
   { name: "apps.createInstallationAccessToken", method: "POST", pattern: "/app/installations/:installation_id/access_tokens" },
+  // The web process's redelivery reaper asks every five minutes of the clock, so a test may see it.
+  { name: "apps.listWebhookDeliveries", method: "GET", pattern: "/app/hook/deliveries" },
   { name: "repos.getCollaboratorPermissionLevel", method: "GET", pattern: "/repos/:owner/:repo/collaborators/:username/permission" },
   { name: "reactions.createForIssueComment", method: "POST", pattern: "/repos/:owner/:repo/issues/comments/:comment_id/reactions" },
   { name: "issues.createComment", method: "POST", pattern: "/repos/:owner/:repo/issues/:issue_number/comments" },
@@ -230,6 +238,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           },
         };
       }
+      case "apps.listWebhookDeliveries":
+        // No failed deliveries: everything the tests send reaches the app directly.
+        return { status: 200, body: [] };
       case "repos.getCollaboratorPermissionLevel": {
         const login = params.username!;
         const role = login in (options.roles ?? {}) ? options.roles![login]! : (options.defaultRole ?? "write");
@@ -251,7 +262,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       }
       case "git.getRef": {
         const branch = params.ref!.replace(/^heads\//, "");
-        const sha = params.ref!.startsWith("heads/") ? options.branches?.[branch] : undefined;
+        const sha = params.ref!.startsWith("heads/") ? (options.branches?.[branch] ?? options.branchesFrom?.(branch)) : undefined;
         if (!sha) return { status: 404, body: NOT_FOUND };
         return { status: 200, body: { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } } };
       }

@@ -16,32 +16,74 @@ export interface ProcessEnvironment {
   start(role: Role): Promise<AppProcess>;
 }
 
+export interface OwnedProcessEnvironment extends ProcessEnvironment {
+  /** The processes started so far, in order. */
+  apps: AppProcess[];
+  /** Kill every process started, close the fakes, drop the database, remove the remote. */
+  dispose(): Promise<void>;
+}
+
 /**
  * The hooks of a process-level test file: per test, a fresh remote, fake GitHub, scripted
  * model (from `script()`, called anew each test) and database; every process started is
- * disposed of afterwards.
+ * disposed of afterwards. Not for `describe.concurrent`: the tests would share one state;
+ * start one `startProcessEnvironment` per test there.
  */
 export function useProcessEnvironment(script: () => Script, env: Record<string, string> = {}): ProcessEnvironment {
   const state = {} as ProcessEnvironment;
-  let apps: AppProcess[] = [];
+  let current: OwnedProcessEnvironment | undefined;
   beforeEach(async () => {
-    state.remote = await createGitRemote(GREETING_PROJECT);
-    state.github = await startFakeGitHub({ appId: APP_ID, branches: { main: state.remote.headSha } });
-    state.model = await startModelServer(script());
-    state.database = await createTestDatabase();
+    current = await startProcessEnvironment(script(), env);
+    Object.assign(state, { remote: current.remote, github: current.github, model: current.model, database: current.database });
   });
   afterEach(async () => {
-    await Promise.all(apps.map((app) => app.dispose()));
-    apps = [];
-    await state.model.close();
-    await state.github.close();
-    await state.database.drop();
-    await state.remote.cleanup();
+    await current?.dispose();
+    current = undefined;
   });
-  state.start = async (role) => {
-    const app = await startAppProcess({ role, env: { GHE_HOST: state.github.host, DATABASE_URL: state.database.url, ...scriptedModelEnv(state.model), ...env } });
-    apps.push(app);
-    return app;
+  state.start = (role) => {
+    if (!current) throw new Error("start() is for tests: the environment exists from beforeEach to afterEach");
+    return current.start(role);
   };
   return state;
+}
+
+/**
+ * One test's remote (seeded with `files`), fake GitHub, scripted model and database, owned by the caller (who
+ * calls `dispose`, e.g. from the test context's `onTestFinished`). The fake GitHub answers
+ * `git.getRef` from the bare remote, so branches the app pushed exist for it as on GitHub.
+ */
+export async function startProcessEnvironment(script: Script, env: Record<string, string> = {}, files: Record<string, string> = GREETING_PROJECT): Promise<OwnedProcessEnvironment> {
+  const remote = await createGitRemote(files);
+  const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
+  const model = await startModelServer(script);
+  const database = await createTestDatabase();
+  const apps: AppProcess[] = [];
+  return {
+    remote,
+    github,
+    model,
+    database,
+    apps,
+    async start(role) {
+      const app = await startAppProcess({ role, env: { GHE_HOST: github.host, DATABASE_URL: database.url, ...scriptedModelEnv(model), ...env } });
+      apps.push(app);
+      return app;
+    },
+    async dispose() {
+      await Promise.all(apps.splice(0).map((app) => app.dispose()));
+      await model.close();
+      await github.close();
+      await database.drop();
+      await remote.cleanup();
+    },
+  };
+}
+
+/** The branch's head commit in the bare remote, or undefined when it has no such branch. */
+function branchHeadIn(remote: GitRemote, name: string): string | undefined {
+  try {
+    return remote.git("rev-parse", "--verify", "--quiet", `refs/heads/${name}^{commit}`);
+  } catch {
+    return undefined; // git exits 1: no such branch.
+  }
 }
