@@ -72,6 +72,10 @@ const KNOWN_TOKENS: ReadonlyArray<readonly [RegExp, string]> = [
   // OpenAI and Anthropic keys; not inside words such as "risk-assessment-…".
   [/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g, `sk-${REDACTED}`],
   [/AIza[0-9A-Za-z_-]{35}/g, REDACTED],
+  // The model gateway's job tokens (src/gateway); a cut-off one too, not words like `drag_and_drop`.
+  [/(?<![A-Za-z0-9_-])rag_[A-Za-z0-9_-]{16,}/g, `rag_${REDACTED}`],
+  // API keys in the headers the model SDKs send them in (Probot logs request headers).
+  [/((?:x-api-key|x-goog-api-key)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, `$1${REDACTED}`],
 ];
 
 /** Text with GitHub tokens, private keys, credentials in URLs and headers, and model API keys replaced. */

@@ -98,6 +98,9 @@ describe("redactKnownTokens", () => {
   it("replaces model API keys", () => {
     expect(redactKnownTokens("OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwx")).toBe(`OPENAI_API_KEY=sk-${REDACTED}`);
     expect(redactKnownTokens("key=AIzaSyA1234567890abcdefghijklmnopqrstuv")).toBe(`key=${REDACTED}`);
+    expect(redactKnownTokens("apiKey: rag_0123456789abcdefABCDEF_-xyz")).toBe(`apiKey: rag_${REDACTED}`);
+    expect(redactKnownTokens('{"x-goog-api-key":"the-real-key-123"}')).toBe(`{"x-goog-api-key":"${REDACTED}"}`);
+    expect(redactKnownTokens("drag_and_drop rag_doll")).toBe("drag_and_drop rag_doll");
   });
 
   it("leaves ordinary log text alone", () => {
@@ -119,6 +122,8 @@ describe("redactKnownTokens", () => {
       body(/^[A-Za-z0-9_]{22,60}$/).map((b) => ({ shown: `github_pat_${b}`, secret: b })),
       body(/^[A-Za-z0-9_-]{20,60}$/).map((b) => ({ shown: `sk-${b}`, secret: b })),
       body(/^[A-Za-z0-9_-]{35}$/).map((b) => ({ shown: `AIza${b}`, secret: b })),
+      body(/^[A-Za-z0-9_-]{16,43}$/).map((b) => ({ shown: `rag_${b}`, secret: b })),
+      fc.tuple(fc.constantFrom("x-api-key: ", "X-Goog-Api-Key: ", '"x-api-key":"'), body(/^[A-Za-z0-9_-]{8,60}$/)).map(([header, b]) => ({ shown: `${header}${b}`, secret: b })),
       body(/^[A-Za-z0-9_.~-]{8,40}$/).map((b) => ({ shown: `https://x-access-token:${b}@github.com/o/r`, secret: b })),
       fc.tuple(fc.constantFrom("Bearer", "token", "Basic", "bearer"), body(/^[A-Za-z0-9+/=._-]{8,60}$/)).map(([kind, b]) => ({
         shown: `Authorization: ${kind} ${b}`,

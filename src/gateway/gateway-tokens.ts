@@ -1,0 +1,96 @@
+/**
+ * The per-job credentials of the model gateway. A sandbox gets a token instead of the
+ * model API key; the gateway accepts it until the job revokes it, it expires, or the
+ * job's budget is spent. The token is shown once, at issue; the table keeps its SHA-256.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Usage } from "../jobs/budget.ts";
+import type { Db } from "../store/database.ts";
+import { gatewayTokens, type GatewayToken } from "../store/gateway-tokens.sql.ts";
+import { microUsdOf, usdOfMicro } from "./pricing.ts";
+
+/** `rag_` and 32 random bytes in base64url: a fixed prefix so the log redactor can find tokens it was never told about. */
+export const GATEWAY_TOKEN_PATTERN = /^rag_[A-Za-z0-9_-]{43}$/;
+
+export interface IssuedGatewayToken {
+  /** Give this to the sandbox; it cannot be read back later. */
+  token: string;
+  tokenHash: string;
+  expiresAt: Date;
+}
+
+export interface UsageCharge {
+  microUsd: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+export function hashGatewayToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export async function issueGatewayToken(
+  db: Db,
+  options: { jobId: string; budgetUsd: number; ttlMs: number; now?: Date },
+): Promise<IssuedGatewayToken> {
+  const token = `rag_${randomBytes(32).toString("base64url")}`;
+  const tokenHash = hashGatewayToken(token);
+  const expiresAt = new Date((options.now ?? new Date()).getTime() + options.ttlMs);
+  await db.insert(gatewayTokens).values({ tokenHash, jobId: options.jobId, budgetMicroUsd: microUsdOf(options.budgetUsd), expiresAt });
+  return { token, tokenHash, expiresAt };
+}
+
+/** Revoke every live token of a job (it ended, or is handed back); returns how many were live. */
+export async function revokeGatewayTokens(db: Db, jobId: string): Promise<number> {
+  const revoked = await db
+    .update(gatewayTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(gatewayTokens.jobId, jobId), isNull(gatewayTokens.revokedAt)))
+    .returning({ tokenHash: gatewayTokens.tokenHash });
+  return revoked.length;
+}
+
+export async function findGatewayToken(db: Db, tokenHash: string): Promise<GatewayToken | null> {
+  const [row] = await db.select().from(gatewayTokens).where(eq(gatewayTokens.tokenHash, tokenHash));
+  return row ?? null;
+}
+
+/**
+ * Add one request's usage to its token. A single `update … set x = x + $n` so that the
+ * concurrent requests of one job (subagents run in parallel) add up exactly; a
+ * read-modify-write here would lose charges. Charged even when the token was revoked or
+ * expired meanwhile: the provider billed the request all the same.
+ */
+export async function chargeUsage(db: Db, tokenHash: string, charge: UsageCharge): Promise<GatewayToken | null> {
+  const [row] = await db
+    .update(gatewayTokens)
+    .set({
+      spentMicroUsd: sql`${gatewayTokens.spentMicroUsd} + ${countOf(charge.microUsd)}`,
+      tokensIn: sql`${gatewayTokens.tokensIn} + ${countOf(charge.tokensIn)}`,
+      tokensOut: sql`${gatewayTokens.tokensOut} + ${countOf(charge.tokensOut)}`,
+      requests: sql`${gatewayTokens.requests} + 1`,
+    })
+    .where(eq(gatewayTokens.tokenHash, tokenHash))
+    .returning();
+  return row ?? null;
+}
+
+/** What a job's model requests cost through the gateway, all its tokens together. */
+export async function readGatewayUsage(db: Db, jobId: string): Promise<Usage> {
+  const [row] = await db
+    .select({
+      micros: sql<string>`coalesce(sum(${gatewayTokens.spentMicroUsd}), 0)`,
+      tokensIn: sql<string>`coalesce(sum(${gatewayTokens.tokensIn}), 0)`,
+      tokensOut: sql<string>`coalesce(sum(${gatewayTokens.tokensOut}), 0)`,
+    })
+    .from(gatewayTokens)
+    .where(eq(gatewayTokens.jobId, jobId));
+  // Postgres sums bigints into numerics, which node-postgres hands over as strings.
+  return { cost: usdOfMicro(Number(row?.micros ?? 0)), tokensIn: Number(row?.tokensIn ?? 0), tokensOut: Number(row?.tokensOut ?? 0) };
+}
+
+/** Usage numbers come from provider replies: anything but a non-negative finite number counts as zero. */
+function countOf(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+}

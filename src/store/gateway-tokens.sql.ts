@@ -1,0 +1,31 @@
+import { bigint, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { jobs } from "./jobs.sql.ts";
+
+/**
+ * Credentials the model gateway accepts from a job's sandbox, in place of the real model
+ * API key. Only the token's SHA-256 is kept: a database dump must not hand out working
+ * tokens. Money is in integer micro-dollars (see `src/jobs/budget.ts`), so that the
+ * gateway's concurrent charges add up exactly.
+ */
+export const gatewayTokens = pgTable(
+  "gateway_tokens",
+  {
+    /** Hex SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text("token_hash").primaryKey(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    budgetMicroUsd: bigint("budget_micro_usd", { mode: "number" }).notNull(),
+    spentMicroUsd: bigint("spent_micro_usd", { mode: "number" }).notNull().default(0),
+    tokensIn: integer("tokens_in").notNull().default(0),
+    tokensOut: integer("tokens_out").notNull().default(0),
+    /** Model requests forwarded (and charged) with this token. */
+    requests: integer("requests").notNull().default(0),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("gateway_tokens_job_idx").on(table.jobId)],
+);
+
+export type GatewayToken = typeof gatewayTokens.$inferSelect;
