@@ -3,6 +3,8 @@ import { Probot, ProbotOctokit, Server } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { createApiHandler } from "./api/routes.ts";
+import { versionOf } from "./config/gateway-providers.schema.ts";
+import { createModelGateway } from "./gateway/model-gateway.ts";
 import { redactKnownTokens } from "./context/redact.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
@@ -92,7 +94,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       log,
     );
   }
-  if (role !== "web") await startWorkerRole({ options, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal });
+  if (role !== "web") await startWorkerRole({ options, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal, webUrl: server?.url ?? null });
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
   let stopped: Promise<void> | undefined;
   return {
@@ -129,6 +131,8 @@ async function startWorkerRole(input: {
   boss: PgBoss;
   ProbotWithAuth: typeof Probot;
   signal: AbortSignal;
+  /** This process's web role, if it has one: the default address of the model gateway. */
+  webUrl: string | null;
 }): Promise<void> {
   const { options, database } = input;
   const { config, log } = options;
@@ -147,7 +151,7 @@ async function startWorkerRole(input: {
     installationOctokit: (installationId: number) => probot.auth(installationId),
     repositoryToken: createRepositoryTokenIssuer(probot),
     sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: sandboxRoot }),
-    settings: workerSettingsOf(config, input.appId),
+    settings: workerSettingsOf(config, input.appId, input.webUrl),
     lookUpRole: createRoleLookup(),
     cancellations,
     // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
@@ -179,8 +183,9 @@ function checkSandboxPolicy(config: Config): void {
   }
 }
 
-function workerSettingsOf(config: Config, appId: number): WorkerSettings {
+function workerSettingsOf(config: Config, appId: number, webUrl: string | null): WorkerSettings {
   const env = config.env;
+  const gatewayUrl = env.AGENT_GATEWAY_URL ?? webUrl;
   return {
     models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD },
     opencodeExtraConfig: config.opencodeExtraConfig,
@@ -191,6 +196,10 @@ function workerSettingsOf(config: Config, appId: number): WorkerSettings {
     limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: 0, cpuSeconds: 0 },
     maxAttempts: 3,
     botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
+    gateway:
+      config.gatewayProviders && gatewayUrl
+        ? { url: gatewayUrl, providers: Object.fromEntries(Object.entries(config.gatewayProviders).map(([name, provider]) => [name, { version: versionOf(provider) }])) }
+        : null,
   };
 }
 
@@ -218,6 +227,7 @@ async function startWeb(
       const tracked = shown.catch((error: unknown) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed")).finally(() => deps.background.delete(tracked));
       deps.background.add(tracked);
     };
+    if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
     addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
   await server.start();

@@ -53,6 +53,10 @@ export const envSchema = z.object({
   AGENT_MODEL_BUILD: withDefault(z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model"), "google/gemini-3-flash-preview"),
   /** JSON object merged into the opencode config each sandbox gets (providers, keys, options). */
   AGENT_OPENCODE_CONFIG: withDefault(z.string(), "{}"),
+  /** JSON: the model providers the gateway forwards to, with their real keys (which then never enter a sandbox). Unset: no gateway; keys go in AGENT_OPENCODE_CONFIG. */
+  AGENT_GATEWAY_PROVIDERS: optional(z.string()),
+  /** Where sandboxes reach the gateway (a web process). Default with ROLE=all: this process. */
+  AGENT_GATEWAY_URL: optional(z.url()),
   /** A job stops when its model cost passes this many US dollars. */
   AGENT_MAX_COST_USD: withDefault(z.coerce.number().positive(), 5),
   /** Build → verify rounds before the agent gives up. */

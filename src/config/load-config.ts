@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { envSchema, type Env } from "./env.schema.ts";
+import { gatewayProvidersSchema, type GatewayProviders } from "./gateway-providers.schema.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -15,6 +16,8 @@ export interface Config {
   githubApiUrl: string;
   dataDir: string;
   opencodeExtraConfig: Record<string, unknown>;
+  /** The model gateway's providers; null when the gateway is off. */
+  gatewayProviders: GatewayProviders | null;
 }
 
 /**
@@ -34,7 +37,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     githubApiUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : "https://api.github.com",
     dataDir: path.resolve(env.DATA_DIR),
     opencodeExtraConfig: parseOpencodeConfig(env.AGENT_OPENCODE_CONFIG),
+    gatewayProviders: parseGatewayProviders(env),
   };
+}
+
+function parseGatewayProviders(env: Env): GatewayProviders | null {
+  if (env.AGENT_GATEWAY_PROVIDERS === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(env.AGENT_GATEWAY_PROVIDERS);
+  } catch {
+    throw new ConfigError("AGENT_GATEWAY_PROVIDERS: not valid JSON.");
+  }
+  const parsed = gatewayProvidersSchema.safeParse(value);
+  if (!parsed.success) {
+    // Paths and messages only: the values hold API keys.
+    const lines = parsed.error.issues.map((issue) => `  AGENT_GATEWAY_PROVIDERS.${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  if (env.ROLE === "worker" && env.AGENT_GATEWAY_URL === undefined) {
+    throw new ConfigError("AGENT_GATEWAY_URL is required with AGENT_GATEWAY_PROVIDERS and ROLE=worker: a worker serves no HTTP, so its sandboxes must reach the gateway of a web process.");
+  }
+  return parsed.data;
 }
 
 function readAppCredentials(env: Env): Config["app"] {

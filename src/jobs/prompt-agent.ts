@@ -47,6 +47,8 @@ export async function promptAgent(run: JobRun, server: OpencodeServer, prompt: A
     // The aborted prompt's usage so far still counts.
     await recordUsage(run, prompt.phase, seen);
     if (overBudget.signal.aborted && !prompt.signal.aborted) throw budgetError(maxCostUsd, error);
+    // The model gateway refuses a job's token once its budget is spent (HTTP 402).
+    if (error instanceof JobError && error.kind === "model" && /\bHTTP 402\b/.test(error.message)) throw budgetError(maxCostUsd, error);
     // opencode has already retried the provider with backoff (5 times, over about a
     // minute); running the whole job again on top of that would only multiply the wait.
     if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error });

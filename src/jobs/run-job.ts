@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { ensureAnnounced } from "../github/announce-job.ts";
 import type { RoleLookup } from "../github/authorize-sender.ts";
+import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
 import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
@@ -19,6 +20,7 @@ import { commitAndPush, openPullRequestFor } from "./deliver.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
 import { asJobError, JobError } from "./errors.ts";
 import { prepareFollowUpTask, replyToReviewThreads } from "./follow-up.ts";
+import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
 import { proposePatch } from "./propose-patch.ts";
 import { resolveBase } from "./resolve-base.ts";
 import type { FollowUpOutcome } from "./follow-up-task.ts";
@@ -39,6 +41,8 @@ export interface WorkerSettings {
   maxAttempts: number;
   /** Committer e-mail of the app's bot user. */
   botEmail: string;
+  /** The model gateway; null: model keys come from opencodeExtraConfig, as the operator wrote it. */
+  gateway: GatewaySettings | null;
 }
 
 export interface RunJobDeps {
@@ -96,6 +100,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
   } finally {
     signal.removeEventListener("abort", stopWork);
     deps.cancellations?.unwatch(jobId);
+    await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
     await sandboxes.destroy().catch((error: unknown) => run.log.warn({ err: error }, "destroying the sandbox failed"));
   }
   await run.reporter.finish(run.job);
@@ -117,7 +122,8 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
-  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings) });
+  const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
+  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings, gatewayAccess) });
   serverStarting.catch(() => {});
   const project = await run.step("prepare", () => detectProjectIn(sandbox));
   await run.step("prepare", () => installDependencies(run, sandbox, project.install));
@@ -133,8 +139,9 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
     build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal }, resumedBuild);
   } finally {
-    // No agent process may be alive while the worker pushes with a token.
+    // No agent process may be alive while the worker pushes with a token, and none may use the models after.
     await server.stop();
+    await revokeGatewayAccess(run);
   }
   if (job.followUp?.fork) return run.step("deliver", () => proposePatch(run, octokit, sandbox, build));
   return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, build }));
@@ -267,6 +274,7 @@ async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Check[]):
   return failing;
 }
 
-function opencodeConfigOf(settings: WorkerSettings) {
-  return buildOpencodeConfig({ models: settings.models, extra: settings.opencodeExtraConfig });
+function opencodeConfigOf(settings: WorkerSettings, gatewayAccess: JsonObject | null) {
+  const extra = gatewayAccess ? mergeDeep(settings.opencodeExtraConfig, gatewayAccess) : settings.opencodeExtraConfig;
+  return buildOpencodeConfig({ models: settings.models, extra });
 }

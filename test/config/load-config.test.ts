@@ -43,4 +43,31 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ AGENT_OPENCODE_CONFIG: "[1]" })).toThrow(/JSON object/);
     expect(loadConfig({ AGENT_OPENCODE_CONFIG: '{"provider":{}}' }).opencodeExtraConfig).toEqual({ provider: {} });
   });
+
+  it("reads the model gateway's providers, with a default version per kind", () => {
+    const providers = { google: { baseUrl: "https://generativelanguage.googleapis.com", apiKey: "AIza-key", kind: "google" }, mine: { baseUrl: "https://llm.example.com", apiKey: "k", kind: "openai", version: "v2", pricing: { inputPerMillion: 1, outputPerMillion: 2 } } };
+    const config = loadConfig({ AGENT_GATEWAY_PROVIDERS: JSON.stringify(providers) });
+    expect(config.gatewayProviders).toEqual(providers);
+    expect(loadConfig({}).gatewayProviders).toBeNull();
+  });
+
+  it("rejects a malformed AGENT_GATEWAY_PROVIDERS without printing its keys, and a worker with no gateway URL", () => {
+    expect(() => loadConfig({ AGENT_GATEWAY_PROVIDERS: "{" })).toThrow("AGENT_GATEWAY_PROVIDERS: not valid JSON.");
+    const bad = JSON.stringify({ google: { baseUrl: "not a url", apiKey: "AIza-secret-value", kind: "gemini" } });
+    const error = (() => {
+      try {
+        loadConfig({ AGENT_GATEWAY_PROVIDERS: bad });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain("AGENT_GATEWAY_PROVIDERS.google.baseUrl");
+    expect(error.message).toContain("AGENT_GATEWAY_PROVIDERS.google.kind");
+    expect(error.message).not.toContain("AIza-secret-value");
+    const good = JSON.stringify({ google: { baseUrl: "https://g.example.com", apiKey: "k", kind: "google" } });
+    expect(() => loadConfig({ AGENT_GATEWAY_PROVIDERS: good, ROLE: "worker" })).toThrow("AGENT_GATEWAY_URL is required");
+    expect(loadConfig({ AGENT_GATEWAY_PROVIDERS: good, ROLE: "worker", AGENT_GATEWAY_URL: "https://agent.example.com" }).gatewayProviders).not.toBeNull();
+  });
 });

@@ -1,0 +1,36 @@
+import type { JsonObject } from "../agent/deep-merge.ts";
+import { issueGatewayToken, revokeGatewayTokens } from "../gateway/gateway-tokens.ts";
+import { checkBudget } from "./budget.ts";
+import type { JobRun } from "./job-run.ts";
+
+/** The gateway as a worker sees it: where sandboxes reach it, and each provider's version segment. */
+export interface GatewaySettings {
+  url: string;
+  providers: Record<string, { version: string }>;
+}
+
+/**
+ * A job's way to the models when the gateway is on: a token that is good for this job's
+ * remaining budget and time, and the opencode provider settings that use it (merged over
+ * the operator's AGENT_OPENCODE_CONFIG, so no real key is left in the sandbox's config).
+ * Null when the gateway is off.
+ */
+export async function grantGatewayAccess(run: JobRun): Promise<JsonObject | null> {
+  const gateway = run.deps.settings.gateway;
+  if (!gateway) return null;
+  const job = run.job;
+  const { remainingUsd } = checkBudget({ spentUsd: job.totalCost - job.costBaseline, limitUsd: run.deps.settings.maxCostUsd });
+  const issued = await issueGatewayToken(run.deps.db, { jobId: job.id, budgetUsd: remainingUsd, ttlMs: run.remainingMs() + 60_000 });
+  run.addSecret(issued.token);
+  const base = gateway.url.replace(/\/+$/, "");
+  const provider = Object.fromEntries(
+    Object.entries(gateway.providers).map(([name, { version }]) => [name, { options: { baseURL: `${base}/gateway/${name}/${version}`, apiKey: issued.token } }]),
+  );
+  return { provider };
+}
+
+/** The job's tokens stop working: called when its agent stops, and again when the job ends. */
+export async function revokeGatewayAccess(run: JobRun): Promise<void> {
+  if (!run.deps.settings.gateway) return;
+  await revokeGatewayTokens(run.deps.db, run.job.id);
+}
