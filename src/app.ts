@@ -193,7 +193,7 @@ function workerSettingsOf(config: Config, appId: number, webUrl: string | null):
     maxIterations: env.AGENT_MAX_ITERATIONS,
     debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
     timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
-    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: 0, cpuSeconds: 0 },
+    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
     maxAttempts: 3,
     botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
     gateway:

@@ -6,7 +6,8 @@ const app = { APP_ID: "12", PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\\nabc\
 describe("loadConfig", () => {
   it("applies defaults, treating empty strings as missing", () => {
     const config = loadConfig({ PORT: "", ROLE: "", AGENT_MAX_ITERATIONS: "" });
-    expect(config.env).toMatchObject({ PORT: 3000, ROLE: "all", SANDBOX_PROVIDER: "local", AGENT_MAX_ITERATIONS: 3, WORKER_CONCURRENCY: 2 });
+    expect(config.env).toMatchObject({ PORT: 3000, ROLE: "all", SANDBOX_PROVIDER: "local", AGENT_MAX_ITERATIONS: 3, WORKER_CONCURRENCY: 2, SANDBOX_MEMORY_MB: 0, SANDBOX_CPU_SECONDS: 0 });
+    expect(loadConfig({ SANDBOX_MEMORY_MB: "8192", SANDBOX_CPU_SECONDS: "600" }).env).toMatchObject({ SANDBOX_MEMORY_MB: 8192, SANDBOX_CPU_SECONDS: 600 });
     expect(config.app).toBeNull();
     expect(config.githubApiUrl).toBe("https://api.github.com");
   });
