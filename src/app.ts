@@ -22,6 +22,9 @@ import { findFreePort } from "./sandbox/free-port.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
+import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
+import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
+import { checkSandboxPolicy, egressAllowListOf } from "./config/sandbox-policy.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
@@ -137,10 +140,18 @@ async function startWorkerRole(input: {
   const { options, database } = input;
   const { config, log } = options;
   const sandboxRoot = path.join(config.dataDir, "sandboxes");
-  const reaped = await reapLocalSandboxes(sandboxRoot, async (jobIds) => {
+  const runningOf = async (jobIds: string[]) => {
     const rows = await database.db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.id, jobIds), eq(jobs.status, "running")));
     return new Set(rows.map((row) => row.id));
-  });
+  };
+  const settings = workerSettingsOf(config, input.appId, input.webUrl);
+  const e2b = !options.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
+  const reaped = e2b
+    ? await reapE2bSandboxes({ apiKey: config.env.E2B_API_KEY!, isJobEnded: async (jobId) => !(await runningOf([jobId])).has(jobId) }).catch((error: unknown) => {
+        log.warn({ err: error }, "listing E2B sandboxes to reap failed; they end at their own timeout");
+        return [];
+      })
+    : await reapLocalSandboxes(sandboxRoot, runningOf);
   if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
   const probot = new input.ProbotWithAuth();
   const cancellations = createCancelWatch(database.db, { log });
@@ -150,13 +161,17 @@ async function startWorkerRole(input: {
     db: database.db,
     installationOctokit: (installationId: number) => probot.auth(installationId),
     repositoryToken: createRepositoryTokenIssuer(probot),
-    sandboxes: options.sandboxes ?? createLocalSandboxProvider({ rootDir: sandboxRoot }),
-    settings: workerSettingsOf(config, input.appId, input.webUrl),
+    sandboxes:
+      options.sandboxes ??
+      (e2b
+        ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
+        : createLocalSandboxProvider({ rootDir: sandboxRoot })),
+    settings,
     lookUpRole: createRoleLookup(),
     cancellations,
     // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
     // same file system, so that clones hard-link the mirror's objects instead of copying them.
-    ...(options.sandboxes ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
+    ...(options.sandboxes || e2b ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
     log,
   };
   await startWorker(input.boss, {
@@ -170,17 +185,6 @@ async function startWorkerRole(input: {
       await showJobState(database.pool, await probot.auth(job.installationId), job, log);
     },
   });
-}
-
-function checkSandboxPolicy(config: Config): void {
-  if (config.env.SANDBOX_PROVIDER === "e2b") {
-    throw new ConfigError("SANDBOX_PROVIDER=e2b is not available in this version; use SANDBOX_PROVIDER=local.");
-  }
-  if (config.env.NODE_ENV === "production" && !config.env.ALLOW_LOCAL_SANDBOX) {
-    throw new ConfigError(
-      "SANDBOX_PROVIDER=local runs repository code directly on this host, which is refused with NODE_ENV=production. Set ALLOW_LOCAL_SANDBOX=true if this host is itself disposable and isolated.",
-    );
-  }
 }
 
 function workerSettingsOf(config: Config, appId: number, webUrl: string | null): WorkerSettings {

@@ -123,7 +123,7 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
-  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings, gatewayAccess) });
+  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings, gatewayAccess), ...serverPlacementOf(run.deps.sandboxes) });
   serverStarting.catch(() => {});
   const project = await run.step("prepare", () => detectProjectIn(sandbox));
   await run.step("prepare", () => installDependencies(run, sandbox, project.install));
@@ -272,6 +272,15 @@ async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Check[]):
   const failing = new Set(results.filter((result) => !result.passed).map((result) => result.name));
   if (failing.size > 0) await run.event("baseline", `already failing before any change (not held against the agent): ${[...failing].join(", ")}`);
   return failing;
+}
+
+/**
+ * Where opencode runs: on this host, the host's binary on a free loopback port; in an E2B
+ * VM, the template's binary, reachable from the worker only through E2B's edge (0.0.0.0),
+ * password-protected like every server of ours.
+ */
+function serverPlacementOf(provider: SandboxProvider): { binary?: string; hostname?: string; port?: number } {
+  return provider.name === "e2b" ? { binary: "opencode", hostname: "0.0.0.0", port: 4096 } : {};
 }
 
 function opencodeConfigOf(settings: WorkerSettings, gatewayAccess: JsonObject | null) {
