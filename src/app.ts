@@ -13,6 +13,7 @@ import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
 import { showJobState } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
+import { parkedSandboxesInUse } from "./jobs/parked-sandbox.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
@@ -151,7 +152,7 @@ async function startWorkerRole(input: {
         log.warn({ err: error }, "listing E2B sandboxes to reap failed; they end at their own timeout");
         return [];
       })
-    : await reapLocalSandboxes(sandboxRoot, runningOf);
+    : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => parkedSandboxesInUse(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
   if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
   const probot = new input.ProbotWithAuth();
   const cancellations = createCancelWatch(database.db, { log });
@@ -200,6 +201,7 @@ function workerSettingsOf(config: Config, appId: number, webUrl: string | null):
     limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
     maxAttempts: 3,
     botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
+    keepWorkspaceHours: env.AGENT_KEEP_WORKSPACE_HOURS,
     gateway:
       config.gatewayProviders && gatewayUrl
         ? { url: gatewayUrl, providers: Object.fromEntries(Object.entries(config.gatewayProviders).map(([name, provider]) => [name, { version: versionOf(provider) }])) }

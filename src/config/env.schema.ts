@@ -73,6 +73,8 @@ export const envSchema = z.object({
   AGENT_TIMEOUT_MINUTES: withDefault(z.coerce.number().positive(), 30),
   /** Seconds between a running job's heartbeats; a worker silent for this long has its job taken over (min 10). */
   AGENT_HEARTBEAT_SECONDS: withDefault(z.coerce.number().int().min(10).max(600), 30),
+  /** Hours a finished job's local sandbox (workspace and agent session) is kept for a follow-up on its pull request to continue; 0: never. */
+  AGENT_KEEP_WORKSPACE_HOURS: withDefault(z.coerce.number().min(0).max(24 * 30), 24),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
   /** Jobs of one installation (organization or account) running at once across all workers, so one busy organization cannot starve the others. */

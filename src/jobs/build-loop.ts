@@ -27,6 +27,8 @@ export interface BuildInput {
   plan: StoredPlan;
   report: string;
   signal: AbortSignal;
+  /** The session of the earlier job on this pull request, when its sandbox was resumed: the agent remembers that work. */
+  continueSession?: string;
 }
 
 /**
@@ -38,14 +40,17 @@ export interface BuildInput {
 export async function buildUntilGreen(run: JobRun, input: BuildInput, resumed: BuildState | undefined): Promise<BuildState> {
   const { maxIterations, debugSimilarity } = run.deps.settings;
   let state: BuildState = resumed ?? { iteration: 0, patch: null, summary: "", errorHistory: [], debugMode: false, verification: null };
-  let sessionId: string | undefined;
+  let sessionId = input.continueSession;
+  // A continued session has seen the earlier job's task, not this one: it gets the full prompt first.
+  let ownSession = false;
   while (!state.verification?.passed && state.iteration < maxIterations) {
     const iteration = state.iteration + 1;
-    const text = roundPrompt(run, input, state, iteration, sessionId === undefined);
+    const text = roundPrompt(run, input, state, iteration, !ownSession);
     const reply = await run.step("build", () =>
       promptAgent(run, input.server, { phase: "build", agent: "build", model: run.deps.settings.models.build, text, signal: input.signal, ...(sessionId ? { sessionId } : {}) }),
     );
     sessionId = reply.sessionId;
+    ownSession = true;
     const verification = await run.step("verify", () => verify(run, input));
     const errors = verification.passed ? null : extractErrors(failedOutput(verification), { maxTokens: ERROR_TOKENS }).text;
     const errorHistory = errors === null ? state.errorHistory : [...state.errorHistory, errors];
@@ -59,6 +64,7 @@ export async function buildUntilGreen(run: JobRun, input: BuildInput, resumed: B
       errorHistory,
       debugMode,
       verification: { passed: verification.passed, testsPassed: verification.testsPassed, summary: failedOutput(verification) },
+      sessionId,
     };
     await run.record({ iterations: iteration, debugMode, testsPassed: verification.testsPassed, checkpoint: withCheckpoint(run.job, "build", state) });
     await run.event("round", `round ${iteration}: checks ${verification.passed ? "passed" : "failed"}`, { errors });

@@ -31,6 +31,8 @@ export const checkpointSchema = z.object({
       errorHistory: z.array(z.string()),
       debugMode: z.boolean(),
       verification: verificationSchema.nullable(),
+      /** The build agent's opencode session: a follow-up that resumes the parked sandbox continues it. */
+      sessionId: z.string().optional(),
     })
     .optional(),
   pushed: z

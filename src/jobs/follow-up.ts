@@ -48,7 +48,7 @@ export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit): 
 }
 
 /** The latest earlier job that worked on this pull request: the one that opened it, or a previous follow-up. */
-async function earlierJobOf(run: JobRun, followUp: FollowUp): Promise<Job | null> {
+export async function earlierJobOf(run: JobRun, followUp: FollowUp): Promise<Job | null> {
   const job = run.job;
   const number = followUp.pullRequest.number;
   const [earlier] = await run.deps.db

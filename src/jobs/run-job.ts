@@ -6,7 +6,7 @@ import type { RoleLookup } from "../github/authorize-sender.ts";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
-import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig } from "../sandbox/git-workspace.ts";
+import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { MirrorCache } from "../sandbox/mirror-cache.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
@@ -26,6 +26,8 @@ import { resolveBase } from "./resolve-base.ts";
 import type { FollowUpOutcome } from "./follow-up-task.ts";
 import { createJobReporter } from "./job-reporter.ts";
 import { JobRun } from "./job-run.ts";
+import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
+import { SandboxHolder } from "./sandbox-holder.ts";
 import { explore, plan } from "./think-steps.ts";
 
 export interface WorkerSettings {
@@ -43,6 +45,8 @@ export interface WorkerSettings {
   botEmail: string;
   /** The model gateway; null: model keys come from opencodeExtraConfig, as the operator wrote it. */
   gateway: GatewaySettings | null;
+  /** How long a finished job's sandbox is parked for a follow-up on its pull request; 0: never parked. */
+  keepWorkspaceHours: number;
 }
 
 export interface RunJobDeps {
@@ -101,7 +105,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     signal.removeEventListener("abort", stopWork);
     deps.cancellations?.unwatch(jobId);
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
-    await sandboxes.destroy().catch((error: unknown) => run.log.warn({ err: error }, "destroying the sandbox failed"));
+    await releaseSandbox(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
   await run.reporter.finish(run.job);
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
@@ -115,11 +119,16 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
   run.addSecret(token);
   // The mirror refreshes while the sandbox starts: neither needs the other.
+  const parked = saved.build ? null : await run.step("prepare", () => claimParkedSandbox(run));
+  const resumed = parked ? await run.step("prepare", () => sandboxes.resume(job, parked.sandboxId, run.deps.settings.limits)) : null;
+  if (parked) await run.event("sandbox", resumed ? `resuming the workspace and agent session of the earlier job (${parked.sandboxId})` : "the earlier job's workspace is gone; starting afresh");
   const fork = job.followUp?.fork;
-  const mirror = (fork ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
-  const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits));
+  const mirror = (fork || resumed ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
+  const sandbox = resumed ?? (await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits)));
   const reference = await run.step("prepare", () => mirror);
-  const gitConfig = await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
+  const gitConfig = resumed
+    ? await run.step("prepare", () => resumeWorkspace(resumed, job, token))
+    : await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
@@ -137,7 +146,8 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   try {
     const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
-    build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal }, resumedBuild);
+    const continueSession = resumed && parked?.sessionId ? { continueSession: parked.sessionId } : {};
+    build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...continueSession }, resumedBuild);
   } finally {
     // No agent process may be alive while the worker pushes with a token, and none may use the models after.
     await server.stop();
@@ -217,31 +227,18 @@ function isTerminal(status: JobStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "cancelled" || status === "timed_out";
 }
 
-/** The job's sandbox, destroyable from outside (a stopping worker) as well as at the end. */
-class SandboxHolder {
-  private sandbox: Sandbox | null = null;
-  private destroyed = false;
-  private readonly provider: SandboxProvider;
+/** A parked workspace, brought to the pull request's head: someone may have pushed since. */
+async function resumeWorkspace(sandbox: Sandbox, job: Job, token: string): Promise<string> {
+  if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
+  await syncToCommit(sandbox, { url: job.cloneUrl, branch: job.branch, sha: job.baseSha, credentials: { token } });
+  return snapshotGitConfig(sandbox);
+}
 
-  constructor(provider: SandboxProvider) {
-    this.provider = provider;
-  }
-
-  async create(job: Job, limits: SandboxLimits): Promise<Sandbox> {
-    if (this.destroyed) throw new JobError("cancelled", "the worker is stopping");
-    try {
-      this.sandbox = await this.provider.create({ jobId: job.id, limits });
-    } catch (error) {
-      throw new JobError("sandbox", `the sandbox did not start: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
-    }
-    if (this.destroyed) await this.sandbox.destroy();
-    return this.sandbox;
-  }
-
-  async destroy(): Promise<void> {
-    this.destroyed = true;
-    await this.sandbox?.destroy();
-  }
+/** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
+async function releaseSandbox(run: JobRun, sandboxes: SandboxHolder, stopping: AbortSignal): Promise<void> {
+  if (!shouldPark(run, stopping)) return sandboxes.destroy();
+  const parkedId = await sandboxes.park();
+  if (parkedId) await run.record({ parkedSandboxId: parkedId });
 }
 
 async function prepareWorkspace(sandbox: Sandbox, job: Job, input: { token: string; reference: string | null; botEmail: string }): Promise<string> {

@@ -54,6 +54,21 @@ async function cloneFromMirror(sandbox: Sandbox, options: { url: string; branch:
   return cloned;
 }
 
+/**
+ * A resumed workspace (a parked sandbox) brought to `sha` on `branch`, as a fresh clone
+ * would be: fetched if it lacks the commit (someone pushed since), checked out, and
+ * cleaned of anything untracked but what is ignored (the dependencies installed before).
+ */
+export async function syncToCommit(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials }): Promise<void> {
+  const present = await git(sandbox, ["cat-file", "-e", `${options.sha}^{commit}`]);
+  if (present.exitCode !== 0) {
+    const fetched = await git(sandbox, ["fetch", "--quiet", "--no-tags", options.url, `+refs/heads/${options.branch}:refs/remotes/origin/${options.branch}`], options.credentials, { timeoutMs: 10 * 60_000 });
+    if (fetched.exitCode !== 0) throw new JobError("clone", `fetching ${options.branch} into the resumed workspace failed: ${lastLines(fetched.stderr)}`, { retryable: isTransientGitFailure(fetched) });
+  }
+  await mustSucceed(sandbox, ["checkout", "--quiet", "--force", "-B", options.branch, options.sha], "clone", "checking out the pull request's head");
+  await mustSucceed(sandbox, ["clean", "--quiet", "-d", "--force"], "clone", "cleaning the resumed workspace");
+}
+
 export async function createBranch(sandbox: Sandbox, branch: string, identity: { name?: string; email: string }): Promise<void> {
   await mustSucceed(sandbox, ["checkout", "--quiet", "-B", branch], "setup", "creating the branch");
   await mustSucceed(sandbox, ["config", "user.name", identity.name ?? BOT_NAME], "setup", "setting the committer");

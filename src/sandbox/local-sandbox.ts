@@ -14,10 +14,17 @@ import type { ExecOptions, ExecResult, Sandbox, SandboxLimits, SandboxProvider, 
 
 const defaultExecTimeoutMs = 10 * 60_000;
 
+/** Marks a parked sandbox directory (with the time it was parked), so the reaper and `resume` know it. */
+export const PARKED_MARKER = ".parked";
+/** The job a resumed sandbox now works for (its directory is named after the job that created it). */
+export const OWNER_MARKER = ".owner";
+const SANDBOX_ID = /^[A-Za-z0-9_.-]+-[0-9a-f]{8}$/;
+
 export function createLocalSandboxProvider(options: { rootDir: string }): SandboxProvider {
   return {
     name: "local",
     create: (createOptions) => createLocalSandbox({ rootDir: options.rootDir, ...createOptions }),
+    resume: (id, resumeOptions) => resumeLocalSandbox({ rootDir: options.rootDir, id, ...resumeOptions }),
   };
 }
 
@@ -30,10 +37,33 @@ async function createLocalSandbox(options: {
   // The job id becomes a path segment: keep it from climbing out of rootDir.
   const id = `${options.jobId.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, "_")}-${randomBytes(4).toString("hex")}`;
   const dir = join(resolve(options.rootDir), id);
+  const home = join(dir, "home");
+  await Promise.all([join(dir, "workspace"), join(dir, "tmp"), ...Object.values(xdgDirsOf(home))].map((path) => mkdir(path, { recursive: true })));
+  return openLocalSandbox({ ...options, id, dir });
+}
+
+/** A parked sandbox's directory, taken back (once: the marker goes), or null when it is not here. */
+async function resumeLocalSandbox(options: { rootDir: string; id: string; jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox | null> {
+  if (!SANDBOX_ID.test(options.id)) return null;
+  const dir = join(resolve(options.rootDir), options.id);
+  // The owner first: between the two writes the reaper sees a parked sandbox of a running job, and keeps it.
+  const owned = await writeFile(join(dir, OWNER_MARKER), options.jobId, { flag: "w" }).then(
+    () => true,
+    () => false,
+  );
+  if (!owned) return null;
+  const claimed = await rm(join(dir, PARKED_MARKER)).then(
+    () => true,
+    () => false,
+  );
+  return claimed ? openLocalSandbox({ ...options, dir }) : null;
+}
+
+function openLocalSandbox(options: { id: string; dir: string; limits: SandboxLimits; env?: Record<string, string> }): Sandbox {
+  const { id, dir } = options;
   const workdir = join(dir, "workspace");
   const home = join(dir, "home");
   const tmp = join(dir, "tmp");
-  await Promise.all([workdir, tmp, ...Object.values(xdgDirsOf(home))].map((path) => mkdir(path, { recursive: true })));
   const baseEnv = buildLocalEnv({ home, tmp, hostPath: process.env.PATH, execPath: process.execPath, extra: options.env });
   const running = new Set<LocalProcess>();
   let destroying: Promise<void> | undefined;
@@ -53,6 +83,16 @@ async function createLocalSandbox(options: {
       await rm(dir, { recursive: true, force: true });
     })();
     return destroying;
+  };
+  const park = async (): Promise<string> => {
+    if (destroying) throw new JobError("sandbox", `The sandbox ${id} has been destroyed or parked already.`);
+    destroying = (async () => {
+      clearTimeout(lifetime);
+      await Promise.all([...running].map((proc) => proc.kill()));
+      await writeFile(join(dir, PARKED_MARKER), new Date().toISOString());
+    })();
+    await destroying;
+    return id;
   };
   // The sandbox's wall-clock lifetime, as E2B enforces it; unref'd so it never keeps the worker alive.
   const lifetime = options.limits.timeoutMs > 0 ? setTimeout(() => void destroy(), options.limits.timeoutMs).unref() : undefined;
@@ -74,6 +114,7 @@ async function createLocalSandbox(options: {
     },
     readFile: (path) => readFile(resolve(workdir, path), "utf8"),
     destroy,
+    park,
   };
 }
 

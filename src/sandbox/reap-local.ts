@@ -1,19 +1,37 @@
-import { readdir, rm } from "node:fs/promises";
+import { access, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { OWNER_MARKER, PARKED_MARKER } from "./local-sandbox.ts";
 
 const UUID_PREFIX = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-/;
 
 /**
- * Remove local sandbox directories left behind by a worker that died (SIGKILL, power
- * loss): those whose job is no longer running. Another worker may share the data dir,
- * so a running job's sandbox is left alone. Returns the directories removed.
+ * Remove local sandbox directories nobody will use again: those whose job is no longer
+ * running (a worker that died left them), except parked ones a follow-up may still resume
+ * (`keepParked` names those, by directory). Another worker may share the data dir, so a
+ * running job's sandbox is left alone. Returns the directories removed.
  */
-export async function reapLocalSandboxes(rootDir: string, isRunning: (jobIds: string[]) => Promise<Set<string>>): Promise<string[]> {
+export async function reapLocalSandboxes(
+  rootDir: string,
+  isRunning: (jobIds: string[]) => Promise<Set<string>>,
+  keepParked: (names: string[]) => Promise<Set<string>> = async () => new Set(),
+): Promise<string[]> {
   const entries = await readdir(rootDir).catch(() => [] as string[]);
-  const owned = entries.map((name) => ({ name, jobId: UUID_PREFIX.exec(name)?.[1] })).filter((entry): entry is { name: string; jobId: string } => entry.jobId !== undefined);
+  const named = entries.map((name) => ({ name, jobId: UUID_PREFIX.exec(name)?.[1] })).filter((entry): entry is { name: string; jobId: string } => entry.jobId !== undefined);
+  // A resumed sandbox works for the job named in its owner marker, not the one that created it.
+  const owned = await Promise.all(
+    named.map(async (entry) => ({ ...entry, jobId: (await readFile(path.join(rootDir, entry.name, OWNER_MARKER), "utf8").catch(() => "")).trim() || entry.jobId })),
+  );
   if (owned.length === 0) return [];
   const running = await isRunning([...new Set(owned.map((entry) => entry.jobId))]);
-  const orphans = owned.filter((entry) => !running.has(entry.jobId));
+  const idle = owned.filter((entry) => !running.has(entry.jobId));
+  const parked = await filterAsync(idle, (entry) => access(path.join(rootDir, entry.name, PARKED_MARKER)).then(() => true, () => false));
+  const kept = parked.length > 0 ? await keepParked(parked.map((entry) => entry.name)) : new Set<string>();
+  const orphans = idle.filter((entry) => !kept.has(entry.name));
   await Promise.all(orphans.map((entry) => rm(path.join(rootDir, entry.name), { recursive: true, force: true })));
   return orphans.map((entry) => entry.name);
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const decisions = await Promise.all(items.map(keep));
+  return items.filter((_, index) => decisions[index]);
 }

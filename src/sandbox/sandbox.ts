@@ -20,6 +20,12 @@ export interface Sandbox {
   readFile(path: string): Promise<string>;
   /** Kill every process and remove every file. Safe to call twice. */
   destroy(): Promise<void>;
+  /**
+   * Kill every process but keep the workspace and HOME (the agent's sessions live there),
+   * for a follow-up on the same pull request to resume. Returns what `resume` takes. After
+   * it, the sandbox is unusable, as after `destroy`. Providers that cannot resume lack it.
+   */
+  park?(): Promise<string>;
 }
 
 export interface ExecOptions {
@@ -68,4 +74,6 @@ export interface SandboxLimits {
 export interface SandboxProvider {
   readonly name: "local" | "e2b";
   create(options: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox>;
+  /** A parked sandbox back, as it was left; null when it is gone (reaped, or parked on another machine). */
+  resume?(id: string, options: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox | null>;
 }

@@ -81,6 +81,8 @@ export const jobs = pgTable(
     cancelRequestedBy: text("cancel_requested_by"),
     /** Cost already spent when the job was last retried: a retry gets the budget afresh. */
     costBaseline: doublePrecision("cost_baseline").notNull().default(0),
+    /** The sandbox this job parked for a follow-up on its pull request (workspace and agent session); null once taken or never parked. */
+    parkedSandboxId: text("parked_sandbox_id"),
     /** What a follow-up on a pull request was asked about; null for jobs started from an issue. */
     followUp: jsonb("follow_up").$type<FollowUp>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

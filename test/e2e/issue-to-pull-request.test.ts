@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { findJob } from "../../src/store/job-queries.ts";
 import { startModelServer, type Script } from "../fakes/model-server.ts";
 import { API_TOKEN, startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
@@ -69,12 +70,14 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     expect(prompt).toContain("add a greet(name) function in greet.js");
     for (const request of e2e.model!.requests) expect(JSON.stringify(request)).not.toContain("ghs_");
 
-    // The API reports the result; the sandbox is gone.
+    // The API reports the result; the sandbox is parked for a follow-up on the pull request, nothing left running in it.
     const api = await fetch(`${e2e.harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
     expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "check", message: "test: passed" })]));
-    expect(await e2e.harness.sandboxDirs()).toEqual([]);
+    const parked = (await findJob(e2e.harness.database.db, job.id))!.parkedSandboxId;
+    expect(parked).toMatch(new RegExp(`^${job.id}-[0-9a-f]{8}$`));
+    expect(await e2e.harness.sandboxDirs()).toEqual([parked]);
   });
 });
 

@@ -5,7 +5,7 @@ import { startModelServer, type ModelServer, type Turn } from "../fakes/model-se
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
 import { seedFirstJob as seedEarlierJob } from "../support/first-job.ts";
-import { GITHUB_API, nockFollowUpCalls, nockInstallationToken, nockRole } from "../support/github-api.ts";
+import { GITHUB_API, nockAnnounce, nockFollowUpCalls, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
 import { GREET_SOURCE, pushCommit } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
@@ -166,5 +166,50 @@ describe("a follow-up on the agent's pull request", () => {
     expect(e2e.remote.git("show", `${head}:farewell.js`)).toContain("Goodbye");
     // The agent's commit, rebased, is what the check run and the comment name.
     expect((job.checkpoint as { pushed: { sha: string } }).pushed.sha).toBe(head);
+  });
+
+  it("continues the agent's session in the workspace the first job parked, when that job ran here", async () => {
+    // Rounds are counted per session: the follow-up is the build session's second prompt only if it continued it.
+    e2e.model = await startModelServer(
+      agentScript({
+        build: [
+          [write("greet.js", GREET_SOURCE), { text: "Added greet() in greet.js." }],
+          [write("greet.js", FAREWELL_SOURCE), { text: "Added farewell() next to greet()." }],
+        ],
+      }),
+    );
+    const repo = testRepo({ cloneUrl: e2e.remote.url });
+    e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
+    nockInstallationToken(4);
+    nockRole(repo, "octocat", "write");
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
+    const first = nockWorkerCalls(repo, { expectPullRequest: true });
+    await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
+    const firstJob = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.parkedSandboxId !== null);
+    await waitUntil(() => first.checkRuns.at(-1)?.status === "completed", { what: "the first check run to complete" });
+    expect(firstJob).toMatchObject({ status: "succeeded", prNumber: PR });
+    expect(await e2e.harness.sandboxDirs()).toEqual([firstJob.parkedSandboxId]);
+
+    // The first job's GitHub is done with (its catch-all "no such agent branch" would answer the follow-up's lookups).
+    expect(nock.pendingMocks()).toEqual([]);
+    nock.cleanAll();
+    nockInstallationToken(3);
+    const pushed = e2e.remote.git("rev-parse", BRANCH);
+    nock(GITHUB_API).get(`/repos/${repo.owner}/${repo.name}/pulls/${PR}`).reply(200, pullRequestJson(repo, pushed));
+    const { worker } = nockFollowUpCalls(repo, { pullNumber: PR, branch: BRANCH, announcedSha: pushed, workerSha: pushed, triggerCommentId: 9001 });
+    await askFollowUp(repo, "/agent also export farewell(name)");
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.issueNumber === PR);
+    await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the follow-up's check run to complete" });
+
+    expect(job.failureMessage).toBeNull();
+    expect(job).toMatchObject({ status: "succeeded", parkedSandboxId: firstJob.parkedSandboxId });
+    // The follow-up's build prompt went into the first job's session: the agent saw its own earlier work.
+    const followUpPrompt = requestsOf(e2e.model, "build").find((request) => userText(request).includes("also export farewell"));
+    expect(JSON.stringify(followUpPrompt?.messages)).toContain("Added greet() in greet.js.");
+    const head = e2e.remote.git("rev-parse", BRANCH);
+    expect(e2e.remote.git("rev-parse", `${head}^`)).toBe(pushed);
+    expect(e2e.remote.git("show", `${head}:greet.js`)).toContain("farewell");
+    const events = await listJobEvents(e2e.harness.database.db, job.id);
+    expect(events.map((event) => event.message)).toContain(`resuming the workspace and agent session of the earlier job (${firstJob.parkedSandboxId})`);
   });
 });

@@ -175,3 +175,32 @@ describe("local sandbox", () => {
     await expect(sandbox.exec(["true"])).rejects.toThrow(/destroyed/);
   });
 });
+
+describe("parking a sandbox for a follow-up", () => {
+  it("stops its processes, keeps its files, and gives them back once", async () => {
+    const sandbox = await createSandbox();
+    await sandbox.writeFile("notes.txt", "kept\n");
+    const server = sandbox.spawn(["sleep", "600"]);
+    const id = await sandbox.park!();
+    expect(await server.exited).toBeNull();
+    await expect(sandbox.exec(["true"])).rejects.toThrow(JobError);
+
+    const resumed = await provider.resume!(id, { jobId: "job-2", limits: noLimits });
+    expect(resumed).not.toBeNull();
+    sandboxes.push(resumed!);
+    expect(resumed!.workdir).toBe(sandbox.workdir);
+    expect(await resumed!.readFile("notes.txt")).toBe("kept\n");
+    expect((await resumed!.exec(["cat", "notes.txt"])).stdout).toBe("kept\n");
+    // Taken once: a second follow-up gets a fresh sandbox instead.
+    expect(await provider.resume!(id, { jobId: "job-2", limits: noLimits })).toBeNull();
+  });
+
+  it("gives nothing back for an unknown, a destroyed or a hostile id", async () => {
+    const sandbox = await createSandbox();
+    const id = sandbox.id;
+    await sandbox.destroy();
+    for (const candidate of [id, "no-such-sandbox-00000000", "../../etc-00000000", ""]) {
+      expect(await provider.resume!(candidate, { jobId: "job-2", limits: noLimits })).toBeNull();
+    }
+  });
+});

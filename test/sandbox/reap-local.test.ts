@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OWNER_MARKER, PARKED_MARKER } from "../../src/sandbox/local-sandbox.ts";
 import { reapLocalSandboxes } from "../../src/sandbox/reap-local.ts";
 
 const running = "11111111-1111-4111-8111-111111111111";
@@ -28,5 +29,39 @@ describe("reapLocalSandboxes", () => {
 
   it("does nothing when the directory does not exist yet", async () => {
     expect(await reapLocalSandboxes(path.join(root, "missing"), async () => new Set())).toEqual([]);
+  });
+});
+
+describe("reapLocalSandboxes and parked sandboxes", () => {
+  it("keeps a parked sandbox that a job still offers for a follow-up, and removes one nobody does", async () => {
+    const offered = `${finished}-dddd0000`;
+    const forgotten = `${finished}-eeee0000`;
+    for (const name of [offered, forgotten]) {
+      await mkdir(path.join(root, name, "workspace"), { recursive: true });
+      await writeFile(path.join(root, name, PARKED_MARKER), new Date().toISOString());
+    }
+    let asked: string[] = [];
+    const reaped = await reapLocalSandboxes(
+      root,
+      async () => new Set(),
+      async (names) => {
+        asked = names;
+        return new Set([offered]);
+      },
+    );
+    expect(asked.sort()).toEqual([offered, forgotten]);
+    expect(reaped).toEqual([forgotten]);
+    expect(await readdir(root)).toEqual([offered]);
+  });
+});
+
+describe("reapLocalSandboxes and resumed sandboxes", () => {
+  it("judges a resumed sandbox by the job it now works for", async () => {
+    const resumed = `${finished}-ffff0000`;
+    await mkdir(path.join(root, resumed, "workspace"), { recursive: true });
+    await writeFile(path.join(root, resumed, OWNER_MARKER), running);
+    const reaped = await reapLocalSandboxes(root, async (ids) => new Set(ids.filter((id) => id === running)));
+    expect(reaped).toEqual([]);
+    expect(await readdir(root)).toEqual([resumed]);
   });
 });

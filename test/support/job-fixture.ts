@@ -46,6 +46,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     cancelRequestedAt: null,
     cancelRequestedBy: null,
     costBaseline: 0,
+    parkedSandboxId: null,
     followUp: null,
     createdAt,
     startedAt: null,

@@ -1,0 +1,1 @@
+ALTER TABLE "jobs" ADD COLUMN "parked_sandbox_id" text;

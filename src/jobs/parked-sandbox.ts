@@ -1,0 +1,46 @@
+import { and, eq, gt, inArray } from "drizzle-orm";
+import type { Db } from "../store/database.ts";
+import { jobs } from "../store/jobs.sql.ts";
+import { readCheckpoint } from "./checkpoint.ts";
+import { earlierJobOf } from "./follow-up.ts";
+import type { JobRun } from "./job-run.ts";
+
+/**
+ * A job that leaves a pull request behind parks its sandbox (the workspace with its
+ * installed dependencies, and the agent's sessions in its HOME) for a while, so that a
+ * follow-up on that pull request continues the same agent session instead of starting
+ * over. Only the provider that can resume parks (the local one; E2B pauses are to come).
+ */
+export function shouldPark(run: JobRun, stopping: AbortSignal): boolean {
+  const job = run.job;
+  return run.deps.settings.keepWorkspaceHours > 0 && job.status === "succeeded" && job.prNumber !== null && !stopping.aborted && !job.followUp?.fork;
+}
+
+/**
+ * The sandbox the earlier job on this pull request parked, taken (once: two follow-ups
+ * never share one), with the build session to continue. Null when there is none.
+ */
+export async function claimParkedSandbox(run: JobRun): Promise<{ sandboxId: string; sessionId: string | null } | null> {
+  const followUp = run.job.followUp;
+  if (!followUp || followUp.fork) return null;
+  const earlier = await earlierJobOf(run, followUp);
+  if (!earlier?.parkedSandboxId) return null;
+  const claimed = await run.deps.db
+    .update(jobs)
+    .set({ parkedSandboxId: null, updatedAt: new Date() })
+    .where(and(eq(jobs.id, earlier.id), eq(jobs.parkedSandboxId, earlier.parkedSandboxId)))
+    .returning({ id: jobs.id });
+  if (claimed.length === 0) return null;
+  return { sandboxId: earlier.parkedSandboxId, sessionId: readCheckpoint(earlier).build?.sessionId ?? null };
+}
+
+/** Which of these parked sandboxes a job still offers, parked less than `hours` ago: the reaper keeps those. */
+export async function parkedSandboxesInUse(db: Db, names: string[], hours: number, now = new Date()): Promise<Set<string>> {
+  if (names.length === 0 || hours <= 0) return new Set();
+  const since = new Date(now.getTime() - hours * 3_600_000);
+  const rows = await db
+    .select({ id: jobs.parkedSandboxId })
+    .from(jobs)
+    .where(and(inArray(jobs.parkedSandboxId, names), gt(jobs.finishedAt, since)));
+  return new Set(rows.map((row) => row.id).filter((id): id is string => id !== null));
+}
