@@ -13,7 +13,7 @@ import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
 import { showJobState } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
-import { parkedSandboxesInUse } from "./jobs/parked-sandbox.ts";
+import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
@@ -148,11 +148,16 @@ async function startWorkerRole(input: {
   const settings = workerSettingsOf(config, input.appId, input.webUrl);
   const e2b = !options.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
   const reaped = e2b
-    ? await reapE2bSandboxes({ apiKey: config.env.E2B_API_KEY!, isJobEnded: async (jobId) => !(await runningOf([jobId])).has(jobId) }).catch((error: unknown) => {
+    ? await reapE2bSandboxes({
+        apiKey: config.env.E2B_API_KEY!,
+        isJobEnded: async (jobId) => !(await runningOf([jobId])).has(jobId),
+        isHeld: async (sandboxId) => (await sandboxesHeld(database.db, [sandboxId], config.env.AGENT_KEEP_WORKSPACE_HOURS)).has(sandboxId),
+        keepPausedMs: config.env.AGENT_KEEP_WORKSPACE_HOURS * 3_600_000,
+      }).catch((error: unknown) => {
         log.warn({ err: error }, "listing E2B sandboxes to reap failed; they end at their own timeout");
         return [];
       })
-    : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => parkedSandboxesInUse(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
+    : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => sandboxesHeld(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
   if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
   const probot = new input.ProbotWithAuth();
   const cancellations = createCancelWatch(database.db, { log });

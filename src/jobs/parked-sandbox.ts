@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray } from "drizzle-orm";
+import { and, eq, gt, inArray, or } from "drizzle-orm";
 import type { Db } from "../store/database.ts";
 import { jobs } from "../store/jobs.sql.ts";
 import { readCheckpoint } from "./checkpoint.ts";
@@ -34,13 +34,16 @@ export async function claimParkedSandbox(run: JobRun): Promise<{ sandboxId: stri
   return { sandboxId: earlier.parkedSandboxId, sessionId: readCheckpoint(earlier).build?.sessionId ?? null };
 }
 
-/** Which of these parked sandboxes a job still offers, parked less than `hours` ago: the reaper keeps those. */
-export async function parkedSandboxesInUse(db: Db, names: string[], hours: number, now = new Date()): Promise<Set<string>> {
-  if (names.length === 0 || hours <= 0) return new Set();
+/**
+ * Which of these sandboxes a job still holds: one that runs in it (a resumed sandbox), or
+ * one that finished less than `hours` ago and offers it for a follow-up. Reapers keep those.
+ */
+export async function sandboxesHeld(db: Db, ids: string[], hours: number, now = new Date()): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
   const since = new Date(now.getTime() - hours * 3_600_000);
   const rows = await db
     .select({ id: jobs.parkedSandboxId })
     .from(jobs)
-    .where(and(inArray(jobs.parkedSandboxId, names), gt(jobs.finishedAt, since)));
+    .where(and(inArray(jobs.parkedSandboxId, ids), or(inArray(jobs.status, ["queued", "running"]), hours > 0 ? gt(jobs.finishedAt, since) : undefined)));
   return new Set(rows.map((row) => row.id).filter((id): id is string => id !== null));
 }

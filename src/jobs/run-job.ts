@@ -122,6 +122,8 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const parked = saved.build ? null : await run.step("prepare", () => claimParkedSandbox(run));
   const resumed = parked ? await run.step("prepare", () => sandboxes.resume(job, parked.sandboxId, run.deps.settings.limits)) : null;
   if (parked) await run.event("sandbox", resumed ? `resuming the workspace and agent session of the earlier job (${parked.sandboxId})` : "the earlier job's workspace is gone; starting afresh");
+  // Held by this job from now on: the reapers leave a sandbox alone while a job holds it.
+  if (resumed) await run.record({ parkedSandboxId: resumed.id });
   const fork = job.followUp?.fork;
   const mirror = (fork || resumed ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
   const sandbox = resumed ?? (await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits)));
@@ -236,7 +238,11 @@ async function resumeWorkspace(sandbox: Sandbox, job: Job, token: string): Promi
 
 /** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
 async function releaseSandbox(run: JobRun, sandboxes: SandboxHolder, stopping: AbortSignal): Promise<void> {
-  if (!shouldPark(run, stopping)) return sandboxes.destroy();
+  if (!shouldPark(run, stopping)) {
+    await sandboxes.destroy();
+    if (run.job.parkedSandboxId !== null) await run.record({ parkedSandboxId: null });
+    return;
+  }
   const parkedId = await sandboxes.park();
   if (parkedId) await run.record({ parkedSandboxId: parkedId });
 }

@@ -13,6 +13,8 @@ const defaultKeepPausedMs = 7 * 24 * 60 * 60_000;
 export interface ReapE2bOptions extends E2bConnection {
   /** Whether the job (metadata `jobId`) has ended: succeeded, failed, cancelled, timed out, or is unknown. */
   isJobEnded: (jobId: string) => Promise<boolean>;
+  /** Whether a job holds the sandbox (runs in it after resuming it, or offers it for a follow-up): then it is kept. */
+  isHeld?: (sandboxId: string) => Promise<boolean>;
   keepPausedMs?: number;
   now?: Date;
 }
@@ -35,6 +37,7 @@ export async function reapE2bSandboxes(options: ReapE2bOptions): Promise<string[
 }
 
 async function isOrphan(info: SandboxInfo, options: ReapE2bOptions, now: Date): Promise<boolean> {
+  if (await options.isHeld?.(info.sandboxId)) return false;
   if (info.state === "paused") return now.getTime() - info.startedAt.getTime() > (options.keepPausedMs ?? defaultKeepPausedMs);
   const jobId = info.metadata.jobId;
   return jobId === undefined || (await options.isJobEnded(jobId));

@@ -53,13 +53,32 @@ type CreateOptions = Parameters<SandboxProvider["create"]>[0];
 
 export interface E2bSandboxProvider extends SandboxProvider {
   create(options: CreateOptions): Promise<E2bSandbox>;
+  resume(id: string, options: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<E2bSandbox | null>;
 }
 
 export function createE2bSandboxProvider(options: E2bProviderOptions): E2bSandboxProvider {
   return {
     name: "e2b",
     create: (createOptions) => createE2bSandbox(options, createOptions),
+    resume: (id, resumeOptions) => resumeE2bSandbox(options, id, resumeOptions),
   };
+}
+
+/**
+ * A paused VM back (`Sandbox.connect` resumes it), with its disk and memory as the earlier
+ * job left them and a fresh lifetime; null when E2B no longer has it.
+ */
+async function resumeE2bSandbox(options: E2bProviderOptions, id: string, resumeOptions: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<E2bSandbox | null> {
+  let vm: E2bSdkSandbox;
+  try {
+    vm = await E2bSdkSandbox.connect(id, { ...connectionOf(options), timeoutMs: resumeOptions.limits.timeoutMs + (options.lifetimeMarginMs ?? defaultLifetimeMarginMs) });
+  } catch (error) {
+    options.log.info({ err: error, e2bSandboxId: id }, "the paused E2B sandbox could not be resumed; starting a fresh one");
+    return null;
+  }
+  const log = options.log.child({ jobId: resumeOptions.jobId, e2bSandboxId: vm.sandboxId });
+  log.info("E2B sandbox resumed for a follow-up");
+  return wrapE2bSandbox(vm, { log, env: resumeOptions.env });
 }
 
 /** The SDK's options for a job's sandbox: pure, so the payload can be checked without a VM. */
@@ -139,27 +158,34 @@ function wrapE2bSandbox(vm: E2bSdkSandbox, input: { log: Logger; env?: Record<st
         const killed = await vm.kill();
         input.log.info({ killed }, "E2B sandbox killed");
       })()),
-    pauseForFollowUp: () => {
-      if (ending && !paused) return Promise.resolve(null);
-      paused ??= (async () => {
-        await release();
-        try {
-          await vm.pause();
-        } catch (error) {
-          // The job is over either way: a VM we could not pause must not run on.
-          await vm.kill().catch(() => false);
-          throw error;
-        }
-        input.log.info("E2B sandbox paused for a follow-up");
-        return vm.sandboxId;
-      })();
-      ending ??= paused.then(
-        () => undefined,
-        () => undefined,
-      );
-      return paused;
+    park: async () => {
+      const id = await pauseForFollowUp();
+      if (id === null) throw new JobError("sandbox", `The sandbox ${vm.sandboxId} was destroyed before it could be paused.`);
+      return id;
     },
+    pauseForFollowUp: () => pauseForFollowUp(),
   };
+
+  function pauseForFollowUp(): Promise<string | null> {
+    if (ending && !paused) return Promise.resolve(null);
+    paused ??= (async () => {
+      await release();
+      try {
+        await vm.pause();
+      } catch (error) {
+        // The job is over either way: a VM we could not pause must not run on.
+        await vm.kill().catch(() => false);
+        throw error;
+      }
+      input.log.info("E2B sandbox paused for a follow-up");
+      return vm.sandboxId;
+    })();
+    ending ??= paused.then(
+      () => undefined,
+      () => undefined,
+    );
+    return paused;
+  }
 }
 
 /** What every command gets (the template's PATH stays: bash -l sets it). */

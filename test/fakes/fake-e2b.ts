@@ -37,6 +37,8 @@ export interface FakeSandbox {
   envdAccessToken: string;
   /** The create request's body as received. */
   created: Record<string, unknown>;
+  /** The last connect (resume) request's body, if any. */
+  connected?: Record<string, unknown>;
   files: Map<string, string>;
   dirs: Set<string>;
 }
@@ -130,6 +132,8 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
     const route = `${req.method} ${url.pathname}`;
     if (route === "POST /v2/sandboxes") return createSandbox(res, body as Record<string, unknown>);
     if (route === "GET /v2/sandboxes") return listSandboxes(res, url.searchParams);
+    const connect = /^\/v2\/sandboxes\/([^/]+)\/connect$/.exec(url.pathname);
+    if (connect && req.method === "POST") return connectSandbox(res, decodeURIComponent(connect[1] ?? ""), body as Record<string, unknown> | null);
     const match = /^\/sandboxes\/([^/]+)(\/pause)?$/.exec(url.pathname);
     const sandbox = match ? sandboxes.get(decodeURIComponent(match[1] ?? "")) : undefined;
     if (match && !sandbox) return json(res, 404, { code: 404, message: "sandbox not found" });
@@ -144,6 +148,15 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
       return empty(res, 204);
     }
     return json(res, 404, { code: 404, message: `no route ${route}` });
+  }
+
+  /** `Sandbox.connect`: resumes a paused sandbox (200), or answers for a running one (201 in E2B's API; either works). */
+  function connectSandbox(res: ServerResponse, id: string, body: Record<string, unknown> | null): void {
+    const sandbox = sandboxes.get(id);
+    if (!sandbox) return json(res, 404, { code: 404, message: "sandbox not found" });
+    sandbox.state = "running";
+    sandbox.connected = body ?? {};
+    json(res, 200, { sandboxID: sandbox.sandboxID, templateID: sandbox.templateID, clientID: "fake", envdVersion, envdAccessToken: sandbox.envdAccessToken, domain: null });
   }
 
   function createSandbox(res: ServerResponse, body: Record<string, unknown>): void {

@@ -93,6 +93,26 @@ describe("E2B provider: the control plane", () => {
     fake.sandboxes.delete(sandbox.id);
   });
 
+  it("parks by pausing, and resumes the paused VM with a fresh lifetime for the follow-up's job", async () => {
+    const provider = createE2bSandboxProvider(providerOptions());
+    const sandbox = await createSandbox();
+    await sandbox.writeFile("notes.txt", "kept");
+    const id = await sandbox.park!();
+    expect(fake.sandboxes.get(id)?.state).toBe("paused");
+
+    const resumed = await provider.resume!(id, { jobId: "job-2", limits });
+    expect(resumed?.id).toBe(id);
+    sandboxes.push(resumed!);
+    expect(fake.sandboxes.get(id)?.state).toBe("running");
+    expect(fake.sandboxes.get(id)?.connected).toMatchObject({ timeout: Math.ceil((limits.timeoutMs + 5 * 60_000) / 1000) });
+    expect(await resumed!.readFile("notes.txt")).toBe("kept");
+  });
+
+  it("resumes nothing that E2B no longer has", async () => {
+    const provider = createE2bSandboxProvider(providerOptions());
+    expect(await provider.resume!("sbx-gone", { jobId: "job-2", limits })).toBeNull();
+  });
+
   it("does not pause a sandbox already destroyed", async () => {
     const sandbox = await createSandbox();
     await sandbox.destroy();
@@ -246,6 +266,16 @@ describe("reapE2bSandboxes", () => {
     expect([...fake.sandboxes.keys()].sort()).toEqual(["paused-new", "running", "someone-else"]);
     const list = fake.requests.find((request) => request.method === "GET" && request.path === "/v2/sandboxes");
     expect(new URLSearchParams(list?.query.metadata).get("app")).toBe("running-agent");
+    fake.sandboxes.clear();
+  });
+
+  it("keeps a sandbox a job holds, though the job that created it has ended", async () => {
+    const old = new Date(Date.now() - 30 * 24 * 3_600_000).toISOString();
+    fake.seed({ sandboxID: "resumed", metadata: { app: "running-agent", jobId: "job-ended" } });
+    fake.seed({ sandboxID: "offered", metadata: { app: "running-agent", jobId: "job-ended" }, state: "paused", startedAt: old });
+    const killed = await reapE2bSandboxes({ apiKey: fake.apiKey, apiUrl: fake.url, isJobEnded: async () => true, isHeld: async (id) => id === "resumed" || id === "offered" });
+    expect(killed).toEqual([]);
+    expect([...fake.sandboxes.keys()].sort()).toEqual(["offered", "resumed"]);
     fake.sandboxes.clear();
   });
 });
