@@ -25,7 +25,7 @@ import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
 import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
-import { checkSandboxPolicy, egressAllowListOf } from "./config/sandbox-policy.ts";
+import { checkSandboxPolicy, egressAllowListOf, operatorEgressPatternsOf } from "./config/sandbox-policy.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
@@ -207,6 +207,7 @@ function workerSettingsOf(config: Config, appId: number, webUrl: string | null):
     maxAttempts: 3,
     botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
     keepWorkspaceHours: env.AGENT_KEEP_WORKSPACE_HOURS,
+    egressPatterns: operatorEgressPatternsOf(config),
     gateway:
       config.gatewayProviders && gatewayUrl
         ? { url: gatewayUrl, providers: Object.fromEntries(Object.entries(config.gatewayProviders).map(([name, provider]) => [name, { version: versionOf(provider) }])) }

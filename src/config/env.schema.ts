@@ -51,6 +51,8 @@ export const envSchema = z.object({
   E2B_TEMPLATE: withDefault(z.string(), "running-agent"),
   /** Comma-separated hosts (`*.example.com` allowed) E2B sandboxes may reach; everything else is denied. Default: GitHub and the package registries. */
   E2B_EGRESS_ALLOW: optional(z.string()),
+  /** Comma-separated host patterns a repository may add to its sandboxes' egress in `.github/agent.yml` (`sandbox.egress`). Default: none. */
+  E2B_EGRESS_REPO_ALLOWED: optional(z.string()),
   /** opencode model id (`provider/model`) for the explore agent. */
   AGENT_MODEL_EXPLORE: withDefault(z.string().regex(/^[^/\s]+\/\S+$/, "must be provider/model"), "google/gemini-2.5-pro"),
   /** opencode model id for the plan agent. */

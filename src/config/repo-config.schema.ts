@@ -23,6 +23,14 @@ export const repoConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * What the sandbox may reach beyond the operator's allow-list (E2B): hosts such as a
+     * private registry. Only hosts the operator lets repositories add (E2B_EGRESS_REPO_ALLOWED) are granted.
+     */
+    sandbox: z
+      .object({ egress: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, "a host name such as registry.example.com or *.example.com")).max(50).optional() })
+      .strict()
+      .optional(),
     /** Pipelines by name, started with `/agent run <name>` (DESIGN.md §4). */
     pipelines: z.record(pipelineNameSchema, pipelineSchema).optional(),
   })

@@ -46,3 +46,30 @@ export function egressAllowListOf(config: Config, gatewayUrl: string | null): st
   const needed = [config.env.GHE_HOST, gatewayUrl ? new URL(gatewayUrl).hostname : undefined].filter((host): host is string => host !== undefined);
   return [...new Set([...listed, ...needed])];
 }
+
+/**
+ * The hosts a repository asked for in `.github/agent.yml` (`sandbox.egress`), split into
+ * those the operator lets repositories add (E2B_EGRESS_REPO_ALLOWED) and the rest. A
+ * request is granted when a pattern covers it: the same host, or `*.example.com` for
+ * `example.com`'s subdomains (and a requested `*.sub.example.com` under it).
+ */
+export function repositoryEgressOf(requested: readonly string[], operatorPatterns: readonly string[]): { granted: string[]; refused: string[] } {
+  const granted: string[] = [];
+  const refused: string[] = [];
+  for (const host of new Set(requested.map((entry) => entry.toLowerCase()))) {
+    (operatorPatterns.some((pattern) => covers(pattern.toLowerCase(), host)) ? granted : refused).push(host);
+  }
+  return { granted, refused };
+}
+
+export function operatorEgressPatternsOf(config: Config): string[] {
+  return config.env.E2B_EGRESS_REPO_ALLOWED?.split(",").map((pattern) => pattern.trim()).filter((pattern) => pattern !== "") ?? [];
+}
+
+function covers(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  if (!pattern.startsWith("*.")) return false;
+  const domain = pattern.slice(1); // ".example.com"
+  const bare = host.startsWith("*.") ? host.slice(1) : host;
+  return bare.endsWith(domain) && bare.length > domain.length;
+}

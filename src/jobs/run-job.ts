@@ -27,6 +27,7 @@ import type { FollowUpOutcome } from "./follow-up-task.ts";
 import { createJobReporter } from "./job-reporter.ts";
 import { JobRun } from "./job-run.ts";
 import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
+import { repositoryEgress } from "./repository-egress.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
 import { explore, plan } from "./think-steps.ts";
 
@@ -47,6 +48,8 @@ export interface WorkerSettings {
   gateway: GatewaySettings | null;
   /** How long a finished job's sandbox is parked for a follow-up on its pull request; 0: never parked. */
   keepWorkspaceHours: number;
+  /** Host patterns a repository may add to its E2B sandbox's egress (`sandbox.egress` in agent.yml). */
+  egressPatterns: string[];
 }
 
 export interface RunJobDeps {
@@ -126,7 +129,8 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   if (resumed) await run.record({ parkedSandboxId: resumed.id });
   const fork = job.followUp?.fork;
   const mirror = (fork || resumed ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
-  const sandbox = resumed ?? (await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits)));
+  const egress = resumed ? [] : await run.step("prepare", () => repositoryEgress(run, octokit));
+  const sandbox = resumed ?? (await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits, egress)));
   const reference = await run.step("prepare", () => mirror);
   const gitConfig = resumed
     ? await run.step("prepare", () => resumeWorkspace(resumed, job, token))

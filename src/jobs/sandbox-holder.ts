@@ -15,8 +15,8 @@ export class SandboxHolder {
     this.provider = provider;
   }
 
-  async create(job: Job, limits: SandboxLimits): Promise<Sandbox> {
-    return this.hold(() => this.provider.create({ jobId: job.id, limits }));
+  async create(job: Job, limits: SandboxLimits, egress: readonly string[] = []): Promise<Sandbox> {
+    return this.hold(() => this.provider.create({ jobId: job.id, limits, ...(egress.length > 0 ? { egress } : {}) }));
   }
 
   /** A parked sandbox taken back for this job; null when the provider cannot, or it is gone. */

@@ -104,7 +104,8 @@ export function connectionOf(options: E2bConnection): ConnectionOpts {
 }
 
 async function createE2bSandbox(options: E2bProviderOptions, createOptions: CreateOptions): Promise<E2bSandbox> {
-  const vm = await E2bSdkSandbox.create(options.template, e2bSandboxOptionsOf(options, createOptions.jobId, createOptions.limits));
+  const egress = options.egress && createOptions.egress?.length ? { allow: [...new Set([...options.egress.allow, ...createOptions.egress])] } : options.egress;
+  const vm = await E2bSdkSandbox.create(options.template, e2bSandboxOptionsOf({ ...options, ...(egress ? { egress } : {}) }, createOptions.jobId, createOptions.limits));
   const log = options.log.child({ jobId: createOptions.jobId, e2bSandboxId: vm.sandboxId });
   try {
     await vm.files.makeDir(e2bWorkdir);

@@ -73,7 +73,8 @@ export interface SandboxLimits {
 
 export interface SandboxProvider {
   readonly name: "local" | "e2b";
-  create(options: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox>;
+  /** `egress`: hosts this job may reach beyond the provider's allow-list (granted to the repository by the operator). */
+  create(options: { jobId: string; limits: SandboxLimits; env?: Record<string, string>; egress?: readonly string[] }): Promise<Sandbox>;
   /** A parked sandbox back, as it was left; null when it is gone (reaped, or parked on another machine). */
   resume?(id: string, options: { jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox | null>;
 }

@@ -62,6 +62,17 @@ describe("E2B provider: the control plane", () => {
     expect(fake.sandboxes.get(sandbox.id)?.dirs.has(e2bWorkdir)).toBe(true);
   });
 
+  it("adds the hosts a repository was granted to the allow-list, for that sandbox only", async () => {
+    const provider = createE2bSandboxProvider(providerOptions({ egress: { allow: ["registry.npmjs.org"] } }));
+    sandboxes.push(await provider.create({ jobId: "job-1", limits, egress: ["registry.example.com", "registry.npmjs.org"] }));
+    sandboxes.push(await provider.create({ jobId: "job-2", limits }));
+    const creates = fake.requests.filter((request) => request.method === "POST" && request.path === "/v2/sandboxes");
+    expect(creates.map((request) => (request.body as { network?: { allowOut?: string[] } }).network?.allowOut)).toEqual([
+      ["registry.npmjs.org", "registry.example.com"],
+      ["registry.npmjs.org"],
+    ]);
+  });
+
   it("leaves the network as E2B's default without an allow-list", async () => {
     await createSandbox();
     const create = fake.requests.find((request) => request.path === "/v2/sandboxes");
