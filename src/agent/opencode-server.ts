@@ -86,7 +86,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
   const client = createOpencodeClient({
     baseUrl: url,
     directory: sandbox.workdir,
-    headers: { Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
+    headers: { ...sandbox.requestHeaders?.(), Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
   });
   let stopping: Promise<void> | undefined;
   return {

@@ -90,7 +90,8 @@ export function e2bSandboxOptionsOf(options: E2bProviderOptions, jobId: string, 
     // Never anything here: sandbox-wide envs are visible to every process the agent runs.
     envs: {},
     lifecycle: { onTimeout: "kill" },
-    ...(options.egress ? { network: { allowOut: [...options.egress.allow], denyOut: [ALL_TRAFFIC] } } : {}),
+    // Ports are reachable only with the sandbox's traffic access token (and opencode's password on top).
+    network: { allowPublicTraffic: false, ...(options.egress ? { allowOut: [...options.egress.allow], denyOut: [ALL_TRAFFIC] } : {}) },
   };
 }
 
@@ -147,8 +148,9 @@ function wrapE2bSandbox(vm: E2bSdkSandbox, input: { log: Logger; env?: Record<st
           () => handles.delete(handle),
         );
       }),
-    // E2B's edge terminates TLS for every port; opencode's own password guards it.
+    // E2B's edge terminates TLS for every port, and lets through only requests with the traffic token.
     urlOf: (port) => Promise.resolve(`https://${vm.getHost(port)}`),
+    requestHeaders: (): Record<string, string> => (vm.trafficAccessToken ? { "e2b-traffic-access-token": vm.trafficAccessToken } : {}),
     writeFile: async (path, content) => {
       await vm.files.write(posix.resolve(e2bWorkdir, path), content);
     },

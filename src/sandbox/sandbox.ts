@@ -16,6 +16,8 @@ export interface Sandbox {
   spawn(command: readonly string[], options?: SpawnOptions): SandboxProcess;
   /** Base URL (`http://host:port`) at which the worker reaches a port the sandbox listens on. */
   urlOf(port: number): Promise<string>;
+  /** Headers a client must send to reach those ports (E2B's traffic access token); none for the local sandbox. */
+  requestHeaders?(): Record<string, string>;
   writeFile(path: string, content: string): Promise<void>;
   readFile(path: string): Promise<string>;
   /** Kill every process and remove every file. Safe to call twice. */

@@ -35,6 +35,7 @@ export interface FakeSandbox {
   startedAt: string;
   endAt: string;
   envdAccessToken: string;
+  trafficAccessToken: string;
   /** The create request's body as received. */
   created: Record<string, unknown>;
   /** The last connect (resume) request's body, if any. */
@@ -94,6 +95,7 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
       startedAt: now.toISOString(),
       endAt: new Date(now.getTime() + 3_600_000).toISOString(),
       envdAccessToken: randomBytes(16).toString("hex"),
+      trafficAccessToken: randomBytes(16).toString("hex"),
       created: {},
       files: new Map(),
       dirs: new Set(),
@@ -156,7 +158,7 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
     if (!sandbox) return json(res, 404, { code: 404, message: "sandbox not found" });
     sandbox.state = "running";
     sandbox.connected = body ?? {};
-    json(res, 200, { sandboxID: sandbox.sandboxID, templateID: sandbox.templateID, clientID: "fake", envdVersion, envdAccessToken: sandbox.envdAccessToken, domain: null });
+    json(res, 200, { sandboxID: sandbox.sandboxID, templateID: sandbox.templateID, clientID: "fake", envdVersion, envdAccessToken: sandbox.envdAccessToken, trafficAccessToken: sandbox.trafficAccessToken, domain: null });
   }
 
   function createSandbox(res: ServerResponse, body: Record<string, unknown>): void {
@@ -166,7 +168,7 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
       metadata: (body.metadata as Record<string, string> | undefined) ?? {},
       created: body,
     });
-    json(res, 201, { sandboxID: sandbox.sandboxID, templateID: sandbox.templateID, clientID: "fake", envdVersion, envdAccessToken: sandbox.envdAccessToken, domain: null });
+    json(res, 201, { sandboxID: sandbox.sandboxID, templateID: sandbox.templateID, clientID: "fake", envdVersion, envdAccessToken: sandbox.envdAccessToken, trafficAccessToken: sandbox.trafficAccessToken, domain: null });
   }
 
   function listSandboxes(res: ServerResponse, query: URLSearchParams): void {

@@ -52,7 +52,7 @@ describe("E2B provider: the control plane", () => {
       timeout: (limits.timeoutMs + 60_000) / 1000,
       metadata: { jobId: "job-1", app: "running-agent" },
       envVars: {},
-      network: { allowOut: ["registry.npmjs.org", "*.googleapis.com"], denyOut: ["0.0.0.0/0"] },
+      network: { allowPublicTraffic: false, allowOut: ["registry.npmjs.org", "*.googleapis.com"], denyOut: ["0.0.0.0/0"] },
       autoPause: false,
     });
     expect(JSON.stringify(create?.body)).not.toContain("SECRET_LOOKING");
@@ -73,11 +73,12 @@ describe("E2B provider: the control plane", () => {
     ]);
   });
 
-  it("leaves the network as E2B's default without an allow-list", async () => {
-    await createSandbox();
+  it("leaves egress as E2B's default without an allow-list, and ports private to holders of the traffic token", async () => {
+    const sandbox = await createSandbox();
     const create = fake.requests.find((request) => request.path === "/v2/sandboxes");
-    expect(create?.body).not.toHaveProperty("network");
+    expect((create?.body as { network?: unknown }).network).toEqual({ allowPublicTraffic: false });
     expect(create?.body).not.toHaveProperty("allow_internet_access");
+    expect(sandbox.requestHeaders?.()).toEqual({ "e2b-traffic-access-token": fake.sandboxes.get(sandbox.id)?.trafficAccessToken });
   });
 
   it("reports a rejected API key", async () => {
