@@ -6,14 +6,14 @@ import type { RoleLookup } from "../github/authorize-sender.ts";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
-import { applyPatch, cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig, syncToCommit } from "../sandbox/git-workspace.ts";
+import { applyPatch } from "../sandbox/git-workspace.ts";
 import type { MirrorCache } from "../sandbox/mirror-cache.ts";
-import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
+import type { SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { claimJob, findJob } from "../store/job-queries.ts";
-import type { Job, JobStatus } from "../store/jobs.sql.ts";
+import type { JobStatus } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
-import { checksOf, runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
+import { checksOf } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { commitAndPush, openPullRequestFor } from "./deliver.ts";
@@ -26,8 +26,7 @@ import { resolveBase } from "./resolve-base.ts";
 import type { FollowUpOutcome } from "./follow-up-task.ts";
 import { createJobReporter } from "./job-reporter.ts";
 import { JobRun } from "./job-run.ts";
-import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
-import { repositoryEgress } from "./repository-egress.ts";
+import { baselineFailures, installDependencies, openWorkspace, releaseWorkspace } from "./open-workspace.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
 import { explore, plan } from "./think-steps.ts";
 
@@ -108,7 +107,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     signal.removeEventListener("abort", stopWork);
     deps.cancellations?.unwatch(jobId);
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
-    await releaseSandbox(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
+    await releaseWorkspace(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
   await run.reporter.finish(run.job);
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
@@ -121,20 +120,7 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   const saved = readCheckpoint(job);
   const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
   run.addSecret(token);
-  // The mirror refreshes while the sandbox starts: neither needs the other.
-  const parked = saved.build ? null : await run.step("prepare", () => claimParkedSandbox(run));
-  const resumed = parked ? await run.step("prepare", () => sandboxes.resume(job, parked.sandboxId, run.deps.settings.limits)) : null;
-  if (parked) await run.event("sandbox", resumed ? `resuming the workspace and agent session of the earlier job (${parked.sandboxId})` : "the earlier job's workspace is gone; starting afresh");
-  // Held by this job from now on: the reapers leave a sandbox alone while a job holds it.
-  if (resumed) await run.record({ parkedSandboxId: resumed.id });
-  const fork = job.followUp?.fork;
-  const mirror = (fork || resumed ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
-  const egress = resumed ? [] : await run.step("prepare", () => repositoryEgress(run, octokit));
-  const sandbox = resumed ?? (await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits, egress)));
-  const reference = await run.step("prepare", () => mirror);
-  const gitConfig = resumed
-    ? await run.step("prepare", () => resumeWorkspace(resumed, job, token))
-    : await run.step("prepare", () => prepareWorkspace(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
+  const { sandbox, gitConfig, continueSession } = await openWorkspace(run, octokit, sandboxes, token);
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
@@ -152,8 +138,7 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
   try {
     const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
-    const continueSession = resumed && parked?.sessionId ? { continueSession: parked.sessionId } : {};
-    build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...continueSession }, resumedBuild);
+    build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...(continueSession ? { continueSession } : {}) }, resumedBuild);
   } finally {
     // No agent process may be alive while the worker pushes with a token, and none may use the models after.
     await server.stop();
@@ -231,54 +216,6 @@ function followUpFailureOf(run: JobRun, error: JobError): FollowUpOutcome {
 
 function isTerminal(status: JobStatus): boolean {
   return status === "succeeded" || status === "failed" || status === "cancelled" || status === "timed_out";
-}
-
-/** A parked workspace, brought to the pull request's head: someone may have pushed since. */
-async function resumeWorkspace(sandbox: Sandbox, job: Job, token: string): Promise<string> {
-  if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
-  await syncToCommit(sandbox, { url: job.cloneUrl, branch: job.branch, sha: job.baseSha, credentials: { token } });
-  return snapshotGitConfig(sandbox);
-}
-
-/** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
-async function releaseSandbox(run: JobRun, sandboxes: SandboxHolder, stopping: AbortSignal): Promise<void> {
-  if (!shouldPark(run, stopping)) {
-    await sandboxes.destroy();
-    if (run.job.parkedSandboxId !== null) await run.record({ parkedSandboxId: null });
-    return;
-  }
-  const parkedId = await sandboxes.park();
-  if (parkedId) await run.record({ parkedSandboxId: parkedId });
-}
-
-async function prepareWorkspace(sandbox: Sandbox, job: Job, input: { token: string; reference: string | null; botEmail: string }): Promise<string> {
-  if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
-  const fork = job.followUp?.fork;
-  await cloneRepository(sandbox, {
-    // A fork is cloned as anyone may, without the token: it is scoped to this repository.
-    ...(fork ? { url: fork.cloneUrl, branch: job.branch } : { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, credentials: { token: input.token } }),
-    sha: job.baseSha,
-    ...(input.reference === null ? {} : { reference: input.reference }),
-  });
-  await createBranch(sandbox, job.branch, { email: input.botEmail });
-  return snapshotGitConfig(sandbox);
-}
-
-async function installDependencies(run: JobRun, sandbox: Sandbox, install: string[] | null): Promise<void> {
-  if (!install) return;
-  const result = await sandbox.exec(install, { timeoutMs: Math.min(run.remainingMs(), 15 * 60_000) });
-  // A failed install is reported, not fatal: fixing it may be part of the task.
-  const outcome = result.exitCode === 0 ? "dependencies installed" : `\`${install.join(" ")}\` failed with exit code ${result.exitCode}`;
-  const excluded = await excludeInstallArtifacts(sandbox);
-  await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000), excludedFromCommit: excluded });
-}
-
-/** The checks other than the tests that already fail before the agent changes anything. */
-async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Check[]): Promise<Set<CheckName>> {
-  const results = await runChecks(sandbox, checks.filter((check) => check.name !== "test"), () => run.remainingMs());
-  const failing = new Set(results.filter((result) => !result.passed).map((result) => result.name));
-  if (failing.size > 0) await run.event("baseline", `already failing before any change (not held against the agent): ${[...failing].join(", ")}`);
-  return failing;
 }
 
 /**
