@@ -7,7 +7,9 @@ import type { Db } from "../store/database.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import { hasValidBearer, sendError, sendJson } from "./http.ts";
+import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
+import { renderMetrics } from "./metrics.ts";
 
 export interface ApiDeps {
   db: Db;
@@ -15,6 +17,8 @@ export interface ApiDeps {
   boss: PgBoss;
   /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one). */
   showOnGitHub(job: Job): void;
+  /** Polling and keep-alive intervals of event streams (tests shorten them). */
+  eventStream?: EventStreamOptions;
   apiToken: string | undefined;
   role: string;
   log: Logger;
@@ -69,15 +73,26 @@ export function createApiHandler(deps: ApiDeps) {
     deps.showOnGitHub(outcome.job);
     sendJson(res, 202, jobToJson(outcome.job));
   });
+  route("GET", "/api/jobs/:id/events", async (req, res, params) => {
+    const job = await findJob(deps.db, params.id!);
+    if (!job) return sendError(res, 404, "no job with that id");
+    await streamJobEvents(deps.db, job, req, res, deps.eventStream);
+  });
   route("GET", "/api/jobs/:id", async (_req, res, params) => {
     const job = await findJob(deps.db, params.id!);
     if (!job) return sendError(res, 404, "no job with that id");
     sendJson(res, 200, jobToJson(job, await listJobEvents(deps.db, job.id)));
   });
 
+  route("GET", "/metrics", async (_req, res) => {
+    const text = await renderMetrics(deps.pool);
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+    res.end(text);
+  });
+
   return async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/github/")) return false;
+    if (url.pathname !== "/metrics" && (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/github/"))) return false;
     if (!hasValidBearer(req, deps.apiToken)) {
       sendError(res, 401, deps.apiToken ? "missing or wrong bearer token" : "the API is disabled: set API_TOKEN to enable it");
       return true;
@@ -100,6 +115,7 @@ export function createApiHandler(deps: ApiDeps) {
     } catch (error) {
       deps.log.error({ err: error, path: url.pathname }, "API handler failed");
       if (!res.headersSent) sendError(res, 500, "internal error; see the server log");
+      else res.end();
     }
     return true;
   };

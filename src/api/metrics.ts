@@ -1,0 +1,48 @@
+import type pg from "pg";
+import { AGENT_JOB_QUEUE } from "../queue/boss.ts";
+
+/**
+ * `GET /metrics` in Prometheus' text format, read from Postgres on each scrape, so any
+ * web process answers for the whole deployment: jobs by status, the queue's backlog, and
+ * the durations and costs of the jobs that ended in the last 24 hours.
+ */
+export async function renderMetrics(pool: pg.Pool): Promise<string> {
+  const [byStatus, queue, recent] = await Promise.all([
+    pool.query<{ status: string; count: string }>("select status, count(*) from jobs group by status"),
+    pool.query<{ state: string; count: string }>("select state::text, count(*) from pgboss.job where name = $1 and state in ('created', 'retry', 'active') group by state", [AGENT_JOB_QUEUE]),
+    pool.query<{ p50: number | null; p90: number | null; count: string; cost: number | null; tokens: string | null }>(
+      `select percentile_cont(0.5) within group (order by extract(epoch from finished_at - started_at)) as p50,
+              percentile_cont(0.9) within group (order by extract(epoch from finished_at - started_at)) as p90,
+              count(*), sum(total_cost) as cost, sum(total_tokens_in + total_tokens_out) as tokens
+       from jobs where finished_at > now() - interval '24 hours' and started_at is not null`,
+    ),
+  ]);
+  const statuses = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"];
+  const counts = new Map(byStatus.rows.map((row) => [row.status, Number(row.count)]));
+  const states = new Map(queue.rows.map((row) => [row.state, Number(row.count)]));
+  const last = recent.rows[0];
+  return [
+    "# HELP running_agent_jobs Jobs by status, all time.",
+    "# TYPE running_agent_jobs gauge",
+    ...statuses.map((status) => `running_agent_jobs{status="${status}"} ${counts.get(status) ?? 0}`),
+    "# HELP running_agent_queue_messages Messages of the agent queue: waiting (created), waiting to retry, being worked on.",
+    "# TYPE running_agent_queue_messages gauge",
+    ...["created", "retry", "active"].map((state) => `running_agent_queue_messages{state="${state}"} ${states.get(state) ?? 0}`),
+    "# HELP running_agent_job_duration_seconds Wall-clock time of the jobs that ended in the last 24 hours.",
+    "# TYPE running_agent_job_duration_seconds summary",
+    `running_agent_job_duration_seconds{quantile="0.5"} ${numberOf(last?.p50)}`,
+    `running_agent_job_duration_seconds{quantile="0.9"} ${numberOf(last?.p90)}`,
+    `running_agent_job_duration_seconds_count ${Number(last?.count ?? 0)}`,
+    "# HELP running_agent_job_cost_usd_24h Model cost of the jobs that ended in the last 24 hours.",
+    "# TYPE running_agent_job_cost_usd_24h gauge",
+    `running_agent_job_cost_usd_24h ${Number(last?.cost ?? 0)}`,
+    "# HELP running_agent_job_tokens_24h Model tokens (in and out) of the jobs that ended in the last 24 hours.",
+    "# TYPE running_agent_job_tokens_24h gauge",
+    `running_agent_job_tokens_24h ${Number(last?.tokens ?? 0)}`,
+    "",
+  ].join("\n");
+}
+
+function numberOf(value: number | null | undefined): string {
+  return value === null || value === undefined ? "NaN" : String(Number(value));
+}
