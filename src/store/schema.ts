@@ -2,3 +2,4 @@ export * from "./jobs.sql.ts";
 export * from "./job-events.sql.ts";
 export * from "./webhook-deliveries.sql.ts";
 export * from "./gateway-tokens.sql.ts";
+export * from "./pipeline-runs.sql.ts";

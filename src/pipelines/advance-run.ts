@@ -1,0 +1,83 @@
+import { eq } from "drizzle-orm";
+import type pg from "pg";
+import type { Db } from "../store/database.ts";
+import { pipelineRuns, type PipelineRun, type RunStep } from "../store/pipeline-runs.sql.ts";
+import { withTransaction } from "../store/transaction.ts";
+import { nextTransitionOf, type StepStates } from "./ready-steps.ts";
+import { renderTask } from "./render-template.ts";
+
+/**
+ * Starts one step of a run, inside the run's transaction (the job row and its queue
+ * message commit with the run's new state, or not at all). Returns the job's id.
+ */
+export type StepLauncher = (tx: Db, client: pg.PoolClient, run: PipelineRun, step: { name: string; task: string }) => Promise<string>;
+
+export type StepOutcome = { state: "succeeded" | "failed" | "cancelled"; output?: Record<string, unknown> | null };
+
+/**
+ * Start what is ready in a run, cancel what can no longer run, and settle its status.
+ * Under the run's row lock: two workers advancing the same run take turns, and each sees
+ * the other's steps as already started, so every step starts exactly once.
+ */
+export async function advanceRun(pool: pg.Pool, runId: string, launch: StepLauncher): Promise<PipelineRun | null> {
+  return withTransaction(pool, async (tx, client) => {
+    const run = await lockRun(tx, runId);
+    return run ? advanceLocked(tx, client, run, launch) : null;
+  });
+}
+
+/**
+ * Record how a step's job ended, then advance the run, in one transaction. Only a step
+ * still `running` is recorded: a second report of the same end (a redelivered job, two
+ * workers) changes nothing, so the run advances exactly once per finished step.
+ */
+export async function recordStepOutcome(pool: pg.Pool, runId: string, stepName: string, outcome: StepOutcome, launch: StepLauncher): Promise<PipelineRun | null> {
+  return withTransaction(pool, async (tx, client) => {
+    const run = await lockRun(tx, runId);
+    if (!run || run.steps[stepName]?.state !== "running") return run;
+    const steps = { ...run.steps, [stepName]: { ...run.steps[stepName]!, state: outcome.state, ...(outcome.output ? { output: outcome.output } : {}) } };
+    return advanceLocked(tx, client, { ...run, steps }, launch);
+  });
+}
+
+async function lockRun(tx: Db, runId: string): Promise<PipelineRun | null> {
+  const [run] = await tx.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId)).for("update");
+  return run ?? null;
+}
+
+async function advanceLocked(tx: Db, client: pg.PoolClient, locked: PipelineRun, launch: StepLauncher): Promise<PipelineRun> {
+  const steps: Record<string, RunStep> = { ...locked.steps };
+  const run = { ...locked, steps };
+  // A step whose task cannot be rendered fails without a job, which can doom others: go round until nothing changes.
+  for (;;) {
+    const transition = nextTransitionOf(run.definition, statesOf(steps));
+    for (const name of transition.cancel) steps[name] = { state: "cancelled" };
+    let failedToRender = false;
+    for (const name of transition.start) {
+      const step = run.definition.steps.find((candidate) => candidate.name === name)!;
+      const rendered = renderTask(step.task, { inputs: run.inputs, outputs: outputsOf(steps) });
+      if (!rendered.ok) {
+        steps[name] = { state: "failed", error: rendered.errors.join("; ") };
+        failedToRender = true;
+        continue;
+      }
+      steps[name] = { state: "running", jobId: await launch(tx, client, run, { name, task: rendered.task }) };
+    }
+    if (failedToRender) continue;
+    const status = nextTransitionOf(run.definition, statesOf(steps)).status;
+    const [saved] = await tx
+      .update(pipelineRuns)
+      .set({ steps, status, updatedAt: new Date(), ...(status === "running" ? {} : { finishedAt: new Date() }) })
+      .where(eq(pipelineRuns.id, run.id))
+      .returning();
+    return saved!;
+  }
+}
+
+function statesOf(steps: Record<string, RunStep>): StepStates {
+  return Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, step.state]));
+}
+
+function outputsOf(steps: Record<string, RunStep>): Record<string, Record<string, unknown> | undefined> {
+  return Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, step.output]));
+}

@@ -1,0 +1,41 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import type { Pipeline } from "../pipelines/pipeline.schema.ts";
+import type { RunStatus, StepState } from "../pipelines/ready-steps.ts";
+
+/** One step of a run as it stands: its state, the job that runs it, what it returned. */
+export interface RunStep {
+  state: StepState;
+  jobId?: string;
+  /** The JSON object the step's agent ended with, for `{{steps.<name>.output.<key>}}`. */
+  output?: Record<string, unknown>;
+  /** Why it failed before any job ran (a template naming an output that is not there). */
+  error?: string;
+}
+
+/** A run of a pipeline: the definition as it was when the run started, its inputs, and each step. */
+export const pipelineRuns = pgTable(
+  "pipeline_runs",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    installationId: bigint("installation_id", { mode: "number" }).notNull(),
+    repoId: bigint("repo_id", { mode: "number" }).notNull(),
+    repoOwner: text("repo_owner").notNull(),
+    repoName: text("repo_name").notNull(),
+    /** The issue or pull request it was started from; null for the REST API. */
+    issueNumber: integer("issue_number"),
+    pipelineName: text("pipeline_name").notNull(),
+    definition: jsonb("definition").$type<Pipeline>().notNull(),
+    inputs: jsonb("inputs").$type<Record<string, string>>().notNull().default({}),
+    status: text("status").$type<RunStatus>().notNull().default("running"),
+    steps: jsonb("steps").$type<Record<string, RunStep>>().notNull().default({}),
+    requesterLogin: text("requester_login").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (table) => [index("pipeline_runs_repo_idx").on(table.repoId, table.createdAt)],
+);
+
+export type PipelineRun = typeof pipelineRuns.$inferSelect;
+export type NewPipelineRun = typeof pipelineRuns.$inferInsert;
