@@ -21,3 +21,29 @@ export function hasValidBearer(req: IncomingMessage, expected: string | undefine
   const wanted = Buffer.from(expected);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
+
+export class BadRequest extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "BadRequest";
+    this.status = status;
+  }
+}
+
+/** The request's JSON body, at most `maxBytes`; a BadRequest (400, 413) otherwise. */
+export async function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new BadRequest(413, `the body is larger than ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  } catch {
+    throw new BadRequest(400, "the body is not valid JSON");
+  }
+}

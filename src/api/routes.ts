@@ -6,7 +6,8 @@ import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
 import type { Db } from "../store/database.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
-import { hasValidBearer, sendError, sendJson } from "./http.ts";
+import { BadRequest, hasValidBearer, sendError, sendJson } from "./http.ts";
+import { registerPipelineRoutes } from "./pipeline-routes.ts";
 import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -84,6 +85,7 @@ export function createApiHandler(deps: ApiDeps) {
     sendJson(res, 200, jobToJson(job, await listJobEvents(deps.db, job.id)));
   });
 
+  registerPipelineRoutes(route, deps.db);
   route("GET", "/metrics", async (_req, res) => {
     const text = await renderMetrics(deps.pool);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
@@ -113,6 +115,10 @@ export function createApiHandler(deps: ApiDeps) {
     try {
       await matched.handler(req, res, params, url);
     } catch (error) {
+      if (error instanceof BadRequest) {
+        sendError(res, error.status, error.message);
+        return true;
+      }
       deps.log.error({ err: error, path: url.pathname }, "API handler failed");
       if (!res.headersSent) sendError(res, 500, "internal error; see the server log");
       else res.end();

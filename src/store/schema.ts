@@ -3,3 +3,4 @@ export * from "./job-events.sql.ts";
 export * from "./webhook-deliveries.sql.ts";
 export * from "./gateway-tokens.sql.ts";
 export * from "./pipeline-runs.sql.ts";
+export * from "./pipelines.sql.ts";

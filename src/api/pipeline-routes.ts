@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { pipelineNameSchema } from "../pipelines/pipeline.schema.ts";
+import { parsePipeline } from "../pipelines/validate-pipeline.ts";
+import type { Db } from "../store/database.ts";
+import { pipelines, type StoredPipeline } from "../store/pipelines.sql.ts";
+import { readJsonBody, sendError, sendJson } from "./http.ts";
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
+type Route = (method: string, path: string, handler: Handler) => void;
+
+const REPOSITORY = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
+const storeRequest = z.object({ repository: z.string().regex(REPOSITORY, "owner/name"), name: pipelineNameSchema, definition: z.unknown() }).strict();
+
+/**
+ * Pipelines stored through the REST API (DESIGN §5), by repository and name: the same
+ * format and rules as `pipelines:` in `.github/agent.yml`, checked before anything is
+ * stored, each problem with the path of the field it is about.
+ */
+export function registerPipelineRoutes(route: Route, db: Db): void {
+  route("POST", "/api/pipelines", async (req, res) => {
+    const request = storeRequest.safeParse(await readJsonBody(req));
+    if (!request.success) return sendJson(res, 422, { error: "invalid request", problems: request.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+    const parsed = parsePipeline(request.data.definition);
+    if (!parsed.ok) return sendJson(res, 422, { error: "invalid pipeline", problems: parsed.problems.map((problem) => ({ path: ["definition", ...problem.path], message: problem.message })) });
+    const [, owner, name] = REPOSITORY.exec(request.data.repository)!;
+    const [stored] = await db
+      .insert(pipelines)
+      .values({ repoOwner: owner!, repoName: name!, name: request.data.name, definition: parsed.pipeline })
+      .onConflictDoUpdate({ target: [pipelines.repoOwner, pipelines.repoName, pipelines.name], set: { definition: parsed.pipeline, updatedAt: new Date() } })
+      .returning();
+    sendJson(res, 201, pipelineToJson(stored!));
+  });
+  route("GET", "/api/pipelines", async (_req, res, _params, url) => {
+    const repository = url.searchParams.get("repository");
+    const match = repository ? REPOSITORY.exec(repository) : null;
+    if (repository && !match) return sendError(res, 400, "`repository` must be owner/name");
+    const rows = await db
+      .select()
+      .from(pipelines)
+      .where(match ? and(eq(pipelines.repoOwner, match[1]!), eq(pipelines.repoName, match[2]!)) : undefined)
+      .orderBy(asc(pipelines.repoOwner), asc(pipelines.repoName), asc(pipelines.name));
+    sendJson(res, 200, { pipelines: rows.map(pipelineToJson) });
+  });
+  route("GET", "/api/pipelines/:id", async (_req, res, params) => {
+    const [row] = await db.select().from(pipelines).where(eq(pipelines.id, params.id!));
+    if (!row) return sendError(res, 404, "no pipeline with that id");
+    sendJson(res, 200, pipelineToJson(row));
+  });
+  route("DELETE", "/api/pipelines/:id", async (_req, res, params) => {
+    const deleted = await db.delete(pipelines).where(eq(pipelines.id, params.id!)).returning({ id: pipelines.id });
+    if (deleted.length === 0) return sendError(res, 404, "no pipeline with that id");
+    res.writeHead(204).end();
+  });
+}
+
+function pipelineToJson(row: StoredPipeline) {
+  return { id: row.id, repository: `${row.repoOwner}/${row.repoName}`, name: row.name, definition: row.definition, created_at: row.createdAt.toISOString(), updated_at: row.updatedAt.toISOString() };
+}
