@@ -15,7 +15,7 @@ import { startApp, type RunningApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/load-config.ts";
 import { PHASES } from "../src/jobs/phases.ts";
 import { startModelServer } from "../test/fakes/model-server.ts";
-import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../test/support/git-remote.ts";
+import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../test/support/git-remote.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../test/support/github-fixtures.ts";
 import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
@@ -68,10 +68,13 @@ async function main(): Promise<void> {
     const app = await startBenchApp({ databaseUrl: database.url, dataDir, modelEnv: scriptedModelEnv(model) });
     cleanups.push(() => app.stop());
 
-    // 2. The jobs, one at a time; each gets its own remote so branches never collide.
+    // 2. The jobs, one at a time, on one repository as in production (each on its own issue,
+    // so branches never collide): from the second job on, the worker's mirror of it is warm.
+    const remote = await createGitRemote(GREETING_PROJECT);
+    cleanups.push(() => remote.cleanup());
     const results: RunResult[] = [];
     for (let run = 1; run <= RUNS; run++) {
-      const result = await runOneJob(app, github, 100 + run);
+      const result = await runOneJob(app, github, remote, 100 + run);
       results.push(result);
       console.error(`run ${run}/${RUNS}: 👀 ${result.toReaction.toFixed(0)} ms, pull request ${result.toPullRequest.toFixed(0)} ms, job total ${result.timings.total} ms`);
     }
@@ -107,29 +110,24 @@ function startBenchApp(options: { databaseUrl: string; dataDir: string; modelEnv
   return startApp({ config, log: pino({ level: config.env.LOG_LEVEL }), Octokit: TestOctokit });
 }
 
-/** Deliver `/agent` on issue `issueNumber`, wait until the job has finished reporting, and time it. */
-async function runOneJob(app: RunningApp, github: GitHubTimeline, issueNumber: number): Promise<RunResult> {
-  const remote = await createGitRemote(GREETING_PROJECT);
-  try {
-    const repo = testRepo({ cloneUrl: remote.url });
-    github.baseSha = remote.headSha;
-    const commentId = 900_000 + issueNumber;
-    const payload = issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueNumber, commentId });
+/** Deliver `/agent` on issue `issueNumber` of the bench repository, wait until the job has finished reporting, and time it. */
+async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRemote, issueNumber: number): Promise<RunResult> {
+  const repo = testRepo({ cloneUrl: remote.url });
+  github.baseSha = remote.headSha;
+  const commentId = 900_000 + issueNumber;
+  const payload = issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueNumber, commentId });
 
-    const postedAt = performance.now();
-    const response = await postWebhook(app.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload });
-    if (response.status !== 200) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
-    const job = await waitUntil(() => finishedJob(app, github, commentId, issueNumber), { timeoutMs: JOB_TIMEOUT_MS, what: `job for issue #${issueNumber} to finish reporting` });
+  const postedAt = performance.now();
+  const response = await postWebhook(app.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload });
+  if (response.status !== 200) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
+  const job = await waitUntil(() => finishedJob(app, github, commentId, issueNumber), { timeoutMs: JOB_TIMEOUT_MS, what: `job for issue #${issueNumber} to finish reporting` });
 
-    if (github.unmatched.length > 0) throw new Error(`GitHub calls no interceptor matched: ${github.unmatched.join(", ")}`);
-    if (job.status !== "succeeded") throw new Error(`the job for issue #${issueNumber} ended ${job.status}: ${job.failure_kind}: ${job.failure_message}`);
-    const reactedAt = github.reactedAt.get(commentId);
-    const pullRequestAt = github.pullRequestAt.get(issueNumber);
-    if (reactedAt === undefined || pullRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without a 👀 reaction or a pull request`);
-    return { toReaction: reactedAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings };
-  } finally {
-    await remote.cleanup();
-  }
+  if (github.unmatched.length > 0) throw new Error(`GitHub calls no interceptor matched: ${github.unmatched.join(", ")}`);
+  if (job.status !== "succeeded") throw new Error(`the job for issue #${issueNumber} ended ${job.status}: ${job.failure_kind}: ${job.failure_message}`);
+  const reactedAt = github.reactedAt.get(commentId);
+  const pullRequestAt = github.pullRequestAt.get(issueNumber);
+  if (reactedAt === undefined || pullRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without a 👀 reaction or a pull request`);
+  return { toReaction: reactedAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings };
 }
 
 interface JobRow {
