@@ -1,4 +1,6 @@
 import type { Context, Probot } from "probot";
+import { readRepoConfig } from "../jobs/repository-egress.ts";
+import { checkRunRequest } from "../pipelines/check-run-request.ts";
 import { findJobByCheckRun } from "../store/job-queries.ts";
 import { isBot } from "./authorize-sender.ts";
 import { parseCommand, type AgentCommand } from "./command.ts";
@@ -147,9 +149,23 @@ async function answerThreadCommand(trigger: Trigger, command: AgentCommand, wher
       await retryOnThread(trigger, { target: { thread: { repoId: trigger.repo.id, issueNumber: where.issueNumber } }, issueNumber: where.issueNumber, commentId: where.commentId });
       return true;
     case "run":
-      await replyOnce(trigger, "unsupported_command", where.issueNumber, `\`/agent run\` is not available on this installation yet.\n\n${USAGE}`);
+      await answerRunRequest(trigger, command, where.issueNumber);
       return true;
   }
+}
+
+/**
+ * `/agent run <pipeline>`: the pipeline file is checked first, so a malformed one is
+ * reported with its lines before anything runs. Starting runs from GitHub is not wired
+ * yet (the engine is `src/pipelines/advance-run.ts`); a valid request is told so.
+ */
+async function answerRunRequest(trigger: Trigger, command: Extract<AgentCommand, { kind: "run" }>, issueNumber: number): Promise<void> {
+  const { repo } = trigger;
+  const text = await readRepoConfig(trigger.context.octokit, repo.owner, repo.name, repo.defaultBranch);
+  const check = checkRunRequest(text, command);
+  if (!check.ok) return replyOnce(trigger, "run_refused", issueNumber, check.reply);
+  const steps = check.pipeline.steps.map((step) => `\`${step.name}\``).join(", ");
+  await replyOnce(trigger, "run_unavailable", issueNumber, `The pipeline \`${command.pipeline}\` is valid (steps ${steps}), but starting pipeline runs from GitHub is not available on this installation yet.`);
 }
 
 async function reviewAsksAgent(trigger: Trigger, pullNumber: number, reviewId: number): Promise<boolean> {

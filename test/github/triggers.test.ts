@@ -135,3 +135,50 @@ describe("who may start the agent", () => {
     expect(await database.db.select().from(jobs)).toHaveLength(0);
   });
 });
+
+describe("/agent run <pipeline>", () => {
+  function nockAgentYml(content: string | null) {
+    const scope = nock("https://api.github.com").get(`/repos/${repo.owner}/${repo.name}/contents/.github%2Fagent.yml`).query({ ref: repo.defaultBranch });
+    if (content === null) return scope.reply(404, { message: "Not Found" });
+    return scope.reply(200, { type: "file", encoding: "base64", content: Buffer.from(content).toString("base64") });
+  }
+
+  function nockReply(): { body: string } {
+    const seen = { body: "" };
+    nock("https://api.github.com")
+      .post(`/repos/${repo.owner}/${repo.name}/issues/7/comments`, (body: { body: string }) => {
+        seen.body = body.body;
+        return true;
+      })
+      .reply(201, { id: 1 });
+    return seen;
+  }
+
+  it("reports a malformed pipeline file with its lines before anything runs", async () => {
+    nockInstallationToken();
+    nockRole(repo, "octocat", "write");
+    nockAgentYml("pipelines:\n  ci-fix:\n    steps:\n      - { name: a, task: a, depends_on: [b] }\n      - { name: b, task: b, depends_on: [a] }\n");
+    const reply = nockReply();
+
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix" }));
+
+    expect(reply.body).toMatch(/has problems, so nothing was run:\n\n- line \d+: .*cycle/);
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("says which inputs a valid pipeline needs, and that runs cannot start from GitHub yet", async () => {
+    nockInstallationToken(2);
+    nockRole(repo, "octocat", "write", 2);
+    const file = 'pipelines:\n  ci-fix:\n    steps:\n      - { name: lint, task: "Lint {{inputs.target}}" }\n';
+    nockAgentYml(file);
+    const missing = nockReply();
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix" }));
+    expect(missing.body).toContain("it needs `target`");
+
+    nockAgentYml(file);
+    const valid = nockReply();
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix target=src", commentId: 9002 }));
+    expect(valid.body).toContain("The pipeline `ci-fix` is valid (steps `lint`)");
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+});
