@@ -15,7 +15,7 @@ import { buildRepoMap, filesToRead, mapRepository, type RepoFile } from "../src/
 import { listTrackedFiles, readBlobs, removeScratch } from "../src/context/repo-map-git.ts";
 import { createLocalSandboxProvider } from "../src/sandbox/local-sandbox.ts";
 import type { Sandbox } from "../src/sandbox/sandbox.ts";
-import { summarize } from "./support.ts";
+import { loadAverage, ms, summarize } from "./support.ts";
 
 const FILES = Number(process.env.BENCH_FILES ?? 50_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -264,15 +264,6 @@ function sum(values: readonly number[]): number {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
-}
-function loadAverage(): string {
-  return os
-    .loadavg()
-    .map((load) => load.toFixed(2))
-    .join(" ");
-}
-function ms(value: number): string {
-  return `${value.toFixed(1)} ms`;
 }
 
 await main();

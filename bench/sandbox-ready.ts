@@ -29,7 +29,7 @@ import { createLocalSandboxProvider } from "../src/sandbox/local-sandbox.ts";
 import { createMirrorCache, type MirrorCache } from "../src/sandbox/mirror-cache.ts";
 import type { SandboxProvider } from "../src/sandbox/sandbox.ts";
 import { scriptedProvider } from "../test/fakes/model-server.ts";
-import { percentile, summarize } from "./support.ts";
+import { loadAverage, ms, percentile, summarize } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 5_000);
@@ -282,15 +282,6 @@ function mulberry32(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-function loadAverage(): string {
-  return os
-    .loadavg()
-    .map((load) => load.toFixed(2))
-    .join(" ");
-}
-function ms(value: number): string {
-  return `${value.toFixed(1)} ms`;
 }
 
 await main();

@@ -30,3 +30,15 @@ export function summarize(label: string, samples: number[]): string {
   const fmt = (n: number) => `${n.toFixed(1)} ms`;
   return `${label}: n=${samples.length} p50=${fmt(percentile(sorted, 50))} p90=${fmt(percentile(sorted, 90))} p99=${fmt(percentile(sorted, 99))} max=${fmt(sorted.at(-1) ?? Number.NaN)}`;
 }
+
+/** The machine's load, to read a figure by: benchmarks here share two cores with whatever else runs. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" ");
+}
+
+export function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}

@@ -1,38 +1,24 @@
-import path from "node:path";
 import { Probot, ProbotOctokit, Server } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { createApiHandler } from "./api/routes.ts";
-import { versionOf } from "./config/gateway-providers.schema.ts";
-import { createModelGateway } from "./gateway/model-gateway.ts";
-import { redactKnownTokens } from "./context/redact.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
-import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
+import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
+import { createModelGateway } from "./gateway/model-gateway.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
 import { showJobState } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
-import { createCancelWatch } from "./jobs/cancel-watch.ts";
-import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
-import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
-import { startWorker } from "./queue/worker.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
-import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
-import { createMirrorCache } from "./sandbox/mirror-cache.ts";
-import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
-import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
-import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
-import { checkSandboxPolicy, egressAllowListOf, operatorEgressPatternsOf } from "./config/sandbox-policy.ts";
-import { jobs, type Job } from "./store/jobs.sql.ts";
-import { and, eq, inArray } from "drizzle-orm";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./store/embedded-postgres.ts";
-import { updateJob } from "./store/job-queries.ts";
+import type { Job } from "./store/jobs.sql.ts";
 import { migrateDatabase } from "./store/migrate.ts";
+import { startWorkerRole } from "./worker-role.ts";
 
 export interface StartOptions {
   config: Config;
@@ -127,93 +113,6 @@ async function startDatabaseServer(config: Config, log: Logger): Promise<Embedde
   return startEmbeddedPostgres(config.dataDir, log);
 }
 
-/** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
-async function startWorkerRole(input: {
-  options: StartOptions;
-  appId: number;
-  database: Database;
-  boss: PgBoss;
-  ProbotWithAuth: typeof Probot;
-  signal: AbortSignal;
-  /** This process's web role, if it has one: the default address of the model gateway. */
-  webUrl: string | null;
-}): Promise<void> {
-  const { options, database } = input;
-  const { config, log } = options;
-  const sandboxRoot = path.join(config.dataDir, "sandboxes");
-  const runningOf = async (jobIds: string[]) => {
-    const rows = await database.db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.id, jobIds), eq(jobs.status, "running")));
-    return new Set(rows.map((row) => row.id));
-  };
-  const settings = workerSettingsOf(config, input.appId, input.webUrl);
-  const e2b = !options.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
-  const reaped = e2b
-    ? await reapE2bSandboxes({
-        apiKey: config.env.E2B_API_KEY!,
-        isJobEnded: async (jobId) => !(await runningOf([jobId])).has(jobId),
-        isHeld: async (sandboxId) => (await sandboxesHeld(database.db, [sandboxId], config.env.AGENT_KEEP_WORKSPACE_HOURS)).has(sandboxId),
-        keepPausedMs: config.env.AGENT_KEEP_WORKSPACE_HOURS * 3_600_000,
-      }).catch((error: unknown) => {
-        log.warn({ err: error }, "listing E2B sandboxes to reap failed; they end at their own timeout");
-        return [];
-      })
-    : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => sandboxesHeld(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
-  if (reaped.length > 0) log.info({ reaped }, "removed sandboxes left behind by a stopped worker");
-  const probot = new input.ProbotWithAuth();
-  const cancellations = createCancelWatch(database.db, { log });
-  input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
-  const deps = {
-    pool: database.pool,
-    db: database.db,
-    installationOctokit: (installationId: number) => probot.auth(installationId),
-    repositoryToken: createRepositoryTokenIssuer(probot),
-    sandboxes:
-      options.sandboxes ??
-      (e2b
-        ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
-        : createLocalSandboxProvider({ rootDir: sandboxRoot })),
-    settings,
-    lookUpRole: createRoleLookup(),
-    cancellations,
-    // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
-    // same file system, so that clones hard-link the mirror's objects instead of copying them.
-    ...(options.sandboxes || e2b ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
-    log,
-  };
-  await startWorker(input.boss, {
-    concurrency: config.env.WORKER_CONCURRENCY,
-    perInstallation: config.env.AGENT_MAX_JOBS_PER_INSTALLATION,
-    log,
-    handle: (jobId) => runJob(deps, jobId, input.signal),
-    onGiveUp: async (jobId, error) => {
-      const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
-      const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
-      await showJobState(database.pool, await probot.auth(job.installationId), job, log);
-    },
-  });
-}
-
-function workerSettingsOf(config: Config, appId: number, webUrl: string | null): WorkerSettings {
-  const env = config.env;
-  const gatewayUrl = env.AGENT_GATEWAY_URL ?? webUrl;
-  return {
-    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD },
-    opencodeExtraConfig: config.opencodeExtraConfig,
-    maxCostUsd: env.AGENT_MAX_COST_USD,
-    maxIterations: env.AGENT_MAX_ITERATIONS,
-    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
-    timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
-    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
-    maxAttempts: 3,
-    botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
-    keepWorkspaceHours: env.AGENT_KEEP_WORKSPACE_HOURS,
-    egressPatterns: operatorEgressPatternsOf(config),
-    gateway:
-      config.gatewayProviders && gatewayUrl
-        ? { url: gatewayUrl, providers: Object.fromEntries(Object.entries(config.gatewayProviders).map(([name, provider]) => [name, { version: versionOf(provider) }])) }
-        : null,
-  };
-}
 
 async function startWeb(
   config: Config,

@@ -5,6 +5,7 @@
  * PLAN_CORRECTION_PROMPT. Nothing here throws on model output.
  */
 import { planSchema } from "./plan.schema.ts";
+import { parseJson } from "../json.ts";
 
 export interface PlanStep {
   title: string;
@@ -87,13 +88,6 @@ function* jsonCandidates(text: string): Generator<unknown> {
   }
 }
 
-function parseJson(source: string): unknown {
-  try {
-    return JSON.parse(source) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 // --- Markdown ---------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { AGENT_JOB_QUEUE } from "../queue/boss.ts";
+import { JOB_STATUSES } from "../store/jobs.sql.ts";
 
 /**
  * `GET /metrics` in Prometheus' text format, read from Postgres on each scrape, so any
@@ -17,14 +18,13 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
        from jobs where finished_at > now() - interval '24 hours' and started_at is not null`,
     ),
   ]);
-  const statuses = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"];
   const counts = new Map(byStatus.rows.map((row) => [row.status, Number(row.count)]));
   const states = new Map(queue.rows.map((row) => [row.state, Number(row.count)]));
   const last = recent.rows[0];
   return [
     "# HELP running_agent_jobs Jobs by status, all time.",
     "# TYPE running_agent_jobs gauge",
-    ...statuses.map((status) => `running_agent_jobs{status="${status}"} ${counts.get(status) ?? 0}`),
+    ...JOB_STATUSES.map((status) => `running_agent_jobs{status="${status}"} ${counts.get(status) ?? 0}`),
     "# HELP running_agent_queue_messages Messages of the agent queue: waiting (created), waiting to retry, being worked on.",
     "# TYPE running_agent_queue_messages gauge",
     ...["created", "retry", "active"].map((state) => `running_agent_queue_messages{state="${state}"} ${states.get(state) ?? 0}`),

@@ -42,7 +42,7 @@ export function checkSandboxPolicy(config: Config): void {
  * gateway the model providers' hosts must be in E2B_EGRESS_ALLOW.
  */
 export function egressAllowListOf(config: Config, gatewayUrl: string | null): string[] {
-  const listed = config.env.E2B_EGRESS_ALLOW?.split(",").map((host) => host.trim()).filter((host) => host !== "") ?? [...DEFAULT_EGRESS_ALLOW];
+  const listed = config.env.E2B_EGRESS_ALLOW === undefined ? [...DEFAULT_EGRESS_ALLOW] : commaList(config.env.E2B_EGRESS_ALLOW);
   const needed = [config.env.GHE_HOST, gatewayUrl ? new URL(gatewayUrl).hostname : undefined].filter((host): host is string => host !== undefined);
   return [...new Set([...listed, ...needed])];
 }
@@ -63,7 +63,7 @@ export function repositoryEgressOf(requested: readonly string[], operatorPattern
 }
 
 export function operatorEgressPatternsOf(config: Config): string[] {
-  return config.env.E2B_EGRESS_REPO_ALLOWED?.split(",").map((pattern) => pattern.trim()).filter((pattern) => pattern !== "") ?? [];
+  return commaList(config.env.E2B_EGRESS_REPO_ALLOWED ?? "");
 }
 
 function covers(pattern: string, host: string): boolean {
@@ -72,4 +72,11 @@ function covers(pattern: string, host: string): boolean {
   const domain = pattern.slice(1); // ".example.com"
   const bare = host.startsWith("*.") ? host.slice(1) : host;
   return bare.endsWith(domain) && bare.length > domain.length;
+}
+
+function commaList(text: string): string[] {
+  return text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
 }

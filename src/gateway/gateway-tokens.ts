@@ -8,7 +8,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Usage } from "../jobs/budget.ts";
 import type { Db } from "../store/database.ts";
 import { gatewayTokens, type GatewayToken } from "../store/gateway-tokens.sql.ts";
-import { microUsdOf, usdOfMicro } from "./pricing.ts";
+import { microsOf, usdOf } from "../jobs/budget.ts";
 
 /** `rag_` and 32 random bytes in base64url: a fixed prefix so the log redactor can find tokens it was never told about. */
 export const GATEWAY_TOKEN_PATTERN = /^rag_[A-Za-z0-9_-]{43}$/;
@@ -37,7 +37,7 @@ export async function issueGatewayToken(
   const token = `rag_${randomBytes(32).toString("base64url")}`;
   const tokenHash = hashGatewayToken(token);
   const expiresAt = new Date((options.now ?? new Date()).getTime() + options.ttlMs);
-  await db.insert(gatewayTokens).values({ tokenHash, jobId: options.jobId, budgetMicroUsd: microUsdOf(options.budgetUsd), expiresAt });
+  await db.insert(gatewayTokens).values({ tokenHash, jobId: options.jobId, budgetMicroUsd: microsOf(options.budgetUsd), expiresAt });
   return { token, tokenHash, expiresAt };
 }
 
@@ -87,7 +87,7 @@ export async function readGatewayUsage(db: Db, jobId: string): Promise<Usage> {
     .from(gatewayTokens)
     .where(eq(gatewayTokens.jobId, jobId));
   // Postgres sums bigints into numerics, which node-postgres hands over as strings.
-  return { cost: usdOfMicro(Number(row?.micros ?? 0)), tokensIn: Number(row?.tokensIn ?? 0), tokensOut: Number(row?.tokensOut ?? 0) };
+  return { cost: usdOf(Number(row?.micros ?? 0)), tokensIn: Number(row?.tokensIn ?? 0), tokensOut: Number(row?.tokensOut ?? 0) };
 }
 
 /** Usage numbers come from provider replies: anything but a non-negative finite number counts as zero. */

@@ -15,14 +15,14 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { formatUsd } from "../jobs/budget.ts";
+import { formatUsd, usdOf } from "../jobs/budget.ts";
 import type { Db } from "../store/database.ts";
 import { isChatCompletions, readRequestBody, withUsageReported } from "./chat-request.ts";
 import { forwardToProvider, type ForwardResult } from "./forward-request.ts";
 import { sendGatewayError, type ProviderKind } from "./gateway-errors.ts";
 import { chargeUsage, findGatewayToken, GATEWAY_TOKEN_PATTERN, hashGatewayToken } from "./gateway-tokens.ts";
 import { isModelEndpoint } from "./model-endpoints.ts";
-import { costInMicroUsd, usdOfMicro, type ModelPricing } from "./pricing.ts";
+import { costInMicroUsd, type ModelPricing } from "./pricing.ts";
 
 export interface GatewayProvider {
   /**
@@ -85,7 +85,7 @@ export function createModelGateway(options: ModelGatewayOptions): (req: Incoming
         return true;
       }
       if (row.spentMicroUsd >= row.budgetMicroUsd) {
-        const [budget, spent] = [row.budgetMicroUsd, row.spentMicroUsd].map((micros) => formatUsd(usdOfMicro(micros)));
+        const [budget, spent] = [row.budgetMicroUsd, row.spentMicroUsd].map((micros) => formatUsd(usdOf(micros)));
         sendGatewayError(res, provider.kind, "budget_exceeded", `This job's model budget of ${budget} is spent (${spent} used); no more model requests are forwarded.`);
         log.info({ spentMicroUsd: row.spentMicroUsd, budgetMicroUsd: row.budgetMicroUsd }, "model request refused: budget spent");
         return true;

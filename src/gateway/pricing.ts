@@ -18,22 +18,12 @@ export interface TokenCounts {
   tokensOut: number;
 }
 
-const MICROS_PER_USD = 1_000_000;
-
 /** Without pricing (a self-hosted model) a request costs nothing; its tokens are still counted. */
 export function costInMicroUsd(tokens: TokenCounts, pricing: ModelPricing | undefined): number {
   if (!pricing) return 0;
   return Math.round(nonNegative(tokens.tokensIn) * nonNegative(pricing.inputPerMillion) + nonNegative(tokens.tokensOut) * nonNegative(pricing.outputPerMillion));
 }
 
-// Same rounding and sanitizing as budget.ts's (unexported) `microsOf`: NaN, infinite and negative amounts are zero.
-export function microUsdOf(usd: number): number {
-  return Number.isFinite(usd) && usd > 0 ? Math.round(usd * MICROS_PER_USD) : 0;
-}
-
-export function usdOfMicro(micros: number): number {
-  return micros / MICROS_PER_USD;
-}
 
 function nonNegative(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;

@@ -15,6 +15,7 @@
  * gateway enforces a budget, and erring high is the safe side of that.
  */
 import type { TokenCounts } from "./pricing.ts";
+import { isRecord, parseJson } from "../json.ts";
 
 export interface UsageMeter {
   /** Feed the response body, chunk by chunk, as it goes to the client. */
@@ -116,17 +117,7 @@ function createJsonParser(record: (event: unknown) => void): Parser {
   };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function recordOf(value: unknown): Record<string, unknown> | undefined {
   return isRecord(value) ? value : undefined;

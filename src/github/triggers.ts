@@ -1,10 +1,10 @@
 import type { Context, Probot } from "probot";
-import { readRepoConfig } from "../jobs/repository-egress.ts";
 import { checkRunRequest } from "../pipelines/check-run-request.ts";
 import { findJobByCheckRun } from "../store/job-queries.ts";
 import { isBot } from "./authorize-sender.ts";
 import { parseCommand, type AgentCommand } from "./command.ts";
 import { followUpOnPullRequest, type PullRequestFields } from "./pull-request-triggers.ts";
+import { readRepoConfig } from "./repo-config-file.ts";
 import { listReviewTargets, reviewCommentTarget } from "./review-comments.ts";
 import { cancelOnThread, retryOnThread } from "./thread-commands.ts";
 import { replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";

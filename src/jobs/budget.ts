@@ -68,11 +68,12 @@ export function formatUsd(n: number): string {
   return `$${dollars}.${String(cents % 100).padStart(2, "0")}`;
 }
 
-function microsOf(usd: number): number {
+/** Dollars as whole micro-dollars; NaN, infinite and negative amounts count as zero. */
+export function microsOf(usd: number): number {
   return Number.isFinite(usd) && usd > 0 ? Math.round(usd * MICROS_PER_USD) : 0;
 }
 
-function usdOf(micros: number): number {
+export function usdOf(micros: number): number {
   return micros / MICROS_PER_USD;
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, or } from "drizzle-orm";
 import type { Db } from "../store/database.ts";
-import { jobs } from "../store/jobs.sql.ts";
+import { ACTIVE_JOB_STATUSES, jobs } from "../store/jobs.sql.ts";
 import { readCheckpoint } from "./checkpoint.ts";
 import { earlierJobOf } from "./follow-up.ts";
 import type { JobRun } from "./job-run.ts";
@@ -44,6 +44,6 @@ export async function sandboxesHeld(db: Db, ids: string[], hours: number, now = 
   const rows = await db
     .select({ id: jobs.parkedSandboxId })
     .from(jobs)
-    .where(and(inArray(jobs.parkedSandboxId, ids), or(inArray(jobs.status, ["queued", "running"]), hours > 0 ? gt(jobs.finishedAt, since) : undefined)));
+    .where(and(inArray(jobs.parkedSandboxId, ids), or(inArray(jobs.status, ACTIVE_JOB_STATUSES), hours > 0 ? gt(jobs.finishedAt, since) : undefined)));
   return new Set(rows.map((row) => row.id).filter((id): id is string => id !== null));
 }

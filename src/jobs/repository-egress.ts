@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from "probot";
-import { statusOf } from "../github/authorize-sender.ts";
-import { parseRepoConfig, REPO_CONFIG_PATH } from "../config/repo-config.ts";
+import { readRepoConfig } from "../github/repo-config-file.ts";
+import { parseRepoConfig } from "../config/repo-config.ts";
 import { repositoryEgressOf } from "../config/sandbox-policy.ts";
 import type { JobRun } from "./job-run.ts";
 
@@ -23,16 +23,4 @@ export async function repositoryEgress(run: JobRun, octokit: ProbotOctokit): Pro
   if (granted.length > 0) await run.event("egress", `the sandbox may also reach, as .github/agent.yml asks: ${granted.join(", ")}`);
   if (refused.length > 0) await run.event("egress", `not granted (the operator allows repositories to add only what E2B_EGRESS_REPO_ALLOWED lists): ${refused.join(", ")}`);
   return granted;
-}
-
-/** `.github/agent.yml` at `ref`, through the API; null when there is none. */
-export async function readRepoConfig(octokit: ProbotOctokit, owner: string, repo: string, ref: string): Promise<string | null> {
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: REPO_CONFIG_PATH, ref });
-    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
-    return Buffer.from(data.content, "base64").toString("utf8");
-  } catch (error) {
-    if (statusOf(error) === 404) return null;
-    throw error;
-  }
 }

@@ -2,6 +2,7 @@ import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { ensureAnnounced } from "../github/announce-job.ts";
+import { showJobState } from "../github/show-job-state.ts";
 import type { RoleLookup } from "../github/authorize-sender.ts";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
@@ -11,7 +12,7 @@ import type { MirrorCache } from "../sandbox/mirror-cache.ts";
 import type { SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { claimJob, findJob } from "../store/job-queries.ts";
-import type { JobStatus } from "../store/jobs.sql.ts";
+import { hasEnded } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
 import { checksOf } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
@@ -152,7 +153,7 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
 async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun; octokit: ProbotOctokit } | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
-  if (!existing || isTerminal(existing.status)) return null;
+  if (!existing || hasEnded(existing.status)) return null;
   const log = deps.log.child({ jobId });
   const octokit = await deps.installationOctokit(existing.installationId);
   const announced = await ensureAnnounced(deps.pool, octokit, jobId, now);
@@ -168,7 +169,9 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
     failureMessage: null,
   });
   if (!job) {
-    await finishedElsewhere(deps, octokit, jobId, log);
+    // It ended (a cancel) while this worker was getting ready: make sure GitHub shows that.
+    const ended = await findJob(deps.db, jobId);
+    if (ended) await showJobState(deps.pool, octokit, ended, log);
     return null;
   }
   const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
@@ -202,21 +205,12 @@ async function settleFailure(run: JobRun, error: JobError, signals: { stopping: 
   await run.fail(error);
 }
 
-/** The job ended while this worker was getting ready (a cancel): make sure GitHub shows that. */
-async function finishedElsewhere(deps: RunJobDeps, octokit: ProbotOctokit, jobId: string, log: Logger): Promise<void> {
-  const job = await findJob(deps.db, jobId);
-  if (job) await createJobReporter(octokit, log).finish(job);
-}
-
 /** What the review threads hear about a follow-up that ended without pushing. */
 function followUpFailureOf(run: JobRun, error: JobError): FollowUpOutcome {
   if (error.kind === "no_changes") return { kind: "unchanged", summary: readCheckpoint(run.job).build?.summary ?? "" };
   return { kind: "failed", reason: `${run.redact(error.message)}. ${error.nextStep}` };
 }
 
-function isTerminal(status: JobStatus): boolean {
-  return status === "succeeded" || status === "failed" || status === "cancelled" || status === "timed_out";
-}
 
 /**
  * Where opencode runs: on this host, the host's binary on a free loopback port; in an E2B

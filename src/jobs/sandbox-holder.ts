@@ -23,8 +23,7 @@ export class SandboxHolder {
   async resume(job: Job, parkedId: string, limits: SandboxLimits): Promise<Sandbox | null> {
     const resume = this.provider.resume?.bind(this.provider);
     if (!resume) return null;
-    const sandbox = await this.hold(() => resume(parkedId, { jobId: job.id, limits }));
-    return sandbox;
+    return this.hold(() => resume(parkedId, { jobId: job.id, limits }));
   }
 
   async destroy(): Promise<void> {

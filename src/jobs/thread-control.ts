@@ -2,7 +2,7 @@ import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import { and, desc, eq } from "drizzle-orm";
 import { enqueueAgentJob } from "../queue/boss.ts";
-import { jobs, type Job } from "../store/jobs.sql.ts";
+import { hasEnded, jobs, type Job } from "../store/jobs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
 import { claimDelivery } from "./create-job.ts";
 import type { JobRequest } from "./job-request.ts";
@@ -81,7 +81,7 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
     const [last] = await tx.select().from(jobs).where(whereOf(target)).orderBy(desc(jobs.createdAt)).limit(1).for("update");
     if (!last) return { kind: "none" } as const;
     if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
-    if (!ENDED_UNSUCCESSFULLY.has(last.status)) return { kind: "not_ended", job: last } as const;
+    if (!hasEnded(last.status)) return { kind: "not_ended", job: last } as const;
     const [job] = await tx
       .update(jobs)
       .set({
@@ -105,5 +105,3 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
     return { kind: "retried", job } as const;
   });
 }
-
-const ENDED_UNSUCCESSFULLY = new Set<Job["status"]>(["failed", "timed_out", "cancelled"]);

@@ -1,3 +1,5 @@
+import { isRecord, parseJson } from "../json.ts";
+
 /**
  * The structured output a step ends with: the last JSON object in its agent's final
  * reply, fenced (```json … ```) or bare at the end. Pure; null when there is none, which
@@ -14,10 +16,6 @@ export function stepOutputOf(reply: string): Record<string, unknown> | null {
 }
 
 function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text.trim());
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const value = parseJson(text.trim());
+  return isRecord(value) ? value : null;
 }

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { PgBoss } from "pg-boss";
 import type { Database } from "../store/database.ts";
-import { jobs, type Job } from "../store/jobs.sql.ts";
+import { ACTIVE_JOB_STATUSES, jobs, type Job } from "../store/jobs.sql.ts";
 import { AGENT_JOB_QUEUE } from "./boss.ts";
 
 const GAVE_UP = "the job's worker stopped responding on every attempt (it crashed or its machine was lost)";
@@ -21,7 +21,7 @@ export async function releaseAbandonedJobs(database: Database, boss: PgBoss, now
     const updated = await database.db
       .update(jobs)
       .set({ status: "failed", failureKind: "internal", failureMessage: GAVE_UP, finishedAt: now, updatedAt: now })
-      .where(and(eq(jobs.id, row.job_id), inArray(jobs.status, ["queued", "running"])))
+      .where(and(eq(jobs.id, row.job_id), inArray(jobs.status, ACTIVE_JOB_STATUSES)))
       .returning();
     await boss.deleteJob(AGENT_JOB_QUEUE, row.id);
     ended.push(...updated);

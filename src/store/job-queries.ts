@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { jobEvents, type JobEvent } from "./job-events.sql.ts";
-import { jobs, type Job, type NewJob } from "./jobs.sql.ts";
+import { ACTIVE_JOB_STATUSES, jobs, type Job, type NewJob } from "./jobs.sql.ts";
 
 export async function findJob(db: Db, id: string): Promise<Job | null> {
   const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
@@ -28,7 +28,7 @@ export async function claimJob(db: Db, id: string, patch: Partial<NewJob>): Prom
   const [job] = await db
     .update(jobs)
     .set({ ...patch, updatedAt: new Date() })
-    .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"])))
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ACTIVE_JOB_STATUSES)))
     .returning();
   return job ?? null;
 }

@@ -2,7 +2,14 @@ import { sql } from "drizzle-orm";
 import type { ReviewTarget } from "../github/review-comments.ts";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+/** A job in these states has not ended: a worker may still run it. */
+export const ACTIVE_JOB_STATUSES: JobStatus[] = ["queued", "running"];
+
+export function hasEnded(status: JobStatus): boolean {
+  return !ACTIVE_JOB_STATUSES.includes(status);
+}
 export type JobTrigger = "comment" | "label" | "review" | "api";
 
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */

@@ -7,6 +7,7 @@
  * them side by side is what lets a reader see how conflicts between them are settled.
  * Contents are untrusted and may be anything: nothing here throws on them.
  */
+import { isRecord, parseJson } from "../json.ts";
 
 export type Language = "node" | "python" | "go" | "rust" | "java" | "ruby" | "unknown";
 export type PackageManager = "npm" | "pnpm" | "yarn" | "bun" | "uv" | "poetry" | "pip" | "go" | "cargo" | "maven" | "gradle" | "bundler";
@@ -109,17 +110,7 @@ function readPackageManifest(content: string | null): PackageManifest {
   return { scripts: new Map(entries), packageManager: typeof parsed.packageManager === "string" ? parsed.packageManager : "" };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** npm init writes a test script that always fails; it means "no tests". */
 function isRealTestScript(script: string | undefined): boolean {

@@ -1,41 +1,25 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { PgBoss } from "pg-boss";
-import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createApiHandler } from "../../src/api/routes.ts";
-import { AGENT_JOB_QUEUE, startQueue } from "../../src/queue/boss.ts";
+import { AGENT_JOB_QUEUE } from "../../src/queue/boss.ts";
 import { findJob } from "../../src/store/job-queries.ts";
 import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob as insertJobInto } from "../support/job-fixture.ts";
 
-const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
-let boss: PgBoss;
-let server: Server;
-let base: string;
-const shown: Job[] = [];
+let api: ApiServer;
+let shown: Job[];
 
-const post = (path: string, token: string | null = TOKEN) => fetch(`${base}${path}`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
-
-async function insertJob(overrides: Partial<Job>): Promise<Job> {
-  const { id: _id, ...row } = jobFixture(overrides);
-  const [job] = await database.db.insert(jobs).values(row).returning();
-  return job!;
-}
+const post = (path: string, token?: string | null) => api.call("POST", path, token === undefined ? {} : { token });
+const insertJob = (overrides: Partial<Job>) => insertJobInto(database.db, overrides);
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
-  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: (job) => shown.push(job), apiToken: TOKEN, role: "all", log: pino({ level: "silent" }) });
-  server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startApiServer(database);
+  shown = api.shown;
 });
 afterAll(async () => {
-  server.close();
-  await boss.stop({ graceful: false });
+  await api.close();
   await database.drop();
 });
 beforeEach(async () => {

@@ -1,21 +1,13 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { PgBoss } from "pg-boss";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiHandler } from "../../src/api/routes.ts";
-import { startQueue } from "../../src/queue/boss.ts";
 import { appendJobEvent, updateJob } from "../../src/store/job-queries.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import type { Job } from "../../src/store/jobs.sql.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob as insertJobInto } from "../support/job-fixture.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
-const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
-let boss: PgBoss;
-let server: Server;
-let base: string;
+let api: ApiServer;
 
 interface ServerSentEvent {
   id?: string;
@@ -44,25 +36,15 @@ function readEvents(response: Response): { events: ServerSentEvent[]; done: Prom
   return { events, done };
 }
 
-async function insertJob(overrides: Partial<Job>): Promise<Job> {
-  const { id: _id, ...row } = jobFixture(overrides);
-  const [job] = await database.db.insert(jobs).values(row).returning();
-  return job!;
-}
-
-const open = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
+const insertJob = (overrides: Partial<Job>) => insertJobInto(database.db, overrides);
+const open = (path: string, headers: Record<string, string> = {}) => api.call("GET", path, { headers });
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
-  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: () => {}, eventStream: { pollMs: 20, keepAliveMs: 60_000 }, apiToken: TOKEN, role: "all", log: pino({ level: "silent" }) });
-  server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startApiServer(database, { eventStream: { pollMs: 20, keepAliveMs: 60_000 } });
 });
 afterAll(async () => {
-  server.close();
-  await boss.stop({ graceful: false });
+  await api.close();
   await database.drop();
 });
 
@@ -105,6 +87,6 @@ describe("GET /api/jobs/:id/events", () => {
 
   it("answers 404 for an unknown job and 401 without the token", async () => {
     expect((await open("/api/jobs/00000000-0000-4000-8000-000000000000/events")).status).toBe(404);
-    expect((await fetch(`${base}/api/jobs/00000000-0000-4000-8000-000000000000/events`)).status).toBe(401);
+    expect((await api.call("GET", "/api/jobs/00000000-0000-4000-8000-000000000000/events", { token: null })).status).toBe(401);
   });
 });

@@ -1,36 +1,21 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { PgBoss } from "pg-boss";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiHandler } from "../../src/api/routes.ts";
-import { AGENT_JOB_QUEUE, startQueue } from "../../src/queue/boss.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import { AGENT_JOB_QUEUE } from "../../src/queue/boss.ts";
+import type { Job } from "../../src/store/jobs.sql.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob as insertJobInto } from "../support/job-fixture.ts";
 
-const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
-let boss: PgBoss;
-let server: Server;
-let base: string;
+let api: ApiServer;
 
-async function insertJob(overrides: Partial<Job>): Promise<void> {
-  const { id: _id, ...row } = jobFixture(overrides);
-  await database.db.insert(jobs).values(row);
-}
+const insertJob = (overrides: Partial<Job>) => insertJobInto(database.db, overrides);
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
-  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: () => {}, apiToken: TOKEN, role: "all", log: pino({ level: "silent" }) });
-  server = createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(418).end()));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startApiServer(database);
 });
 afterAll(async () => {
-  server.close();
-  await boss.stop({ graceful: false });
+  await api.close();
   await database.drop();
 });
 
@@ -41,9 +26,9 @@ describe("GET /metrics", () => {
     await insertJob({ status: "succeeded", startedAt: new Date(now - 70_000), finishedAt: new Date(now - 10_000), totalCost: 0.25, totalTokensIn: 1_000, totalTokensOut: 100 });
     await insertJob({ status: "failed", startedAt: new Date(now - 40_000), finishedAt: new Date(now - 10_000), totalCost: 0.5, totalTokensIn: 10, totalTokensOut: 1 });
     await insertJob({ status: "succeeded", startedAt: new Date(now - 3 * 86_400_000), finishedAt: new Date(now - 2 * 86_400_000), totalCost: 9 });
-    await boss.send(AGENT_JOB_QUEUE, { jobId: "x" }, { singletonKey: "1#1", group: { id: "1" } });
+    await api.boss.send(AGENT_JOB_QUEUE, { jobId: "x" }, { singletonKey: "1#1", group: { id: "1" } });
 
-    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await api.call("GET", "/metrics");
     expect(response.headers.get("content-type")).toContain("text/plain");
     const lines = (await response.text()).split("\n");
     expect(lines).toEqual(
@@ -62,6 +47,6 @@ describe("GET /metrics", () => {
   });
 
   it("needs the API token, like the rest of the API", async () => {
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await api.call("GET", "/metrics", { token: null })).status).toBe(401);
   });
 });

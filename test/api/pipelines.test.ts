@@ -1,20 +1,11 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { PgBoss } from "pg-boss";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiHandler } from "../../src/api/routes.ts";
-import { startQueue } from "../../src/queue/boss.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
-const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
-let boss: PgBoss;
-let server: Server;
-let base: string;
+let api: ApiServer;
 
-const call = (method: string, path: string, body?: unknown) =>
-  fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
+const call = (method: string, path: string, body?: unknown) => api.call(method, path, body === undefined ? {} : { body });
 
 const CI_FIX = {
   steps: [
@@ -26,15 +17,10 @@ const CI_FIX = {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
-  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: () => {}, apiToken: TOKEN, role: "all", log: pino({ level: "silent" }) });
-  server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await startApiServer(database);
 });
 afterAll(async () => {
-  server.close();
-  await boss.stop({ graceful: false });
+  await api.close();
   await database.drop();
 });
 

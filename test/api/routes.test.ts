@@ -1,46 +1,23 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PgBoss } from "pg-boss";
-import { createApiHandler } from "../../src/api/routes.ts";
-import { startQueue } from "../../src/queue/boss.ts";
 import { appendJobEvent } from "../../src/store/job-queries.ts";
-import { jobs } from "../../src/store/jobs.sql.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob } from "../support/job-fixture.ts";
 
-const TOKEN = "api-token-for-tests-0123";
 let database: TestDatabase;
-let boss: PgBoss;
-let server: Server;
-let base: string;
+let api: ApiServer;
 
-async function startApi(apiToken: string | undefined): Promise<{ server: Server; url: string }> {
-  const handle = createApiHandler({ db: database.db, pool: database.pool, boss, showOnGitHub: () => {}, apiToken, role: "all", log: pino({ level: "silent" }) });
-  const started = createServer((req, res) => {
-    void handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(418).end();
-    });
-  });
-  await new Promise<void>((resolve) => started.listen(0, "127.0.0.1", resolve));
-  return { server: started, url: `http://127.0.0.1:${(started.address() as AddressInfo).port}` };
-}
-
-const get = (path: string, token: string | null = TOKEN) => fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const get = (path: string, token?: string | null) => api.call("GET", path, token === undefined ? {} : { token });
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
-  ({ server, url: base } = await startApi(TOKEN));
-  const { id: _id, ...older } = jobFixture({ createdAt: new Date("2026-11-24T09:00:00Z"), status: "succeeded", prUrl: "https://github.com/o/r/pull/3", testsPassed: true, totalCost: 0.5 });
-  const { id: _id2, ...newer } = jobFixture({ createdAt: new Date("2026-11-24T10:00:00Z"), status: "running", phase: "build" });
-  const [first] = await database.db.insert(jobs).values([older, newer]).returning();
-  await appendJobEvent(database.db, first!.id, "tests", "tests passed", { output: "ok" });
+  api = await startApiServer(database);
+  const older = await insertJob(database.db, { createdAt: new Date("2026-11-24T09:00:00Z"), status: "succeeded", prUrl: "https://github.com/o/r/pull/3", testsPassed: true, totalCost: 0.5 });
+  await insertJob(database.db, { createdAt: new Date("2026-11-24T10:00:00Z"), status: "running", phase: "build" });
+  await appendJobEvent(database.db, older.id, "tests", "tests passed", { output: "ok" });
 });
 afterAll(async () => {
-  server.close();
-  await boss.stop({ graceful: false });
+  await api.close();
   await database.drop();
 });
 
@@ -54,9 +31,9 @@ describe("REST API authentication", () => {
   });
 
   it("answers 401 to everything when API_TOKEN is not configured", async () => {
-    const disabled = await startApi(undefined);
-    const response = await fetch(`${disabled.url}/api/health`, { headers: { authorization: "Bearer anything" } });
-    disabled.server.close();
+    const disabled = await startApiServer(database, { apiToken: undefined });
+    const response = await disabled.call("GET", "/api/health", { token: "anything" });
+    await disabled.close();
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: string }).error).toContain("API_TOKEN");
   });
@@ -108,7 +85,7 @@ describe("REST API", () => {
     expect((await get("/api/jobs/00000000-0000-0000-0000-000000000000")).status).toBe(404);
     expect((await get("/api/jobs/not-a-uuid")).status).toBe(404);
     expect((await get("/api/nothing")).status).toBe(404);
-    const post = await fetch(`${base}/api/health`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    const post = await api.call("POST", "/api/health");
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET");
   });

@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseRepoConfig } from "../../src/config/repo-config.ts";
 import { repositoryEgressOf } from "../../src/config/sandbox-policy.ts";
-import { readRepoConfig } from "../../src/jobs/repository-egress.ts";
+import { readRepoConfig } from "../../src/github/repo-config-file.ts";
 import { GITHUB_API } from "../support/github-api.ts";
 import { TestOctokit } from "../support/probot.ts";
 

@@ -349,6 +349,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 }
 
 /** One line per request, for failure messages: `POST /repos/o/r/pulls → 201`. */
+/**
+ * Requests the app should not have made: to an endpoint the fake does not know, or
+ * answered with an error. The worker's "does the agent branch exist yet?" lookup is
+ * expected to be answered 404, so it is not one of them.
+ */
+export function unexpectedRequests(requests: readonly FakeRequest[]): FakeRequest[] {
+  return requests.filter((request) => request.route === null || (request.status >= 400 && !isAgentBranchLookup(request)));
+}
+
+function isAgentBranchLookup(request: FakeRequest): boolean {
+  return request.route === "git.getRef" && request.status === 404 && request.path.includes("/heads/agent/");
+}
+
 export function describeRequests(requests: FakeRequest[]): string {
   if (requests.length === 0) return "  (none)";
   return requests.map((request) => `  ${request.method} ${request.path} → ${request.status}${request.route ? "" : " (unknown endpoint)"}`).join("\n");

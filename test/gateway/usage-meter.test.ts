@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { withUsageReported } from "../../src/gateway/chat-request.ts";
 import { gatewayErrorOf } from "../../src/gateway/gateway-errors.ts";
-import { costInMicroUsd, microUsdOf } from "../../src/gateway/pricing.ts";
+import { costInMicroUsd } from "../../src/gateway/pricing.ts";
+import { microsOf } from "../../src/jobs/budget.ts";
 import { createUsageMeter, usageOfEvent } from "../../src/gateway/usage-meter.ts";
 
 const SSE = "text/event-stream; charset=utf-8";
@@ -105,10 +106,10 @@ describe("pricing", () => {
   });
 
   it("turns a budget in dollars into micro-dollars, junk into zero", () => {
-    expect(microUsdOf(5)).toBe(5_000_000);
-    expect(microUsdOf(0.1 + 0.2)).toBe(300_000);
-    expect(microUsdOf(Number.NaN)).toBe(0);
-    expect(microUsdOf(-1)).toBe(0);
+    expect(microsOf(5)).toBe(5_000_000);
+    expect(microsOf(0.1 + 0.2)).toBe(300_000);
+    expect(microsOf(Number.NaN)).toBe(0);
+    expect(microsOf(-1)).toBe(0);
   });
 });
 

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxesHeld } from "../../src/jobs/parked-sandbox.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import type { Job } from "../../src/store/jobs.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob as insertJobInto } from "../support/job-fixture.ts";
 
 let database: TestDatabase;
 const now = new Date("2026-11-25T12:00:00Z");
 const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
 
 async function insertJob(overrides: Partial<Job>): Promise<void> {
-  const { id: _id, ...row } = jobFixture(overrides);
-  await database.db.insert(jobs).values(row);
+  await insertJobInto(database.db, overrides);
 }
 
 beforeAll(async () => {

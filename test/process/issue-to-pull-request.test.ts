@@ -9,7 +9,7 @@
 import { describe, expect, it, type TestContext } from "vitest";
 import { findJob } from "../../src/store/job-queries.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
-import { describeRequests, startFakeGitHub, type FakeGitHub } from "../fakes/fake-github.ts";
+import { describeRequests, startFakeGitHub, unexpectedRequests, type FakeGitHub } from "../fakes/fake-github.ts";
 import { startModelServer, type ModelServer } from "../fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "../support/app-process.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -98,7 +98,7 @@ async function expectPullRequestOnGitHub({ github, remote, model, apps }: Scenar
   // Authenticated as the app, then as the installation; a token scoped to the repository for git.
   const routes = github.requests.map((request) => request.route);
   expect(routes).toEqual(expect.arrayContaining(["reactions.createForIssueComment", "issues.createComment", "git.getRef", "checks.create", "pulls.list", "pulls.create"]));
-  expect(github.requests.filter((request) => request.route === null || (request.status >= 400 && !isAgentBranchLookup(request)))).toEqual([]);
+  expect(unexpectedRequests(github.requests)).toEqual([]);
   expect(github.requests.filter((request) => request.route === "apps.createInstallationAccessToken").every((request) => request.auth === "jwt")).toBe(true);
   expect(github.requests.map((request) => request.body)).toContainEqual({ repository_ids: [testRepo().id], permissions: { contents: "write" } });
   expect(github.requests.find((request) => request.route === "checks.create")?.body).toMatchObject({ name: "Running Agent", head_sha: remote.headSha, status: "queued" });
@@ -139,8 +139,3 @@ describe.concurrent("a signed /agent webhook becomes a pull request", () => {
     await expectPullRequestOnGitHub(scenario, await finishedJob(scenario));
   });
 });
-
-/** The worker asks whether the agent branch exists before starting it: a 404 is the usual answer. */
-function isAgentBranchLookup(request: { route: string | null; status: number; path: string }): boolean {
-  return request.route === "git.getRef" && request.status === 404 && request.path.includes("/heads/agent/");
-}

@@ -11,7 +11,7 @@ import { describe, expect, it, type TestContext } from "vitest";
 import { readCheckpoint } from "../../src/jobs/checkpoint.ts";
 import { findJob } from "../../src/store/job-queries.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
-import { describeRequests } from "../fakes/fake-github.ts";
+import { describeRequests, unexpectedRequests } from "../fakes/fake-github.ts";
 import type { ModelRequest, Turn } from "../fakes/model-server.ts";
 import { GREET_SOURCE } from "../support/git-remote.ts";
 import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
@@ -88,10 +88,6 @@ async function finishedJobs(cluster: Cluster, count: number, sample: () => Promi
 }
 
 /** Nothing GitHub would refuse, except the 404 a job gets when it looks for an agent branch not pushed yet. */
-function refusedRequests(cluster: Cluster) {
-  return cluster.github.requests.filter((request) => request.route === null || (request.status >= 400 && !(request.route === "git.getRef" && request.status === 404 && request.path.includes("/heads/agent/"))));
-}
-
 describe.concurrent("two worker processes on one database", () => {
   it("run a thread's jobs one after the other, the second continuing the first's pull request", { timeout: TEST_TIMEOUT_MS }, async (context) => {
     const cluster = await startCluster(context);
@@ -120,7 +116,7 @@ describe.concurrent("two worker processes on one database", () => {
     expect(cluster.github.pullRequests).toEqual([expect.objectContaining({ number: 100, head: branch, state: "open" })]);
     const pullWrites = cluster.github.requests.filter((request) => request.route === "pulls.create" || request.route === "pulls.update").map((request) => `${request.route} ${request.path}`);
     expect(pullWrites).toEqual(["pulls.create /repos/octo-org/hello-world/pulls", "pulls.update /repos/octo-org/hello-world/pulls/100"]);
-    expect(refusedRequests(cluster)).toEqual([]);
+    expect(unexpectedRequests(cluster.github.requests)).toEqual([]);
   });
 
   it("never run more of one installation's jobs at once than AGENT_MAX_JOBS_PER_INSTALLATION, while another installation's go on", { timeout: TEST_TIMEOUT_MS }, async (context) => {
@@ -162,6 +158,6 @@ describe.concurrent("two worker processes on one database", () => {
 
     for (const job of jobs) expect(cluster.remote.git("show", `${job.branch}:greet.js`)).toBe(GREET_SOURCE.trim());
     expect(cluster.github.pullRequests.map((pull) => `${pull.repo} ${pull.head}`).sort()).toEqual(jobs.map((job) => `${job.repoOwner}/${job.repoName} ${job.branch}`).sort());
-    expect(refusedRequests(cluster)).toEqual([]);
+    expect(unexpectedRequests(cluster.github.requests)).toEqual([]);
   });
 });

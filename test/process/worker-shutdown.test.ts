@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { findJob, listJobEvents } from "../../src/store/job-queries.ts";
-import { describeRequests } from "../fakes/fake-github.ts";
+import { describeRequests, unexpectedRequests } from "../fakes/fake-github.ts";
 import { processesUnder } from "../sandbox/processes.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
@@ -52,11 +52,6 @@ describe("SIGTERM on a worker process", () => {
     expect(processesUnder(sandboxes)).toEqual([]);
     // Handed back, not failed: the check run stays open for the next worker.
     expect(env.github.requests.filter((request) => request.route === "checks.update" && (request.body as { status?: string }).status === "completed")).toEqual([]);
-    expect(env.github.requests.filter((request) => request.route === null || (request.status >= 400 && !isAgentBranchLookup(request)))).toEqual([]);
+    expect(unexpectedRequests(env.github.requests)).toEqual([]);
   });
 });
-
-/** The worker asks whether the agent branch exists before starting it: a 404 is the usual answer. */
-function isAgentBranchLookup(request: { route: string | null; status: number; path: string }): boolean {
-  return request.route === "git.getRef" && request.status === 404 && request.path.includes("/heads/agent/");
-}

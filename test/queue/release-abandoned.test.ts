@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_JOB_QUEUE, startQueue, threadKeyOf, type AgentJobMessage } from "../../src/queue/boss.ts";
 import { releaseAbandonedJobs } from "../../src/queue/release-abandoned.ts";
 import { findJob } from "../../src/store/job-queries.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import type { Job } from "../../src/store/jobs.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { jobFixture } from "../support/job-fixture.ts";
+import { insertJob as insertJobInto } from "../support/job-fixture.ts";
 
 let database: TestDatabase;
 let boss: PgBoss;
@@ -20,11 +20,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function insertJob(overrides: Partial<Job>): Promise<Job> {
-  const { id: _id, ...row } = jobFixture(overrides);
-  const [job] = await database.db.insert(jobs).values(row).returning();
-  return job!;
-}
+const insertJob = (overrides: Partial<Job>) => insertJobInto(database.db, overrides);
 
 async function send(job: Job, options: { retryLimit?: number } = {}): Promise<void> {
   await boss.send(AGENT_JOB_QUEUE, { jobId: job.id }, { singletonKey: threadKeyOf(job), group: { id: String(job.installationId) }, ...options });

@@ -1,4 +1,5 @@
-import type { Job } from "../../src/store/jobs.sql.ts";
+import type { Db } from "../../src/store/database.ts";
+import { jobs, type Job } from "../../src/store/jobs.sql.ts";
 
 /** A job row as the database would return it, for pure tests. */
 export function jobFixture(overrides: Partial<Job> = {}): Job {
@@ -54,4 +55,11 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     updatedAt: createdAt,
     ...overrides,
   };
+}
+
+/** A job row in the database, from the fixture with `overrides`, with an id of the database's. */
+export async function insertJob(db: Db, overrides: Partial<Job> = {}): Promise<Job> {
+  const { id: _id, ...row } = jobFixture(overrides);
+  const [job] = await db.insert(jobs).values(row).returning();
+  return job!;
 }

@@ -1,0 +1,124 @@
+import path from "node:path";
+import type { Probot } from "probot";
+import type { PgBoss } from "pg-boss";
+import { and, eq, gt, inArray, or } from "drizzle-orm";
+import type { StartOptions } from "./app.ts";
+import type { Config } from "./config/load-config.ts";
+import { versionOf } from "./config/gateway-providers.schema.ts";
+import { egressAllowListOf, operatorEgressPatternsOf } from "./config/sandbox-policy.ts";
+import { redactKnownTokens } from "./context/redact.ts";
+import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
+import { createRoleLookup } from "./github/authorize-sender.ts";
+import { showJobState } from "./github/show-job-state.ts";
+import { createCancelWatch } from "./jobs/cancel-watch.ts";
+import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
+import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
+import { startWorker } from "./queue/worker.ts";
+import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
+import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
+import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
+import { createMirrorCache } from "./sandbox/mirror-cache.ts";
+import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
+import type { Database } from "./store/database.ts";
+import { updateJob } from "./store/job-queries.ts";
+import { jobs } from "./store/jobs.sql.ts";
+
+/** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
+export async function startWorkerRole(input: {
+  options: StartOptions;
+  appId: number;
+  database: Database;
+  boss: PgBoss;
+  ProbotWithAuth: typeof Probot;
+  signal: AbortSignal;
+  /** This process's web role, if it has one: the default address of the model gateway. */
+  webUrl: string | null;
+}): Promise<void> {
+  const { options, database } = input;
+  const { config, log } = options;
+  const sandboxRoot = path.join(config.dataDir, "sandboxes");
+  // Running, or ended moments ago: a job parks or destroys its sandbox just after it ends,
+  // and a reaper passing in between must not take the sandbox from under it.
+  const runningOf = async (jobIds: string[]) => {
+    const justNow = new Date(Date.now() - 5 * 60_000);
+    const rows = await database.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(inArray(jobs.id, jobIds), or(eq(jobs.status, "running"), gt(jobs.finishedAt, justNow))));
+    return new Set(rows.map((row) => row.id));
+  };
+  const settings = workerSettingsOf(config, input.appId, input.webUrl);
+  const e2b = !options.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
+  // Sandboxes a dead worker left, and parked ones past their keep time: at start (E2B's
+  // listing is a network call, so it does not hold the start up) and every ten minutes.
+  const reap = async () => {
+    const reaped = e2b
+      ? await reapE2bSandboxes({
+          apiKey: config.env.E2B_API_KEY!,
+          isJobEnded: async (jobId) => !(await runningOf([jobId])).has(jobId),
+          isHeld: async (sandboxId) => (await sandboxesHeld(database.db, [sandboxId], config.env.AGENT_KEEP_WORKSPACE_HOURS)).has(sandboxId),
+          keepPausedMs: config.env.AGENT_KEEP_WORKSPACE_HOURS * 3_600_000,
+        })
+      : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => sandboxesHeld(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
+    if (reaped.length > 0) log.info({ reaped }, "removed sandboxes nobody will use again");
+  };
+  const reapQuietly = () => reap().catch((error: unknown) => log.warn({ err: error }, "reaping sandboxes failed; the next round tries again"));
+  if (e2b) void reapQuietly();
+  else await reapQuietly();
+  const reaper = setInterval(() => void reapQuietly(), 10 * 60_000).unref();
+  input.signal.addEventListener("abort", () => clearInterval(reaper), { once: true });
+  const probot = new input.ProbotWithAuth();
+  const cancellations = createCancelWatch(database.db, { log });
+  input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
+  const deps = {
+    pool: database.pool,
+    db: database.db,
+    installationOctokit: (installationId: number) => probot.auth(installationId),
+    repositoryToken: createRepositoryTokenIssuer(probot),
+    sandboxes:
+      options.sandboxes ??
+      (e2b
+        ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
+        : createLocalSandboxProvider({ rootDir: sandboxRoot })),
+    settings,
+    lookUpRole: createRoleLookup(),
+    cancellations,
+    // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
+    // same file system, so that clones hard-link the mirror's objects instead of copying them.
+    ...(options.sandboxes || e2b ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
+    log,
+  };
+  await startWorker(input.boss, {
+    concurrency: config.env.WORKER_CONCURRENCY,
+    perInstallation: config.env.AGENT_MAX_JOBS_PER_INSTALLATION,
+    log,
+    handle: (jobId) => runJob(deps, jobId, input.signal),
+    onGiveUp: async (jobId, error) => {
+      const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
+      const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
+      await showJobState(database.pool, await probot.auth(job.installationId), job, log);
+    },
+  });
+}
+
+function workerSettingsOf(config: Config, appId: number, webUrl: string | null): WorkerSettings {
+  const env = config.env;
+  const gatewayUrl = env.AGENT_GATEWAY_URL ?? webUrl;
+  return {
+    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD },
+    opencodeExtraConfig: config.opencodeExtraConfig,
+    maxCostUsd: env.AGENT_MAX_COST_USD,
+    maxIterations: env.AGENT_MAX_ITERATIONS,
+    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
+    timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
+    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
+    maxAttempts: 3,
+    botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
+    keepWorkspaceHours: env.AGENT_KEEP_WORKSPACE_HOURS,
+    egressPatterns: operatorEgressPatternsOf(config),
+    gateway:
+      config.gatewayProviders && gatewayUrl
+        ? { url: gatewayUrl, providers: Object.fromEntries(Object.entries(config.gatewayProviders).map(([name, provider]) => [name, { version: versionOf(provider) }])) }
+        : null,
+  };
+}
