@@ -5,7 +5,7 @@ import { isBot } from "./authorize-sender.ts";
 import { parseCommand, type AgentCommand } from "./command.ts";
 import { followUpOnPullRequest, type PullRequestFields } from "./pull-request-triggers.ts";
 import { readRepoConfig } from "./repo-config-file.ts";
-import { listReviewTargets, reviewCommentTarget } from "./review-comments.ts";
+import { reviewCommentTarget } from "./review-comments.ts";
 import { cancelOnThread, retryOnThread } from "./thread-commands.ts";
 import { replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./usage.ts";
@@ -104,14 +104,14 @@ async function onReviewSubmitted(context: Context<"pull_request_review.submitted
   if (!(await senderMayAct(trigger, sender, pullRequest.number))) return;
   if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender.login, commentId: null })) return;
   if (command.kind !== "task") return;
-  const reviewTargets = await listReviewTargets(context.octokit, { owner: trigger.repo.owner, repo: trigger.repo.name, pullNumber: pullRequest.number, reviewId: review.id });
+  // Its comments are listed by the worker (prepareFollowUpTask): the webhook must answer fast.
   await followUpOnPullRequest(trigger, {
     pullRequest: pullRequest as PullRequestFields,
     feedback: command.task,
     requester: { login: sender.login, id: sender.id },
     triggerCommentId: null,
     triggeredAt: review.submitted_at ?? new Date().toISOString(),
-    reviewTargets,
+    reviewTargets: [],
     reviewId: review.id,
     trigger: "review",
   });

@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import { and, desc, eq, lt, ne, or } from "drizzle-orm";
 import { gatherDiscussion } from "../github/pull-request-discussion.ts";
-import { replyInReviewThreads } from "../github/review-comments.ts";
+import { listReviewTargets, replyInReviewThreads } from "../github/review-comments.ts";
 import { jobs, type FollowUp, type Job } from "../store/jobs.sql.ts";
 import { readCheckpoint, withCheckpoint } from "./checkpoint.ts";
 import { renderFollowUpTask, renderThreadReplies, type FollowUpOutcome } from "./follow-up-task.ts";
@@ -18,9 +18,10 @@ import type { JobRun } from "./job-run.ts";
  * the agent the same discussion (nothing said after the trigger ever gets in).
  */
 export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit): Promise<void> {
+  if (!run.job.followUp || readCheckpoint(run.job).followUp) return;
+  await listReviewTargetsOnce(run, octokit);
   const job = run.job;
-  const followUp = job.followUp;
-  if (!followUp || readCheckpoint(job).followUp) return;
+  const followUp = job.followUp!;
   const earlier = await earlierJobOf(run, followUp);
   const since = earlier?.createdAt ?? null;
   const discussion = await gatherDiscussion(
@@ -45,6 +46,18 @@ export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit): 
   });
   await run.record({ checkpoint: withCheckpoint(job, "followUp", { task }) });
   await run.event("follow_up", `follow-up on #${followUp.pullRequest.number}: ${followUp.reviewTargets.length} review comment(s), ${discussion.length} discussion entr${discussion.length === 1 ? "y" : "ies"}${earlier ? `, after job ${earlier.id}` : ""}`);
+}
+
+/**
+ * A review's comments, listed here rather than in the webhook handler (they can run to
+ * several pages, and GitHub waits for the handler's answer), and kept on the job: the
+ * replies at the end go to exactly these threads.
+ */
+async function listReviewTargetsOnce(run: JobRun, octokit: ProbotOctokit): Promise<void> {
+  const followUp = run.job.followUp!;
+  if (followUp.reviewId === undefined || followUp.reviewTargets.length > 0) return;
+  const reviewTargets = await listReviewTargets(octokit, { owner: run.job.repoOwner, repo: run.job.repoName, pullNumber: followUp.pullRequest.number, reviewId: followUp.reviewId });
+  await run.record({ followUp: { ...followUp, reviewTargets } });
 }
 
 /** The latest earlier job that worked on this pull request: the one that opened it, or a previous follow-up. */

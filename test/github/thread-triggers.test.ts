@@ -178,11 +178,6 @@ function nockPullRequest(response: ReturnType<typeof pullRequestResponse>): nock
   return nock(GITHUB_API).get(`${path}/pulls/12`).reply(200, response);
 }
 
-/** A review comment as `pulls.listCommentsForReview` lists it. */
-function listedReviewComment(id: number, line: number) {
-  return { id, path: "src/greet.ts", body: `comment ${id}`, diff_hunk: `@@ -1,3 +1,${line} @@\n+line ${line}`, line, original_line: line, start_line: null, original_start_line: null, side: "RIGHT", pull_request_review_id: 8801 };
-}
-
 function onUnmatched(request: Request): void {
   unmatched.push(`${request.method} ${request.url}`);
 }
@@ -588,25 +583,17 @@ describe("/agent in a review comment", () => {
 });
 
 describe("/agent in a review's summary", () => {
-  it("starts one follow-up about all of the review's comments", async () => {
+  it("starts one follow-up about the whole review, leaving its comments for the worker to list", async () => {
     nockRole(repo, "octocat", "write");
-    nock(GITHUB_API)
-      .get(`${path}/pulls/12/reviews/8801/comments`)
-      .query({ per_page: 100 })
-      .reply(200, [listedReviewComment(9201, 3), listedReviewComment(9202, 8), listedReviewComment(9203, 21)]);
     nockFollowUpAnnounce({ pullNumber: 12 });
 
+    // No listing of the review's comments here: it can run to pages, and GitHub waits for the answer.
     await receive("pull_request_review", reviewSubmittedPayload({ body: "/agent address these", reviewId: 8801, submittedAt: "2026-11-25T01:05:00Z" }));
 
     const rows = await database.db.select().from(jobs);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ trigger: "review", task: "address these", issueNumber: 12, branch: HEAD_REF, triggerCommentId: null });
-    expect(rows[0]!.followUp).toMatchObject({ reviewId: 8801, triggeredAt: "2026-11-25T01:05:00Z", pullRequest: { number: 12, headRef: HEAD_REF } });
-    expect(rows[0]!.followUp?.reviewTargets.map((target) => [target.commentId, target.path, target.line])).toEqual([
-      [9201, "src/greet.ts", 3],
-      [9202, "src/greet.ts", 8],
-      [9203, "src/greet.ts", 21],
-    ]);
+    expect(rows[0]!.followUp).toMatchObject({ reviewId: 8801, triggeredAt: "2026-11-25T01:05:00Z", pullRequest: { number: 12, headRef: HEAD_REF }, reviewTargets: [] });
     expect(await queueMessagesOf(rows[0]!.id)).toHaveLength(1);
   });
 });
