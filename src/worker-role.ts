@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Probot } from "probot";
+import type { Logger } from "pino";
 import type { PgBoss } from "pg-boss";
 import { and, eq, gt, inArray, or } from "drizzle-orm";
 import type { StartOptions } from "./app.ts";
@@ -9,6 +10,7 @@ import { egressAllowListOf, operatorEgressPatternsOf } from "./config/sandbox-po
 import { redactKnownTokens } from "./context/redact.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
+import { githubHost } from "./github/github-host.ts";
 import { showJobState } from "./github/show-job-state.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
@@ -21,7 +23,7 @@ import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import type { Database } from "./store/database.ts";
 import { updateJob } from "./store/job-queries.ts";
-import { jobs } from "./store/jobs.sql.ts";
+import { jobs, type Job } from "./store/jobs.sql.ts";
 
 /** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
 export async function startWorkerRole(input: {
@@ -70,11 +72,12 @@ export async function startWorkerRole(input: {
   const probot = new input.ProbotWithAuth();
   const cancellations = createCancelWatch(database.db, { log });
   input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
+  const repositoryToken = createRepositoryTokenIssuer(probot);
   const deps = {
     pool: database.pool,
     db: database.db,
-    installationOctokit: (installationId: number) => probot.auth(installationId),
-    repositoryToken: createRepositoryTokenIssuer(probot),
+    hostFor: async (job: Job, jobLog: Logger) =>
+      githubHost({ pool: database.pool, octokit: await probot.auth(job.installationId), repositoryToken: () => repositoryToken(job.installationId, job.repoId), log: jobLog, now: () => new Date() }),
     sandboxes:
       options.sandboxes ??
       (e2b

@@ -30,7 +30,7 @@ export function agentBranchName(issueNumber: number, title: string): string {
 }
 
 /** Lowercase ASCII words joined by `-`, at most 40 characters, cut between words. */
-function slugifyTitle(title: string): string {
+export function slugifyTitle(title: string): string {
   const ascii = title
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")

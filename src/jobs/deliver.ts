@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import { statusOf } from "../github/authorize-sender.ts";
 import { openPullRequest } from "../github/pull-request.ts";
-import { changedFiles, commitAll, hasChanges, pushBranch, restoreGitConfig } from "../sandbox/git-workspace.ts";
+import { changedFiles, commitAll, credentialsOf, hasChanges, pushBranch, restoreGitConfig } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { withCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
@@ -11,7 +11,8 @@ import type { JobRun } from "./job-run.ts";
 export interface WorkToPush {
   /** `.git/config` as cloned, restored before the token is used again. */
   gitConfig: string;
-  token: string;
+  /** Null where git needs no credentials (a repository on this machine). */
+  token: string | null;
   build: BuildState;
 }
 
@@ -29,7 +30,7 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   await commitAll(sandbox, commitMessage(job, summary));
   const files = await changedFiles(sandbox, baseSha);
   // A branch others push to (a pull request's) may move while the agent works: replay on top of it.
-  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, credentials: { token: work.token }, rebaseIfMoved: job.baseBranch === job.branch });
+  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved: job.baseBranch === job.branch });
   const verification = work.build.verification;
   const pushed: PushedWork = {
     sha,
@@ -69,9 +70,11 @@ export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pu
 }
 
 function commitMessage(job: Job, summary: string): string {
+  const body = summary.trim().slice(0, 4_000);
+  // A run on the user's machine has no issue to point at, and its requester is the committer's own user.
+  if (job.trigger === "local") return [truncateLine(job.issueTitle.trim(), 72) || "Changes requested", "", body, ""].join("\n");
   const title = job.followUp ? `Follow-up: ${job.task.split("\n")[0]?.trim() ?? ""}` : job.issueTitle.trim();
   const subject = `${truncateLine(title, 64) || "Changes requested"} (#${job.issueNumber})`;
-  const body = summary.trim().slice(0, 4_000);
   const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
   return [subject, "", body, "", coAuthor, ""].join("\n");
 }

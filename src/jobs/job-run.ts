@@ -3,7 +3,7 @@ import { createRedactor, redactKnownTokens } from "../context/redact.ts";
 import { appendJobEvent, updateJob } from "../store/job-queries.ts";
 import type { Job, JobStatus } from "../store/jobs.sql.ts";
 import { JobError } from "./errors.ts";
-import type { JobReporter } from "./job-reporter.ts";
+import type { JobHost } from "./job-host.ts";
 import type { Phase } from "./phases.ts";
 import type { RunJobDeps } from "./run-job.ts";
 
@@ -16,17 +16,18 @@ type JobPatch = Parameters<typeof updateJob>[2];
 export class JobRun {
   job: Job;
   readonly deps: RunJobDeps;
-  readonly reporter: JobReporter;
+  /** Where the job's progress shows and its result goes. */
+  readonly host: JobHost;
   readonly log: Logger;
   readonly now: () => Date;
   private readonly deadline: number;
   private readonly secrets: string[] = [];
   private readonly timings: Record<string, number> = {};
 
-  constructor(deps: RunJobDeps, job: Job, reporter: JobReporter, log: Logger, now: () => Date) {
+  constructor(deps: RunJobDeps, job: Job, host: JobHost, log: Logger, now: () => Date) {
     this.deps = deps;
     this.job = job;
-    this.reporter = reporter;
+    this.host = host;
     this.log = log;
     this.now = now;
     // The limit is on the job, not the attempt: time spent waiting to be retried counts.
@@ -55,7 +56,7 @@ export class JobRun {
     if (this.job.phase !== phase) {
       this.job = await updateJob(this.deps.db, this.job.id, { phase });
       await this.event("phase", `phase ${phase} started`);
-      this.reporter.update(this.job, { force: true });
+      this.host.progress.update(this.job, { force: true });
     }
     const started = performance.now();
     try {
@@ -67,7 +68,7 @@ export class JobRun {
 
   async record(patch: JobPatch): Promise<void> {
     this.job = await updateJob(this.deps.db, this.job.id, { ...patch, timings: { ...this.timings } });
-    this.reporter.update(this.job);
+    this.host.progress.update(this.job);
   }
 
   async event(kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
@@ -94,8 +95,8 @@ export class JobRun {
     this.log.info({ reason }, "job handed back to the queue");
     await this.event("requeued", reason);
     this.job = await updateJob(this.deps.db, this.job.id, { status: "queued", timings: { ...this.timings } });
-    this.reporter.update(this.job, { force: true });
+    this.host.progress.update(this.job, { force: true });
     // The process may be about to exit (a stopping worker): make sure GitHub heard.
-    await this.reporter.flush();
+    await this.host.progress.flush();
   }
 }

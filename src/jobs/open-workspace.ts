@@ -1,5 +1,4 @@
-import type { ProbotOctokit } from "probot";
-import { cloneRepository, createBranch, excludeInstallArtifacts, snapshotGitConfig, syncToCommit } from "../sandbox/git-workspace.ts";
+import { cloneRepository, createBranch, credentialsOf, excludeInstallArtifacts, snapshotGitConfig, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
@@ -7,7 +6,6 @@ import { readCheckpoint } from "./checkpoint.ts";
 import { JobError } from "./errors.ts";
 import type { JobRun } from "./job-run.ts";
 import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
-import { repositoryEgress } from "./repository-egress.ts";
 import type { SandboxHolder } from "./sandbox-holder.ts";
 
 /** A job's sandbox with the repository checked out on the job's branch, ready for the agent. */
@@ -24,7 +22,7 @@ export interface Workspace {
  * parked, brought to the branch's head, when there is one; otherwise a new sandbox with a
  * fresh clone (from the mirror when this host has one).
  */
-export async function openWorkspace(run: JobRun, octokit: ProbotOctokit, sandboxes: SandboxHolder, token: string): Promise<Workspace> {
+export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token: string | null): Promise<Workspace> {
   const job = run.job;
   const parked = readCheckpoint(job).build ? null : await run.step("prepare", () => claimParkedSandbox(run));
   const resumed = parked ? await run.step("prepare", () => sandboxes.resume(job, parked.sandboxId, run.deps.settings.limits)) : null;
@@ -36,8 +34,8 @@ export async function openWorkspace(run: JobRun, octokit: ProbotOctokit, sandbox
     return { sandbox: resumed, gitConfig, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
   }
   // The mirror refreshes while the sandbox starts: neither needs the other.
-  const mirror = (job.followUp?.fork ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
-  const egress = await run.step("prepare", () => repositoryEgress(run, octokit));
+  const mirror = (job.followUp?.fork || token === null ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
+  const egress = await run.step("prepare", () => run.host.egress(run));
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits, egress));
   const reference = await run.step("prepare", () => mirror);
   const gitConfig = await run.step("prepare", () => cloneCheckout(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
@@ -73,18 +71,18 @@ export async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Ch
 }
 
 /** A parked workspace, brought to the pull request's head: someone may have pushed since. */
-async function resumeCheckout(sandbox: Sandbox, job: Job, token: string): Promise<string> {
+async function resumeCheckout(sandbox: Sandbox, job: Job, token: string | null): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
-  await syncToCommit(sandbox, { url: job.cloneUrl, branch: job.branch, sha: job.baseSha, credentials: { token } });
+  await syncToCommit(sandbox, { url: job.cloneUrl, branch: job.branch, sha: job.baseSha, ...credentialsOf(token) });
   return snapshotGitConfig(sandbox);
 }
 
-async function cloneCheckout(sandbox: Sandbox, job: Job, input: { token: string; reference: string | null; botEmail: string }): Promise<string> {
+async function cloneCheckout(sandbox: Sandbox, job: Job, input: { token: string | null; reference: string | null; botEmail: string }): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
   const fork = job.followUp?.fork;
   await cloneRepository(sandbox, {
     // A fork is cloned as anyone may, without the token: it is scoped to this repository.
-    ...(fork ? { url: fork.cloneUrl, branch: job.branch } : { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, credentials: { token: input.token } }),
+    ...(fork ? { url: fork.cloneUrl, branch: job.branch } : { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, ...credentialsOf(input.token) }),
     sha: job.baseSha,
     ...(input.reference === null ? {} : { reference: input.reference }),
   });

@@ -1,8 +1,5 @@
-import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { ensureAnnounced } from "../github/announce-job.ts";
-import { showJobState } from "../github/show-job-state.ts";
 import type { RoleLookup } from "../github/authorize-sender.ts";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
@@ -12,20 +9,15 @@ import type { MirrorCache } from "../sandbox/mirror-cache.ts";
 import type { SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Db } from "../store/database.ts";
 import { claimJob, findJob } from "../store/job-queries.ts";
-import { hasEnded } from "../store/jobs.sql.ts";
+import { hasEnded, type Job } from "../store/jobs.sql.ts";
 import { detectProjectIn } from "../verify/detect-project-in.ts";
 import { checksOf } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
-import { commitAndPush, openPullRequestFor } from "./deliver.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
 import { asJobError, JobError } from "./errors.ts";
-import { prepareFollowUpTask, replyToReviewThreads } from "./follow-up.ts";
 import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
-import { proposePatch } from "./propose-patch.ts";
-import { resolveBase } from "./resolve-base.ts";
-import type { FollowUpOutcome } from "./follow-up-task.ts";
-import { createJobReporter } from "./job-reporter.ts";
+import type { JobHost } from "./job-host.ts";
 import { JobRun } from "./job-run.ts";
 import { baselineFailures, installDependencies, openWorkspace, releaseWorkspace } from "./open-workspace.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
@@ -55,10 +47,8 @@ export interface WorkerSettings {
 export interface RunJobDeps {
   pool: pg.Pool;
   db: Db;
-  /** An Octokit authenticated as the installation, for comments, check runs and pull requests. */
-  installationOctokit(installationId: number): Promise<ProbotOctokit>;
-  /** A token for git only: this one repository, `contents: write`, nothing else. */
-  repositoryToken(installationId: number, repoId: number): Promise<string>;
+  /** Where the job's repository lives, its progress shows and its result goes (GitHub, or this machine). */
+  hostFor(job: Job, log: Logger): Promise<JobHost>;
   sandboxes: SandboxProvider;
   settings: WorkerSettings;
   log: Logger;
@@ -81,9 +71,9 @@ export class RetryLater extends Error {
  * worker is stopping: the job is handed back to the queue for another worker.
  */
 export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSignal = new AbortController().signal): Promise<void> {
-  const begun = await beginRun(deps, jobId);
-  if (!begun) return;
-  const { run, octokit } = begun;
+  const run = await beginRun(deps, jobId);
+  if (!run) return;
+  const host = run.host;
   const cancel = deps.cancellations?.watch(jobId) ?? new AbortController().signal;
   const signal = AbortSignal.any([stopping, cancel]);
   const sandboxes = new SandboxHolder(deps.sandboxes);
@@ -91,37 +81,29 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
   signal.addEventListener("abort", stopWork, { once: true });
   if (signal.aborted) stopWork();
   try {
-    const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, octokit, sandboxes, signal));
-    if (run.job.followUp) {
-      await run.finish("succeeded", { prUrl: run.job.followUp.pullRequest.url, prNumber: run.job.followUp.pullRequest.number });
-      // A fork's threads are answered by the patch comment: there is no commit to point at.
-      if (!run.job.followUp.fork) await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });
-    } else {
-      const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
-      await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
-    }
+    const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
+    await host.deliver(run, pushed);
   } catch (caught) {
     const error = asJobError(caught);
     await settleFailure(run, error, { stopping, cancel });
-    if (run.job.followUp) await replyToReviewThreads(run, octokit, followUpFailureOf(run, error)).catch((replyError: unknown) => run.log.warn({ err: replyError }, "replying in the review threads failed"));
+    await host.failed(run, error);
   } finally {
     signal.removeEventListener("abort", stopWork);
     deps.cancellations?.unwatch(jobId);
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
     await releaseWorkspace(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
-  await run.reporter.finish(run.job);
+  await host.progress.finish(run.job);
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
-async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
-  await run.step("prepare", () => resolveBase(run, octokit));
-  await run.step("prepare", () => prepareFollowUpTask(run, octokit));
+async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
+  await run.host.prepare(run);
   const job = run.job;
   const saved = readCheckpoint(job);
-  const token = await run.step("prepare", () => run.deps.repositoryToken(job.installationId, job.repoId));
-  run.addSecret(token);
-  const { sandbox, gitConfig, continueSession } = await openWorkspace(run, octokit, sandboxes, token);
+  const token = await run.step("prepare", () => run.host.gitToken(job));
+  if (token !== null) run.addSecret(token);
+  const { sandbox, gitConfig, continueSession } = await openWorkspace(run, sandboxes, token);
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
@@ -145,18 +127,17 @@ async function buildAndPush(run: JobRun, octokit: ProbotOctokit, sandboxes: Sand
     await server.stop();
     await revokeGatewayAccess(run);
   }
-  if (job.followUp?.fork) return run.step("deliver", () => proposePatch(run, octokit, sandbox, build));
-  return run.step("deliver", () => commitAndPush(run, sandbox, { gitConfig, token, build }));
+  return run.step("deliver", () => run.host.publish(run, sandbox, { gitConfig, token, build }));
 }
 
-/** Mark the job running (a new attempt), after making sure GitHub shows it. Null when there is nothing to run. */
-async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun; octokit: ProbotOctokit } | null> {
+/** Mark the job running (a new attempt), after making sure its host shows it. Null when there is nothing to run. */
+async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
   if (!existing || hasEnded(existing.status)) return null;
   const log = deps.log.child({ jobId });
-  const octokit = await deps.installationOctokit(existing.installationId);
-  const announced = await ensureAnnounced(deps.pool, octokit, jobId, now);
+  const host = await deps.hostFor(existing, log);
+  const announced = await host.announce(jobId);
   const saved = readCheckpoint(announced);
   const resumed = Object.keys(saved).length > 0;
   // Conditional: a `/agent cancel` may have ended the job since it was read.
@@ -169,22 +150,22 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<{ run: JobRun;
     failureMessage: null,
   });
   if (!job) {
-    // It ended (a cancel) while this worker was getting ready: make sure GitHub shows that.
+    // It ended (a cancel) while this worker was getting ready: make sure its host shows that.
     const ended = await findJob(deps.db, jobId);
-    if (ended) await showJobState(deps.pool, octokit, ended, log);
+    if (ended) await host.showState(ended);
     return null;
   }
-  const run = new JobRun(deps, job, createJobReporter(octokit, log, { now }), log, now);
+  const run = new JobRun(deps, job, host, log, now);
   if (job.cancelRequestedAt !== null) {
     // Asked to cancel while its previous worker ran it, and that worker died.
     await run.fail(new JobError("cancelled", `cancelled by ${job.cancelRequestedBy ?? "someone"}`));
-    await run.reporter.finish(run.job);
+    await host.progress.finish(run.job);
     return null;
   }
   log.info({ attempt: job.attempts, resumed }, "job started");
   if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
-  run.reporter.update(job, { force: true });
-  return { run, octokit };
+  host.progress.update(job, { force: true });
+  return run;
 }
 
 /** A failure either ends the job (reported on GitHub) or hands it back to the queue. */
@@ -204,13 +185,6 @@ async function settleFailure(run: JobRun, error: JobError, signals: { stopping: 
   }
   await run.fail(error);
 }
-
-/** What the review threads hear about a follow-up that ended without pushing. */
-function followUpFailureOf(run: JobRun, error: JobError): FollowUpOutcome {
-  if (error.kind === "no_changes") return { kind: "unchanged", summary: readCheckpoint(run.job).build?.summary ?? "" };
-  return { kind: "failed", reason: `${run.redact(error.message)}. ${error.nextStep}` };
-}
-
 
 /**
  * Where opencode runs: on this host, the host's binary on a free loopback port; in an E2B

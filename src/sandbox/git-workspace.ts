@@ -2,13 +2,19 @@ import { JobError } from "../jobs/errors.ts";
 import type { ExecResult, Sandbox } from "./sandbox.ts";
 
 /**
- * Git operations on the sandbox's checkout that need the repository token. The token is
+ * Git operations on the sandbox's checkout that need the repository token (none for a
+ * repository on this machine, `running-agent run`, or a public fork). The token is
  * handed to one git process at a time through GIT_CONFIG_* variables (an
  * `http.extraHeader`), so it is never in `.git/config`, in a command line, or in the
  * environment of anything the agent runs.
  */
 export interface GitCredentials {
   token: string;
+}
+
+/** Options for git with the repository's token, or none when it needs none (a path on this machine). */
+export function credentialsOf(token: string | null): { credentials?: GitCredentials } {
+  return token === null ? {} : { credentials: { token } };
 }
 
 const BOT_NAME = "running-agent[bot]";
@@ -59,7 +65,7 @@ async function cloneFromMirror(sandbox: Sandbox, options: { url: string; branch:
  * would be: fetched if it lacks the commit (someone pushed since), checked out, and
  * cleaned of anything untracked but what is ignored (the dependencies installed before).
  */
-export async function syncToCommit(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials: GitCredentials }): Promise<void> {
+export async function syncToCommit(sandbox: Sandbox, options: { url: string; branch: string; sha: string; credentials?: GitCredentials }): Promise<void> {
   const present = await git(sandbox, ["cat-file", "-e", `${options.sha}^{commit}`]);
   if (present.exitCode !== 0) {
     const fetched = await git(sandbox, ["fetch", "--quiet", "--no-tags", options.url, `+refs/heads/${options.branch}:refs/remotes/origin/${options.branch}`], options.credentials, { timeoutMs: 10 * 60_000 });
@@ -158,7 +164,7 @@ export async function changedFiles(sandbox: Sandbox, baseSha: string): Promise<s
  * replaying our commits on top, so their commits stay and ours follow. A conflict fails the
  * push and names the files. Returns the commit pushed.
  */
-export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials; rebaseIfMoved?: boolean }): Promise<string> {
+export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials?: GitCredentials; rebaseIfMoved?: boolean }): Promise<string> {
   const first = await push(sandbox, options);
   if (first.exitCode === 0) return headOf(sandbox);
   if (!options.rebaseIfMoved || !isNonFastForward(first)) throw pushRejected(options.branch, first);
@@ -168,11 +174,11 @@ export async function pushBranch(sandbox: Sandbox, options: { url: string; branc
   return headOf(sandbox);
 }
 
-function push(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<ExecResult> {
+function push(sandbox: Sandbox, options: { url: string; branch: string; credentials?: GitCredentials }): Promise<ExecResult> {
   return git(sandbox, ["push", "--quiet", "--no-verify", options.url, `HEAD:refs/heads/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
 }
 
-async function rebaseOnRemote(sandbox: Sandbox, options: { url: string; branch: string; credentials: GitCredentials }): Promise<void> {
+async function rebaseOnRemote(sandbox: Sandbox, options: { url: string; branch: string; credentials?: GitCredentials }): Promise<void> {
   const fetched = await git(sandbox, ["fetch", "--quiet", "--no-tags", options.url, `+refs/heads/${options.branch}:refs/remotes/pushed/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
   if (fetched.exitCode !== 0) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(fetched.stderr)}`, { retryable: isTransientGitFailure(fetched) });
   const rebased = await git(sandbox, ["rebase", "--quiet", `refs/remotes/pushed/${options.branch}`]);

@@ -10,7 +10,8 @@ export const ACTIVE_JOB_STATUSES: JobStatus[] = ["queued", "running"];
 export function hasEnded(status: JobStatus): boolean {
   return !ACTIVE_JOB_STATUSES.includes(status);
 }
-export type JobTrigger = "comment" | "label" | "review" | "api";
+/** `local`: `running-agent run` on a repository on the user's machine, no GitHub involved. */
+export type JobTrigger = "comment" | "label" | "review" | "api" | "local";
 
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
 export type JobTimings = Record<string, number>;

@@ -1,0 +1,35 @@
+import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { Job } from "../store/jobs.sql.ts";
+import type { PushedWork } from "./checkpoint.ts";
+import type { WorkToPush } from "./deliver.ts";
+import type { JobError } from "./errors.ts";
+import type { JobReporter } from "./job-reporter.ts";
+import type { JobRun } from "./job-run.ts";
+
+/**
+ * Where a job comes from and where it goes: how its repository is reached, where its
+ * progress shows, and where its result goes. The recipe (`run-job.ts`) talks only to
+ * this. GitHub is one host (`src/github/github-host.ts`: check run, progress comment, pull
+ * request); a repository on the user's machine is another (`src/local/local-host.ts`:
+ * the terminal, a branch in that repository).
+ */
+export interface JobHost {
+  /** Shows the job where its progress goes (once, whoever asks first); the row as it is after. */
+  announce(jobId: string): Promise<Job>;
+  /** Shows the state of a job that ended before this worker could run it (a cancel). */
+  showState(job: Job): Promise<void>;
+  /** Progress while the job runs. Never blocks the job. */
+  readonly progress: JobReporter;
+  /** Before the sandbox exists: decide the base commit, and write down what the agent is asked. */
+  prepare(run: JobRun): Promise<void>;
+  /** The secret git pushes and fetches with; null where none is needed (a path on this machine). */
+  gitToken(job: Job): Promise<string | null>;
+  /** Extra hosts the job's sandbox may reach, decided before the sandbox exists. */
+  egress(run: JobRun): Promise<string[]>;
+  /** Hands the agent's work over (a push, or a patch proposed where nothing may be pushed), checkpointed. */
+  publish(run: JobRun, sandbox: Sandbox, work: WorkToPush): Promise<PushedWork>;
+  /** The last step once the work is out: a pull request, answers in review threads. Ends the job. */
+  deliver(run: JobRun, pushed: PushedWork): Promise<void>;
+  /** What is still to say after the job failed, beyond the progress (review threads). Never throws. */
+  failed(run: JobRun, error: JobError): Promise<void>;
+}

@@ -1,0 +1,234 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Logger } from "pino";
+import { loadConfig } from "../config/load-config.ts";
+import { slugifyTitle } from "../github/branch-name.ts";
+import { readCheckpoint } from "../jobs/checkpoint.ts";
+import type { JobReporter } from "../jobs/job-reporter.ts";
+import { CancelRequested, type CancelWatch } from "../jobs/cancel-watch.ts";
+import { RetryLater, runJob, type RunJobDeps, type WorkerSettings } from "../jobs/run-job.ts";
+import { createLocalSandboxProvider } from "../sandbox/local-sandbox.ts";
+import { openDatabase, type Database } from "../store/database.ts";
+import { startEmbeddedPostgres } from "../store/embedded-postgres.ts";
+import type { JobEvent } from "../store/job-events.sql.ts";
+import { findJob, listJobEvents } from "../store/job-queries.ts";
+import { jobs, type Job } from "../store/jobs.sql.ts";
+import { migrateDatabase } from "../store/migrate.ts";
+import { localHost } from "./local-host.ts";
+
+const run = promisify(execFile);
+
+/** Bad input from the user (not a repository, an unknown ref): the CLI exits 2 with this message. */
+export class LocalRunError extends Error {
+  override name = "LocalRunError";
+}
+
+export interface LocalOverrides {
+  models?: Partial<WorkerSettings["models"]>;
+  maxCostUsd?: number;
+  maxIterations?: number;
+}
+
+export interface LocalRunRequest {
+  /** Any path inside the repository. */
+  repo: string;
+  task: string;
+  /** Branch, tag or commit to build on; the current branch when left out. */
+  base?: string;
+}
+
+export interface LocalRunResult {
+  job: Job;
+  events: JobEvent[];
+  /** The branch created in the user's repository, or null when nothing was pushed. */
+  branch: string | null;
+  /** Files the pushed commit changed. */
+  files: string[];
+}
+
+/**
+ * What runs jobs on this machine: a database (DATABASE_URL when set, or a throwaway
+ * embedded Postgres), a local sandbox provider and the worker's settings from the
+ * environment, overridden by the command line. One engine runs any number of jobs
+ * (`running-agent eval` runs a suite on one).
+ */
+export interface LocalEngine {
+  readonly settings: WorkerSettings;
+  run(request: LocalRunRequest, options: { progress: JobReporter; signal?: AbortSignal }): Promise<LocalRunResult>;
+  close(): Promise<void>;
+}
+
+export async function openLocalEngine(options: { env?: NodeJS.ProcessEnv; overrides?: LocalOverrides; log: Logger }): Promise<LocalEngine> {
+  const config = loadConfig(options.env ?? process.env);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "running-agent-"));
+  // As root, the embedded Postgres runs as `postgres`, which must reach its data directory.
+  await chmod(scratch, 0o755);
+  const embedded = config.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(scratch, "data"), options.log);
+  const database = openDatabase(config.env.DATABASE_URL ?? embedded!.url, { max: 5 });
+  const close = async () => {
+    await database.close();
+    await embedded?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  };
+  try {
+    await migrateDatabase(database.pool);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const settings = localSettingsOf(config, options.overrides ?? {});
+  const sandboxes = createLocalSandboxProvider({ rootDir: path.join(scratch, "sandboxes") });
+  return {
+    settings,
+    run: (request, runOptions) => runOnce({ database, sandboxes, settings, log: options.log }, request, runOptions),
+    close,
+  };
+}
+
+async function runOnce(
+  engine: { database: Database; sandboxes: RunJobDeps["sandboxes"]; settings: WorkerSettings; log: Logger },
+  request: LocalRunRequest,
+  options: { progress: JobReporter; signal?: AbortSignal },
+): Promise<LocalRunResult> {
+  const { database } = engine;
+  const created = await createLocalJob(database, request);
+  const cancellations = cancelOn(options.signal);
+  const deps: RunJobDeps = {
+    pool: database.pool,
+    db: database.db,
+    hostFor: async () => localHost({ db: database.db, progress: options.progress }),
+    sandboxes: engine.sandboxes,
+    settings: engine.settings,
+    log: engine.log,
+    lookUpRole: async () => null,
+    cancellations,
+  };
+  // A transient failure hands the job back, as a worker would; here it is simply run again, from its checkpoint.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runJob(deps, created.id);
+      break;
+    } catch (error) {
+      if (!(error instanceof RetryLater)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** attempt)));
+    }
+  }
+  const job = (await findJob(database.db, created.id))!;
+  const pushed = readCheckpoint(job).pushed;
+  return { job, events: await listJobEvents(database.db, job.id), branch: pushed ? job.branch : null, files: pushed?.files ?? [] };
+}
+
+/** The job row for a run: the base commit and the new branch's name are decided here, from the user's repository. */
+async function createLocalJob(database: Database, request: LocalRunRequest): Promise<Job> {
+  const root = await repositoryRoot(request.repo);
+  const baseBranch = await baseBranchOf(root, request.base);
+  const baseSha = await commitOf(root, request.base ?? "HEAD");
+  const title = request.task.trim().split("\n")[0] ?? "";
+  const branch = await freeBranchName(root, `agent/${slugifyTitle(title) || "task"}`);
+  const [job] = await database.db
+    .insert(jobs)
+    .values({
+      installationId: 0,
+      repoId: 0,
+      repoOwner: "local",
+      repoName: path.basename(root),
+      cloneUrl: root,
+      defaultBranch: baseBranch,
+      issueNumber: 0,
+      issueTitle: title,
+      trigger: "local",
+      task: request.task,
+      requesterLogin: os.userInfo().username,
+      requesterId: 0,
+      branch,
+      baseSha,
+      baseBranch,
+    })
+    .returning();
+  return job!;
+}
+
+async function repositoryRoot(repo: string): Promise<string> {
+  try {
+    return (await git(path.resolve(repo), ["rev-parse", "--show-toplevel"])).trim();
+  } catch {
+    throw new LocalRunError(`${repo} is not inside a git repository`);
+  }
+}
+
+/**
+ * The branch the sandbox clones: `base` when it names one, else the branch checked out.
+ * A tag or commit as `base` must be on that branch (the clone takes one branch).
+ */
+async function baseBranchOf(root: string, base: string | undefined): Promise<string> {
+  if (base !== undefined && (await succeeds(root, ["show-ref", "--verify", "--quiet", `refs/heads/${base}`]))) return base;
+  try {
+    return (await git(root, ["symbolic-ref", "--short", "HEAD"])).trim();
+  } catch {
+    throw new LocalRunError("HEAD is detached: pass --base <branch>");
+  }
+}
+
+async function commitOf(root: string, ref: string): Promise<string> {
+  try {
+    return (await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
+  } catch {
+    throw new LocalRunError(`${ref} is not a branch, tag or commit of the repository`);
+  }
+}
+
+/** `agent/<slug>`, or `agent/<slug>-2`, `-3`… when the repository has that branch already: never overwritten. */
+async function freeBranchName(root: string, wanted: string): Promise<string> {
+  for (let suffix = 1; ; suffix++) {
+    const candidate = suffix === 1 ? wanted : `${wanted}-${suffix}`;
+    if (!(await succeeds(root, ["show-ref", "--verify", "--quiet", `refs/heads/${candidate}`]))) return candidate;
+  }
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await run("git", args, { cwd, encoding: "utf8" });
+  return stdout;
+}
+
+async function succeeds(cwd: string, args: string[]): Promise<boolean> {
+  return git(cwd, args).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Ctrl-C cancels the job (its sandbox is removed, nothing is pushed) instead of leaving it half done. */
+function cancelOn(signal: AbortSignal | undefined): CancelWatch {
+  return {
+    watch() {
+      const controller = new AbortController();
+      if (signal) signal.addEventListener("abort", () => controller.abort(new CancelRequested("you (interrupted)")), { once: true });
+      if (signal?.aborted) controller.abort(new CancelRequested("you (interrupted)"));
+      return controller.signal;
+    },
+    unwatch() {},
+    stop() {},
+  };
+}
+
+function localSettingsOf(config: ReturnType<typeof loadConfig>, overrides: LocalOverrides): WorkerSettings {
+  const env = config.env;
+  const timeoutMs = env.AGENT_TIMEOUT_MINUTES * 60_000;
+  return {
+    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD, ...overrides.models },
+    opencodeExtraConfig: config.opencodeExtraConfig,
+    maxCostUsd: overrides.maxCostUsd ?? env.AGENT_MAX_COST_USD,
+    maxIterations: overrides.maxIterations ?? env.AGENT_MAX_ITERATIONS,
+    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
+    timeoutMs,
+    limits: { timeoutMs: timeoutMs + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
+    maxAttempts: 3,
+    botEmail: "running-agent@localhost",
+    gateway: null,
+    keepWorkspaceHours: 0,
+    egressPatterns: [],
+  };
+}
