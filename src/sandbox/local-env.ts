@@ -3,6 +3,8 @@
  * of the worker's own `process.env`: that holds the app's private key, webhook secret
  * and database URL, and the agent must see none of them.
  */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 
 export interface LocalEnvInput {
@@ -12,6 +14,8 @@ export interface LocalEnvInput {
   hostPath: string | undefined;
   /** The Node running the worker; its directory goes first on PATH so tools get the same Node. */
   execPath: string;
+  /** Where rustup keeps its toolchains: its `cargo` on PATH cannot choose one without it, since HOME is the sandbox's. */
+  rustupHome?: string | undefined;
   extra?: Record<string, string>;
 }
 
@@ -25,6 +29,7 @@ export function buildLocalEnv(input: LocalEnvInput): Record<string, string> {
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
     CI: "true",
+    ...(input.rustupHome ? { RUSTUP_HOME: input.rustupHome } : {}),
     ...input.extra,
   };
 }
@@ -43,4 +48,11 @@ function pathWithNodeFirst(hostPath: string | undefined, execPath: string): stri
   const nodeDir = dirname(execPath);
   const rest = (hostPath ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter((dir) => dir !== "" && dir !== nodeDir);
   return [nodeDir, ...rest].join(delimiter);
+}
+
+/** The host's rustup toolchains, when rustup is how this host has Rust: `RUSTUP_HOME`, or `~/.rustup`. */
+export function hostRustupHome(env: NodeJS.ProcessEnv = process.env, home = homedir()): string | undefined {
+  if (env.RUSTUP_HOME) return env.RUSTUP_HOME;
+  const fallback = join(home, ".rustup");
+  return existsSync(fallback) ? fallback : undefined;
 }

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { JobError } from "../jobs/errors.ts";
-import { buildLocalEnv, xdgDirsOf } from "./local-env.ts";
+import { buildLocalEnv, hostRustupHome, xdgDirsOf } from "./local-env.ts";
 import { exitCodeOf, startLocalProcess, type LocalProcess } from "./local-process.ts";
 import type { ExecOptions, ExecResult, Sandbox, SandboxLimits, SandboxProvider, SpawnOptions } from "./sandbox.ts";
 
@@ -64,7 +64,7 @@ function openLocalSandbox(options: { id: string; dir: string; limits: SandboxLim
   const workdir = join(dir, "workspace");
   const home = join(dir, "home");
   const tmp = join(dir, "tmp");
-  const baseEnv = buildLocalEnv({ home, tmp, hostPath: process.env.PATH, execPath: process.execPath, extra: options.env });
+  const baseEnv = buildLocalEnv({ home, tmp, hostPath: process.env.PATH, execPath: process.execPath, rustupHome: hostRustupHome(), extra: options.env });
   const running = new Set<LocalProcess>();
   let destroying: Promise<void> | undefined;
 

@@ -9,10 +9,12 @@ import { detectProject, PROJECT_FILES_TO_READ, type ProjectInfo } from "./detect
  * every problem and its line: guessing past it would run what the team did not ask for.
  */
 export async function detectProjectIn(sandbox: Sandbox): Promise<ProjectInfo> {
-  const listing = await sandbox.exec(["git", "ls-files", "--", ...PROJECT_FILES_TO_READ, REPO_CONFIG_PATH]);
-  const present = listing.stdout.split("\n").filter((line) => line !== "");
+  // Every top-level file (many count by being there: Cargo.toml, go.mod, lockfiles), plus the deeper ones detection reads.
+  const toRead = [...PROJECT_FILES_TO_READ, REPO_CONFIG_PATH];
+  const listing = await sandbox.exec(["git", "ls-files", "--", ":(glob)*", ...toRead]);
+  const present = new Set(listing.stdout.split("\n").filter((line) => line !== ""));
   const files = new Map<string, string | null>();
-  for (const file of present) files.set(file, await sandbox.readFile(`${sandbox.workdir}/${file}`).catch(() => null));
+  for (const file of present) files.set(file, toRead.includes(file) ? await sandbox.readFile(`${sandbox.workdir}/${file}`).catch(() => null) : null);
   const detected = detectProject(files);
   const configText = files.get(REPO_CONFIG_PATH);
   if (configText == null) return detected;

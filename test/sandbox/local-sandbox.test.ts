@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { hostRustupHome } from "../../src/sandbox/local-env.ts";
 import { JobError } from "../../src/jobs/errors.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../../src/sandbox/sandbox.ts";
@@ -61,6 +62,7 @@ describe("local sandbox", () => {
         FROM_EXEC: "also",
       });
       expect(env.PATH?.split(":")[0]).toBe(dirname(process.execPath));
+      const rustup = hostRustupHome() ? ["RUSTUP_HOME"] : [];
       expect(Object.keys(env).sort()).toEqual([
         "CI",
         "FROM_CREATE",
@@ -70,6 +72,7 @@ describe("local sandbox", () => {
         "HOME",
         "LANG",
         "PATH",
+        ...rustup,
         "TMPDIR",
         "XDG_CACHE_HOME",
         "XDG_CONFIG_HOME",
@@ -79,6 +82,13 @@ describe("local sandbox", () => {
     } finally {
       delete process.env.RUNNING_AGENT_TEST_SECRET;
     }
+  });
+
+  it.skipIf(!hostRustupHome())("lets rustup's cargo find the host's toolchain, though HOME is the sandbox's", async () => {
+    const sandbox = await createSandbox(noLimits);
+    const result = await sandbox.exec(["cargo", "--version"]);
+    expect(result.stderr).not.toContain("could not choose a version");
+    expect(result).toMatchObject({ exitCode: 0 });
   });
 
   it("runs commands to completion with exit code, stdout, stderr, stdin and cwd", async () => {
