@@ -12,6 +12,8 @@ import { registerTriggers } from "./github/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
+import { settleForgottenSteps } from "./pipelines/settle-step.ts";
+import { createRunGitHub } from "./github/run-github.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
@@ -80,6 +82,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       boss,
       async () => {
         for (const job of await releaseAbandonedJobs(database, boss)) await showJobState(database.pool, await probot.auth(job.installationId), job, log);
+        // Pipeline steps whose end their run never heard of (a process died in between), these jobs included.
+        await settleForgottenSteps({ pool: database.pool, db: database.db, boss, octokitFor: (installationId) => probot.auth(installationId), log });
       },
       log,
     );
@@ -139,7 +143,8 @@ async function startWeb(
       deps.background.add(tracked);
     };
     if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
-    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
+    const runGitHub = createRunGitHub(probot, { ...deps, log });
+    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, runGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
   await server.start();
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;

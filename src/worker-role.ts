@@ -22,7 +22,8 @@ import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import type { Database } from "./store/database.ts";
-import { updateJob } from "./store/job-queries.ts";
+import { findJob, updateJob } from "./store/job-queries.ts";
+import { settleStepJob } from "./pipelines/settle-step.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 
 /** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
@@ -73,6 +74,12 @@ export async function startWorkerRole(input: {
   const cancellations = createCancelWatch(database.db, { log });
   input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
   const repositoryToken = createRepositoryTokenIssuer(probot);
+  const pipelines = { pool: database.pool, db: database.db, boss: input.boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
+  // A pipeline step that ended moves its run on: the next steps start, GitHub is shown the run.
+  const settleStepOf = async (jobId: string) => {
+    const job = await findJob(database.db, jobId);
+    if (job) await settleStepJob(pipelines, job).catch((error: unknown) => log.warn({ err: error, jobId }, "advancing the pipeline run failed; the minute's sweep will"));
+  };
   const deps = {
     pool: database.pool,
     db: database.db,
@@ -95,11 +102,15 @@ export async function startWorkerRole(input: {
     concurrency: config.env.WORKER_CONCURRENCY,
     perInstallation: config.env.AGENT_MAX_JOBS_PER_INSTALLATION,
     log,
-    handle: (jobId) => runJob(deps, jobId, input.signal),
+    handle: async (jobId) => {
+      await runJob(deps, jobId, input.signal);
+      await settleStepOf(jobId);
+    },
     onGiveUp: async (jobId, error) => {
       const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
       const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
       await showJobState(database.pool, await probot.auth(job.installationId), job, log);
+      await settleStepOf(jobId);
     },
   });
 }

@@ -19,15 +19,23 @@ export interface TaskContext {
    * per review comment), so it is shown instead of the fenced `task`, never inside a fence.
    */
   followUp?: string;
+  /** The job is one step of a pipeline run: later steps may read what its reply ends with. */
+  pipelineStep?: { pipeline: string; step: string };
 }
 
 /** Token budgets of what users write: a huge issue body is cut, with a marker, never silently. */
 const TITLE_TOKENS = 200;
 const TASK_TOKENS = 6_000;
 
+function originOf(context: TaskContext): string {
+  const issue = context.issueNumber > 0 ? `issue #${context.issueNumber}` : null;
+  if (context.pipelineStep) return `Step \`${context.pipelineStep.step}\` of the pipeline \`${context.pipelineStep.pipeline}\`${issue ? `, run from ${issue}` : ""}, requested by @${context.requester}.`;
+  return issue ? `Issue #${context.issueNumber}, requested by @${context.requester}.` : `Requested by ${context.requester}.`;
+}
+
 function taskSection(context: TaskContext): string[] {
   return [
-    `Repository: ${context.repository}. Issue #${context.issueNumber}, requested by @${context.requester}.`,
+    `Repository: ${context.repository}. ${originOf(context)}`,
     "",
     fenceUntrusted("issue title", fitToTokens(context.issueTitle, TITLE_TOKENS)),
     "",
@@ -91,6 +99,9 @@ export function buildPrompt(context: TaskContext, input: { planMarkdown: string;
     context.followUp === undefined
       ? "- When you are done, reply with a short summary (a few lines) of what you changed and why: it becomes the pull request's description."
       : "- When you are done, reply as the follow-up above asks: it is posted on the pull request.",
+    ...(context.pipelineStep
+      ? ["- Later steps of the pipeline read your output: when the task asks you to report values, end your reply with them as one JSON object in a ```json block. A step that only reports need not change any file."]
+      : []),
   ].join("\n");
 }
 

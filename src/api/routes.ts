@@ -8,6 +8,7 @@ import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import { BadRequest, hasValidBearer, sendError, sendJson } from "./http.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
+import { registerRunRoutes, type RunGitHub } from "./run-routes.ts";
 import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -18,6 +19,8 @@ export interface ApiDeps {
   boss: PgBoss;
   /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one). */
   showOnGitHub(job: Job): void;
+  /** What starting and showing pipeline runs needs of GitHub; null where the app has no credentials. */
+  runGitHub?: RunGitHub | null;
   /** Polling and keep-alive intervals of event streams (tests shorten them). */
   eventStream?: EventStreamOptions;
   apiToken: string | undefined;
@@ -86,6 +89,7 @@ export function createApiHandler(deps: ApiDeps) {
   });
 
   registerPipelineRoutes(route, deps.db);
+  registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.runGitHub ?? null });
   route("GET", "/metrics", async (_req, res) => {
     const text = await renderMetrics(deps.pool);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

@@ -7,6 +7,11 @@ import type { Job } from "../store/jobs.sql.ts";
 import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
 
 export const CHECK_RUN_NAME = "Running Agent";
+/** A pipeline step's check run is named after its pipeline and step (`issueTitle` holds `<pipeline>/<step>`). */
+export function checkRunNameOf(job: Job): string {
+  return job.pipelineRunId === null ? CHECK_RUN_NAME : `agent: ${job.issueTitle}`;
+}
+
 /** Namespace of the advisory locks that serialize announcing one job. */
 const ANNOUNCE_LOCK_NAMESPACE = 727_274_002;
 
@@ -41,10 +46,12 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
     let job = await findJob(db, jobId);
     if (!job) throw new Error(`job ${jobId} does not exist`);
     const repo = { owner: job.repoOwner, repo: job.repoName };
-    if (job.triggerCommentId !== null && job.commentId === null) {
+    // A pipeline step shows in its own check run and in its run's comment, not in a comment of its own.
+    const ownComment = job.pipelineRunId === null;
+    if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
       await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
     }
-    if (job.commentId === null) {
+    if (ownComment && job.commentId === null) {
       const waitingBehind = await countJobsAhead(client, job);
       const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) });
       job = await updateJob(db, job.id, { commentId: data.id });
@@ -57,7 +64,7 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
     if (job.checkRunId === null && job.baseSha !== null) {
       const { data } = await octokit.rest.checks.create({
         ...repo,
-        name: CHECK_RUN_NAME,
+        name: checkRunNameOf(job),
         head_sha: job.baseSha,
         // A job cancelled before it was announced gets a check run that is already over.
         ...completedOrQueued(job, now()),

@@ -2,7 +2,7 @@ import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
-import { commitAndPush, openPullRequestFor } from "../jobs/deliver.ts";
+import { commitAndPush, commitAndPushStep, openPullRequestFor } from "../jobs/deliver.ts";
 import type { JobError } from "../jobs/errors.ts";
 import { prepareFollowUpTask, replyToReviewThreads } from "../jobs/follow-up.ts";
 import type { FollowUpOutcome } from "../jobs/follow-up-task.ts";
@@ -28,7 +28,8 @@ export interface GitHubHostInput {
 /**
  * A job asked for on GitHub: progress in its check run and its one comment, the work
  * pushed to a branch of the repository (or proposed as a patch, for a fork), and a pull
- * request, or answers in the review threads of the pull request it followed up on.
+ * request, or answers in the review threads of the pull request it followed up on. A
+ * pipeline step pushes to its run's branch and leaves the pull request to the run.
  */
 export function githubHost(input: GitHubHostInput): JobHost {
   const { octokit } = input;
@@ -44,10 +45,15 @@ export function githubHost(input: GitHubHostInput): JobHost {
     egress: (run) => repositoryEgress(run, octokit),
     publish(run, sandbox, work) {
       if (run.job.followUp?.fork) return proposePatch(run, octokit, sandbox, work.build);
-      return commitAndPush(run, sandbox, work);
+      return run.job.pipelineRunId === null ? commitAndPush(run, sandbox, work) : commitAndPushStep(run, sandbox, work);
     },
     async deliver(run, pushed) {
       const followUp = run.job.followUp;
+      // A pipeline step's work is on the run's branch; the run opens one pull request when it is over.
+      if (run.job.pipelineRunId !== null) {
+        await run.finish("succeeded", {});
+        return;
+      }
       if (!followUp) {
         const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
         await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });

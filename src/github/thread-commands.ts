@@ -1,6 +1,9 @@
 import { cancelJobs, retryJob, type JobTarget } from "../jobs/thread-control.ts";
 import type { Job } from "../store/jobs.sql.ts";
+import { cancelRunsOnThread } from "../pipelines/advance-run.ts";
+import { settleStepJob } from "../pipelines/settle-step.ts";
 import { showJobState } from "./show-job-state.ts";
+import { showRun } from "./show-run.ts";
 import { inBackground, type Trigger } from "./trigger-kit.ts";
 
 /**
@@ -9,9 +12,12 @@ import { inBackground, type Trigger } from "./trigger-kit.ts";
  * reports the cancellation itself.
  */
 export async function cancelOnThread(trigger: Trigger, input: { issueNumber: number; by: string; commentId: number | null }): Promise<void> {
-  const outcome = await cancelJobs(trigger.deps.pool, { thread: { repoId: trigger.repo.id, issueNumber: input.issueNumber } }, `@${input.by}`, trigger.delivery);
+  const thread = { repoId: trigger.repo.id, issueNumber: input.issueNumber };
+  // Pipeline runs first: none of their steps may start once the thread's jobs are cancelled.
+  const runs = await cancelRunsOnThread(trigger.deps.pool, thread, `@${input.by}`);
+  const outcome = await cancelJobs(trigger.deps.pool, { thread }, `@${input.by}`, trigger.delivery);
   if (!outcome) return;
-  const count = outcome.cancelled.length + outcome.stopping.length;
+  const count = outcome.cancelled.length + outcome.stopping.length + runs.length;
   trigger.log.info({ cancelled: outcome.cancelled.map((job) => job.id), stopping: outcome.stopping.map((job) => job.id) }, "cancel requested");
   if (count === 0) {
     await reply(trigger, input.issueNumber, "Nothing to cancel: no Running Agent job is running or queued on this thread.");
@@ -19,6 +25,7 @@ export async function cancelOnThread(trigger: Trigger, input: { issueNumber: num
   }
   if (input.commentId !== null) await react(trigger, input.commentId, "+1");
   for (const job of outcome.cancelled) showState(trigger, job);
+  for (const run of runs) showRunState(trigger, run.id);
 }
 
 /** `/agent retry` on a thread, or the check run's Retry button (`checkRunId`). */
@@ -44,11 +51,15 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
   }
 }
 
-/** After the answer to GitHub, so the webhook stays fast. */
+/** After the answer to GitHub, so the webhook stays fast. A pipeline step's end is also recorded on its run. */
 function showState(trigger: Trigger, job: Job): void {
-  inBackground(trigger.deps, showJobState(trigger.deps.pool, trigger.context.octokit, job, trigger.log), (error) =>
-    trigger.log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed"),
-  );
+  const { deps, context, log } = trigger;
+  const shown = showJobState(deps.pool, context.octokit, job, log).then(() => settleStepJob({ ...deps, octokitFor: async () => context.octokit, log }, job));
+  inBackground(deps, shown, (error) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed"));
+}
+
+function showRunState(trigger: Trigger, runId: string): void {
+  inBackground(trigger.deps, showRun(trigger.deps.pool, trigger.context.octokit, runId), (error) => trigger.log.warn({ err: error, runId }, "showing the cancelled pipeline run failed"));
 }
 
 async function reply(trigger: Trigger, issueNumber: number, body: string): Promise<void> {

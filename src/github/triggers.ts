@@ -7,7 +7,9 @@ import { followUpOnPullRequest, type PullRequestFields } from "./pull-request-tr
 import { readRepoConfig } from "./repo-config-file.ts";
 import { reviewCommentTarget } from "./review-comments.ts";
 import { cancelOnThread, retryOnThread } from "./thread-commands.ts";
-import { replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
+import { startPipelineRun } from "../pipelines/start-pipeline-run.ts";
+import { showRun } from "./show-run.ts";
+import { inBackground, installationIdOf, replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./usage.ts";
 
 export type { TriggerDeps } from "./trigger-kit.ts";
@@ -34,7 +36,7 @@ async function onIssueComment(context: Context<"issue_comment.created">, deps: T
   if (command === null || isBot(sender)) return;
   const trigger = triggerOf(context as unknown as TriggerContext, deps);
   if (!(await senderMayAct(trigger, sender, issue.number))) return;
-  if (await answerThreadCommand(trigger, command, { issueNumber: issue.number, by: sender.login, commentId: comment.id })) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: issue.number, by: sender, commentId: comment.id })) return;
   if (command.kind !== "task") return;
   const requester = { login: sender.login, id: sender.id };
   if (issue.pull_request) {
@@ -80,7 +82,7 @@ async function onReviewComment(context: Context<"pull_request_review_comment.cre
   if (command === null || isBot(sender)) return;
   const trigger = triggerOf(context as unknown as TriggerContext, deps);
   if (!(await senderMayAct(trigger, sender, pullRequest.number))) return;
-  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender.login, commentId: null })) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender, commentId: null })) return;
   if (command.kind !== "task") return;
   // A review whose summary says `/agent` handles all of its comments in one job.
   if (comment.pull_request_review_id && (await reviewAsksAgent(trigger, pullRequest.number, comment.pull_request_review_id))) return;
@@ -102,7 +104,7 @@ async function onReviewSubmitted(context: Context<"pull_request_review.submitted
   if (command === null || isBot(sender)) return;
   const trigger = triggerOf(context as unknown as TriggerContext, deps);
   if (!(await senderMayAct(trigger, sender, pullRequest.number))) return;
-  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender.login, commentId: null })) return;
+  if (await answerThreadCommand(trigger, command, { issueNumber: pullRequest.number, by: sender, commentId: null })) return;
   if (command.kind !== "task") return;
   // Its comments are listed by the worker (prepareFollowUpTask): the webhook must answer fast.
   await followUpOnPullRequest(trigger, {
@@ -132,7 +134,7 @@ async function onCheckRunAction(context: Context<"check_run.requested_action">, 
 }
 
 /** help, invalid, cancel, retry and run: the commands that do not start work on a task. True when answered. */
-async function answerThreadCommand(trigger: Trigger, command: AgentCommand, where: { issueNumber: number; by: string; commentId: number | null }): Promise<boolean> {
+async function answerThreadCommand(trigger: Trigger, command: AgentCommand, where: { issueNumber: number; by: { login: string; id: number }; commentId: number | null }): Promise<boolean> {
   switch (command.kind) {
     case "task":
       return false;
@@ -143,29 +145,48 @@ async function answerThreadCommand(trigger: Trigger, command: AgentCommand, wher
       await replyOnce(trigger, "invalid_command", where.issueNumber, `${command.reason}\n\n${USAGE}`);
       return true;
     case "cancel":
-      await cancelOnThread(trigger, { issueNumber: where.issueNumber, by: where.by, commentId: where.commentId });
+      await cancelOnThread(trigger, { issueNumber: where.issueNumber, by: where.by.login, commentId: where.commentId });
       return true;
     case "retry":
       await retryOnThread(trigger, { target: { thread: { repoId: trigger.repo.id, issueNumber: where.issueNumber } }, issueNumber: where.issueNumber, commentId: where.commentId });
       return true;
     case "run":
-      await answerRunRequest(trigger, command, where.issueNumber);
+      await answerRunRequest(trigger, command, where);
       return true;
   }
 }
 
 /**
- * `/agent run <pipeline>`: the pipeline file is checked first, so a malformed one is
- * reported with its lines before anything runs. Starting runs from GitHub is not wired
- * yet (the engine is `src/pipelines/advance-run.ts`); a valid request is told so.
+ * `/agent run <pipeline> [key=value …]`: the pipeline file is checked first, so a malformed
+ * one is reported with its lines before anything runs. Then the run and its first steps
+ * are recorded with the delivery, and shown on the thread after the answer to GitHub.
  */
-async function answerRunRequest(trigger: Trigger, command: Extract<AgentCommand, { kind: "run" }>, issueNumber: number): Promise<void> {
-  const { repo } = trigger;
+async function answerRunRequest(trigger: Trigger, command: Extract<AgentCommand, { kind: "run" }>, where: { issueNumber: number; by: { login: string; id: number }; commentId: number | null }): Promise<void> {
+  const { repo, deps } = trigger;
   const text = await readRepoConfig(trigger.context.octokit, repo.owner, repo.name, repo.defaultBranch);
   const check = checkRunRequest(text, command);
-  if (!check.ok) return replyOnce(trigger, "run_refused", issueNumber, check.reply);
-  const steps = check.pipeline.steps.map((step) => `\`${step.name}\``).join(", ");
-  await replyOnce(trigger, "run_unavailable", issueNumber, `The pipeline \`${command.pipeline}\` is valid (steps ${steps}), but starting pipeline runs from GitHub is not available on this installation yet.`);
+  if (!check.ok) return replyOnce(trigger, "run_refused", where.issueNumber, check.reply);
+  const run = await startPipelineRun(deps.pool, deps.boss, {
+    installationId: installationIdOf(trigger.context),
+    repo,
+    issueNumber: where.issueNumber,
+    pipelineName: command.pipeline,
+    pipeline: check.pipeline,
+    inputs: check.inputs,
+    requester: { login: where.by.login, id: where.by.id },
+    delivery: trigger.delivery,
+  });
+  if (!run) return trigger.log.info("delivery already processed; ignoring the redelivery");
+  trigger.log.info({ runId: run.id, pipeline: command.pipeline }, "pipeline run started");
+  const { octokit } = trigger.context;
+  inBackground(
+    deps,
+    (async () => {
+      if (where.commentId !== null) await octokit.rest.reactions.createForIssueComment({ owner: repo.owner, repo: repo.name, comment_id: where.commentId, content: "eyes" });
+      await showRun(deps.pool, octokit, run.id);
+    })(),
+    (error) => trigger.log.warn({ err: error, runId: run.id }, "showing the pipeline run failed; its steps show it as they run"),
+  );
 }
 
 async function reviewAsksAgent(trigger: Trigger, pullNumber: number, reviewId: number): Promise<boolean> {

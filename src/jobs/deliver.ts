@@ -30,7 +30,9 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   await commitAll(sandbox, commitMessage(job, summary));
   const files = await changedFiles(sandbox, baseSha);
   // A branch others push to (a pull request's) may move while the agent works: replay on top of it.
-  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved: job.baseBranch === job.branch });
+  // So does a pipeline step: steps that ran in parallel push to the run's one branch in turn.
+  const rebaseIfMoved = job.baseBranch === job.branch || job.pipelineRunId !== null;
+  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved });
   const verification = work.build.verification;
   const pushed: PushedWork = {
     sha,
@@ -43,6 +45,26 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   await run.record({ checkpoint: withCheckpoint(job, "pushed", pushed) });
   await run.event("push", `pushed ${files.length} changed file(s) to ${job.branch}`, { sha, files });
   return pushed;
+}
+
+/**
+ * A pipeline step that changed no file (it only looked, and reported an output) pushes
+ * nothing and still succeeds; any other job without changes fails with `no_changes`.
+ */
+export async function commitAndPushStep(run: JobRun, sandbox: Sandbox, work: WorkToPush): Promise<PushedWork> {
+  if (await hasChanges(sandbox, run.job.baseSha!)) return commitAndPush(run, sandbox, work);
+  const verification = work.build.verification;
+  const unchanged: PushedWork = {
+    sha: run.job.baseSha!,
+    files: [],
+    summary: run.redact(work.build.summary),
+    testsPassed: verification?.testsPassed ?? null,
+    checksPassed: verification?.passed ?? true,
+    testSummary: run.redact(verification?.summary ?? ""),
+  };
+  await run.record({ checkpoint: withCheckpoint(run.job, "pushed", unchanged) });
+  await run.event("push", "the step changed no file: nothing to push");
+  return unchanged;
 }
 
 export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pushed: PushedWork): Promise<{ number: number; url: string }> {
@@ -73,8 +95,10 @@ function commitMessage(job: Job, summary: string): string {
   const body = summary.trim().slice(0, 4_000);
   // A run on the user's machine has no issue to point at, and its requester is the committer's own user.
   if (job.trigger === "local") return [truncateLine(job.issueTitle.trim(), 72) || "Changes requested", "", body, ""].join("\n");
-  const title = job.followUp ? `Follow-up: ${job.task.split("\n")[0]?.trim() ?? ""}` : job.issueTitle.trim();
-  const subject = `${truncateLine(title, 64) || "Changes requested"} (#${job.issueNumber})`;
+  const firstLine = job.task.split("\n")[0]?.trim() ?? "";
+  const title = job.followUp ? `Follow-up: ${firstLine}` : job.pipelineStep !== null ? `${job.issueTitle}: ${firstLine}` : job.issueTitle.trim();
+  // A pipeline run started through the REST API has no issue (0).
+  const subject = `${truncateLine(title, 64) || "Changes requested"}${job.issueNumber > 0 ? ` (#${job.issueNumber})` : ""}`;
   const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
   return [subject, "", body, "", coAuthor, ""].join("\n");
 }

@@ -15,6 +15,7 @@ import type { JobRun } from "./job-run.ts";
  *   so a second `/agent` on the issue updates that pull request instead of fighting it.
  * - A leftover branch without an open pull request is not ours to rewrite: the job takes
  *   a branch name of its own.
+ * - A pipeline step builds on its run's branch, where the steps before it pushed their work.
  *
  * Decided once: after the first build round the saved work is a patch against this base.
  */
@@ -23,6 +24,8 @@ export async function resolveBase(run: JobRun, octokit: ProbotOctokit): Promise<
   if (saved.pushed || saved.build || run.job.followUp?.fork) return;
   const head = await branchHeadOf(octokit, run.job, run.job.branch);
   if (run.job.followUp) return followBranch(run, head, {});
+  // A pipeline step builds on what the run's earlier steps pushed to its branch; the first starts from the default branch.
+  if (run.job.pipelineRunId !== null) return head === null ? undefined : followBranch(run, head, {});
   if (head === null) return;
   const { data: open } = await octokit.rest.pulls.list({ owner: run.job.repoOwner, repo: run.job.repoName, head: `${run.job.repoOwner}:${run.job.branch}`, state: "open" });
   if (open.length > 0) return followBranch(run, head, { pullRequest: open[0]!.number });

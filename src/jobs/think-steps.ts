@@ -57,6 +57,8 @@ export function taskContextOf(run: JobRun): TaskContext {
     task: job.task,
     requester: job.requesterLogin,
     ...(followUp === undefined ? {} : { followUp }),
+    // A step's `issueTitle` is `<pipeline>/<step>`.
+    ...(job.pipelineStep === null ? {} : { pipelineStep: { pipeline: job.issueTitle.slice(0, job.issueTitle.length - job.pipelineStep.length - 1), step: job.pipelineStep } }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type pg from "pg";
 import type { Db } from "../store/database.ts";
-import { pipelineRuns, type PipelineRun, type RunStep } from "../store/pipeline-runs.sql.ts";
+import { pipelineRuns, type NewPipelineRun, type PipelineRun, type RunStep } from "../store/pipeline-runs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
 import { nextTransitionOf, type StepStates } from "./ready-steps.ts";
 import { renderTask } from "./render-template.ts";
@@ -13,6 +13,48 @@ import { renderTask } from "./render-template.ts";
 export type StepLauncher = (tx: Db, client: pg.PoolClient, run: PipelineRun, step: { name: string; task: string }) => Promise<string>;
 
 export type StepOutcome = { state: "succeeded" | "failed" | "cancelled"; output?: Record<string, unknown> | null };
+
+/**
+ * Create a run and start its first steps in one transaction: the run, its first jobs and
+ * their queue messages all exist, or none does. `claim` runs first in the same
+ * transaction (a webhook delivery's row); when it returns false nothing is created.
+ */
+export async function startRun(pool: pg.Pool, values: NewPipelineRun, launch: StepLauncher, claim: (tx: Db) => Promise<boolean> = async () => true): Promise<PipelineRun | null> {
+  return withTransaction(pool, async (tx, client) => {
+    if (!(await claim(tx))) return null;
+    const [run] = await tx.insert(pipelineRuns).values(values).returning();
+    return advanceLocked(tx, client, run!, launch);
+  });
+}
+
+/**
+ * Stop a run: no step starts after this, pending steps are cancelled at once, and the ids
+ * of the jobs still running are returned for the caller to cancel (their ends are
+ * recorded as they come). Null when there is no such run.
+ */
+export async function cancelRun(pool: pg.Pool, runId: string, by: string): Promise<{ run: PipelineRun; runningJobIds: string[] } | null> {
+  return withTransaction(pool, async (tx, client) => {
+    const locked = await lockRun(tx, runId);
+    if (!locked) return null;
+    const requested = locked.cancelRequestedAt === null && locked.status === "running" ? { cancelRequestedAt: new Date(), cancelRequestedBy: by } : {};
+    const run = await advanceLocked(tx, client, { ...locked, ...requested }, async () => {
+      throw new Error("a cancelled run starts nothing");
+    });
+    const runningJobIds = Object.values(run.steps).flatMap((step) => (step.state === "running" && step.jobId ? [step.jobId] : []));
+    return { run, runningJobIds };
+  });
+}
+
+/** `/agent cancel` on a thread: every run of the thread still going is cancelled. Returns them. */
+export async function cancelRunsOnThread(pool: pg.Pool, thread: { repoId: number; issueNumber: number }, by: string): Promise<PipelineRun[]> {
+  const running = await pool.query<{ id: string }>("select id from pipeline_runs where repo_id = $1 and issue_number = $2 and status = 'running'", [thread.repoId, thread.issueNumber]);
+  const cancelled: PipelineRun[] = [];
+  for (const { id } of running.rows) {
+    const outcome = await cancelRun(pool, id, by);
+    if (outcome) cancelled.push(outcome.run);
+  }
+  return cancelled;
+}
 
 /**
  * Start what is ready in a run, cancel what can no longer run, and settle its status.
@@ -51,9 +93,12 @@ async function advanceLocked(tx: Db, client: pg.PoolClient, locked: PipelineRun,
   // A step whose task cannot be rendered fails without a job, which can doom others: go round until nothing changes.
   for (;;) {
     const transition = nextTransitionOf(run.definition, statesOf(steps));
-    for (const name of transition.cancel) steps[name] = { state: "cancelled" };
+    // After a cancel nothing new starts: what would have started is cancelled instead.
+    const stopped = run.cancelRequestedAt !== null;
+    const starting = stopped ? [] : transition.start;
+    for (const name of stopped ? [...transition.cancel, ...transition.start] : transition.cancel) steps[name] = { state: "cancelled" };
     let failedToRender = false;
-    for (const name of transition.start) {
+    for (const name of starting) {
       const step = run.definition.steps.find((candidate) => candidate.name === name)!;
       const rendered = renderTask(step.task, { inputs: run.inputs, outputs: outputsOf(steps) });
       if (!rendered.ok) {
@@ -67,7 +112,7 @@ async function advanceLocked(tx: Db, client: pg.PoolClient, locked: PipelineRun,
     const status = nextTransitionOf(run.definition, statesOf(steps)).status;
     const [saved] = await tx
       .update(pipelineRuns)
-      .set({ steps, status, updatedAt: new Date(), ...(status === "running" ? {} : { finishedAt: new Date() }) })
+      .set({ steps, status, cancelRequestedAt: run.cancelRequestedAt, cancelRequestedBy: run.cancelRequestedBy, updatedAt: new Date(), ...(status === "running" ? {} : { finishedAt: new Date() }) })
       .where(eq(pipelineRuns.id, run.id))
       .returning();
     return saved!;

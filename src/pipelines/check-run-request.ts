@@ -25,13 +25,20 @@ export function checkRunRequest(configText: string | null, request: { pipeline: 
     const known = names.length === 0 ? "It declares no pipelines." : `Its pipelines: ${names.map((name) => `\`${name}\``).join(", ")}.`;
     return { ok: false, reply: `\`${REPO_CONFIG_PATH}\` has no pipeline \`${request.pipeline}\`. ${known}` };
   }
-  const needed = inputKeysOf(pipeline);
-  const missing = needed.filter((key) => !Object.hasOwn(request.inputs, key));
-  const unknown = Object.keys(request.inputs).filter((key) => !needed.includes(key));
-  if (missing.length > 0 || unknown.length > 0) {
-    const usage = `\`/agent run ${request.pipeline}${needed.map((key) => ` ${key}=…`).join("")}\``;
-    const parts = [missing.length > 0 ? `it needs ${missing.map((key) => `\`${key}\``).join(", ")}` : "", unknown.length > 0 ? `it takes no ${unknown.map((key) => `\`${key}\``).join(", ")}` : ""];
-    return { ok: false, reply: `The pipeline \`${request.pipeline}\` was not run: ${parts.filter((part) => part !== "").join("; ")}. Usage: ${usage}` };
+  const problem = inputsProblemOf(pipeline, request.inputs);
+  if (problem !== null) {
+    const usage = `\`/agent run ${request.pipeline}${inputKeysOf(pipeline).map((key) => ` ${key}=…`).join("")}\``;
+    return { ok: false, reply: `The pipeline \`${request.pipeline}\` was not run: ${problem}. Usage: ${usage}` };
   }
   return { ok: true, pipeline, inputs: request.inputs };
+}
+
+/** What is wrong with a run's inputs (missing or unknown keys), in words; null when they fit the pipeline. */
+export function inputsProblemOf(pipeline: Pipeline, inputs: Record<string, string>): string | null {
+  const needed = inputKeysOf(pipeline);
+  const missing = needed.filter((key) => !Object.hasOwn(inputs, key));
+  const unknown = Object.keys(inputs).filter((key) => !needed.includes(key));
+  if (missing.length === 0 && unknown.length === 0) return null;
+  const parts = [missing.length > 0 ? `it needs ${missing.map((key) => `\`${key}\``).join(", ")}` : "", unknown.length > 0 ? `it takes no ${unknown.map((key) => `\`${key}\``).join(", ")}` : ""];
+  return parts.filter((part) => part !== "").join("; ");
 }

@@ -22,6 +22,9 @@ export interface JobPlacement {
   repoId: number;
   issueNumber: number;
   installationId: number;
+  /** A pipeline step is keyed by its run and step, not its thread: steps ready together run in parallel. */
+  pipelineRunId?: string | null;
+  pipelineStep?: string | null;
 }
 
 export interface QueueSettings {
@@ -81,6 +84,7 @@ export async function enqueueAgentJob(boss: PgBoss, client: pg.PoolClient, messa
   });
 }
 
-export function threadKeyOf(placement: Pick<JobPlacement, "repoId" | "issueNumber">): string {
+export function threadKeyOf(placement: Pick<JobPlacement, "repoId" | "issueNumber" | "pipelineRunId" | "pipelineStep">): string {
+  if (placement.pipelineRunId) return `${placement.repoId}#run:${placement.pipelineRunId}:${placement.pipelineStep ?? ""}`;
   return `${placement.repoId}#${placement.issueNumber}`;
 }

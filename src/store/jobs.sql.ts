@@ -10,8 +10,8 @@ export const ACTIVE_JOB_STATUSES: JobStatus[] = ["queued", "running"];
 export function hasEnded(status: JobStatus): boolean {
   return !ACTIVE_JOB_STATUSES.includes(status);
 }
-/** `local`: `running-agent run` on a repository on the user's machine, no GitHub involved. */
-export type JobTrigger = "comment" | "label" | "review" | "api" | "local";
+/** `pipeline`: a step of a pipeline run. `local`: `running-agent run` on a repository on the user's machine, no GitHub involved. */
+export type JobTrigger = "comment" | "label" | "review" | "api" | "local" | "pipeline";
 
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
 export type JobTimings = Record<string, number>;
@@ -93,6 +93,9 @@ export const jobs = pgTable(
     parkedSandboxId: text("parked_sandbox_id"),
     /** What a follow-up on a pull request was asked about; null for jobs started from an issue. */
     followUp: jsonb("follow_up").$type<FollowUp>(),
+    /** The pipeline run this job is a step of (with `pipelineStep`); null for a job of its own. */
+    pipelineRunId: uuid("pipeline_run_id"),
+    pipelineStep: text("pipeline_step"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
@@ -102,6 +105,7 @@ export const jobs = pgTable(
     index("jobs_created_at_idx").on(table.createdAt),
     index("jobs_thread_idx").on(table.repoId, table.issueNumber),
     index("jobs_status_idx").on(table.status),
+    index("jobs_pipeline_run_idx").on(table.pipelineRunId),
   ],
 );
 

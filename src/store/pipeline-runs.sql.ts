@@ -30,6 +30,18 @@ export const pipelineRuns = pgTable(
     status: text("status").$type<RunStatus>().notNull().default("running"),
     steps: jsonb("steps").$type<Record<string, RunStep>>().notNull().default({}),
     requesterLogin: text("requester_login").notNull(),
+    requesterId: bigint("requester_id", { mode: "number" }).notNull().default(0),
+    cloneUrl: text("clone_url").notNull().default(""),
+    defaultBranch: text("default_branch").notNull().default("main"),
+    /** The branch every step pushes to, in turn; the run's one pull request is opened from it. */
+    branch: text("branch").notNull().default(""),
+    /** The run's progress comment on its issue or pull request (the DAG as a checklist). */
+    commentId: bigint("comment_id", { mode: "number" }),
+    prUrl: text("pr_url"),
+    prNumber: integer("pr_number"),
+    /** Set by a cancel: no step starts after it. */
+    cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
+    cancelRequestedBy: text("cancel_requested_by"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

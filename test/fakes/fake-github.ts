@@ -28,7 +28,8 @@ export type RouteName =
   | "checks.update"
   | "pulls.list"
   | "pulls.create"
-  | "pulls.update";
+  | "pulls.update"
+  | "repos.getContent";
 
 export interface FakeRequest {
   method: string;
@@ -69,6 +70,8 @@ export interface FakeGitHubOptions {
    * tests read the bare remote, so branches the app pushed are found as GitHub would find them.
    */
   branchesFrom?: (name: string) => string | undefined;
+  /** A file's text at `ref` (a branch or commit), for `repos.getContent`; undefined answers 404. */
+  filesFrom?: (ref: string, path: string) => string | undefined;
   failures?: ScriptedFailure[];
 }
 
@@ -139,6 +142,8 @@ const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
   { name: "pulls.list", method: "GET", pattern: "/repos/:owner/:repo/pulls" },
   { name: "pulls.create", method: "POST", pattern: "/repos/:owner/:repo/pulls" },
   { name: "pulls.update", method: "PATCH", pattern: "/repos/:owner/:repo/pulls/:pull_number" },
+  // `:path*` takes the rest of the path, slashes included (`.github/agent.yml`).
+  { name: "repos.getContent", method: "GET", pattern: "/repos/:owner/:repo/contents/:path*" },
 ];
 
 const API_PREFIX = "/api/v3";
@@ -301,6 +306,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         state.pullRequests.push(pull);
         return { status: 201, body: pullJson(pull) };
       }
+      case "repos.getContent": {
+        const text = options.filesFrom?.(record.query.ref ?? "HEAD", params.path!);
+        if (text === undefined) return { status: 404, body: NOT_FOUND };
+        return { status: 200, body: { type: "file", path: params.path, encoding: "base64", content: Buffer.from(text).toString("base64") } };
+      }
       case "pulls.update": {
         const pull = state.pullRequests.find((candidate) => candidate.repo === repo && candidate.number === Number(params.pull_number));
         if (!pull) return { status: 404, body: NOT_FOUND };
@@ -401,9 +411,12 @@ function matchRoute(method: string, segments: string[]): Matched | null {
   for (const route of ROUTES) {
     if (route.method !== method) continue;
     const pattern = route.pattern.split("/");
-    if (pattern.length !== segments.length) continue;
+    const rest = pattern.at(-1)!.endsWith("*");
+    if (rest ? segments.length < pattern.length : pattern.length !== segments.length) continue;
     const params: Record<string, string> = {};
+    if (rest) params[pattern.at(-1)!.slice(1, -1)] = segments.slice(pattern.length - 1).join("/");
     const matches = pattern.every((part, index) => {
+      if (rest && index === pattern.length - 1) return true;
       const segment = segments[index]!;
       if (part.startsWith(":")) {
         params[part.slice(1)] = segment;

@@ -5,7 +5,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createRoleLookup } from "../../src/github/authorize-sender.ts";
 import { registerTriggers } from "../../src/github/triggers.ts";
 import { startQueue } from "../../src/queue/boss.ts";
+import { eq } from "drizzle-orm";
 import { jobs } from "../../src/store/jobs.sql.ts";
+import { pipelineRuns } from "../../src/store/pipeline-runs.sql.ts";
 import { webhookDeliveries } from "../../src/store/webhook-deliveries.sql.ts";
 import { nockAnnounce, nockInstallationToken, nockRole } from "../support/github-api.ts";
 import { issueCommentPayload, issueLabeledPayload, testRepo } from "../support/github-fixtures.ts";
@@ -166,19 +168,43 @@ describe("/agent run <pipeline>", () => {
     expect(await database.db.select().from(jobs)).toHaveLength(0);
   });
 
-  it("says which inputs a valid pipeline needs, and that runs cannot start from GitHub yet", async () => {
-    nockInstallationToken(2);
-    nockRole(repo, "octocat", "write", 2);
-    const file = 'pipelines:\n  ci-fix:\n    steps:\n      - { name: lint, task: "Lint {{inputs.target}}" }\n';
+  it("says which inputs a valid pipeline needs, then starts the run: its first step queued, the run shown on the thread, once per delivery", async () => {
+    nockInstallationToken(3);
+    nockRole(repo, "octocat", "write", 3);
+    const file = 'pipelines:\n  ci-fix:\n    steps:\n      - { name: lint, task: "Lint {{inputs.target}}" }\n      - { name: fix, task: "Fix it", depends_on: [lint] }\n';
     nockAgentYml(file);
     const missing = nockReply();
     await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix" }));
     expect(missing.body).toContain("it needs `target`");
 
     nockAgentYml(file);
-    const valid = nockReply();
-    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix target=src", commentId: 9002 }));
-    expect(valid.body).toContain("The pipeline `ci-fix` is valid (steps `lint`)");
-    expect(await database.db.select().from(jobs)).toHaveLength(0);
+    const path = `/repos/${repo.owner}/${repo.name}`;
+    const shown = { checkRun: null as Record<string, unknown> | null, comment: "" };
+    nock("https://api.github.com")
+      .post(`${path}/issues/comments/9002/reactions`, { content: "eyes" })
+      .reply(201, { id: 1 })
+      .get(`${path}/git/ref/heads%2Fmain`)
+      .reply(200, { object: { sha: BASE_SHA } })
+      .post(`${path}/check-runs`, (body: Record<string, unknown>) => Boolean((shown.checkRun = body)))
+      .reply(201, { id: 6101 })
+      .post(`${path}/issues/7/comments`, (body: { body: string }) => Boolean((shown.comment = body.body)))
+      .reply(201, { id: 5101 });
+    const delivery = crypto.randomUUID();
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix target=src", commentId: 9002 }), delivery);
+
+    const [run] = await database.db.select().from(pipelineRuns).where(eq(pipelineRuns.pipelineName, "ci-fix"));
+    expect(run).toMatchObject({ status: "running", issueNumber: 7, inputs: { target: "src" }, requesterLogin: "octocat", commentId: 5101, steps: { lint: { state: "running" } } });
+    const [step] = await database.db.select().from(jobs);
+    expect(step).toMatchObject({ id: run!.steps.lint!.jobId, pipelineRunId: run!.id, pipelineStep: "lint", trigger: "pipeline", status: "queued", branch: run!.branch, checkRunId: 6101, commentId: null });
+    expect(step!.task).toMatch(/Lint[\s\S]*src/);
+    expect(shown.checkRun).toMatchObject({ name: "agent: ci-fix/lint", head_sha: BASE_SHA, status: "queued" });
+    expect(shown.comment).toMatch(/pipeline `ci-fix`[\s\S]*- \[ \] \*\*lint\*\* · 🔄 running[\s\S]*- \[ \] \*\*fix\*\* · ⏳ waiting · after `lint`/);
+
+    // GitHub redelivers the same delivery: nothing more starts.
+    nockAgentYml(file);
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix target=src", commentId: 9002 }), delivery);
+    expect(await database.db.select().from(pipelineRuns).where(eq(pipelineRuns.pipelineName, "ci-fix"))).toHaveLength(1);
+    expect(await database.db.select().from(jobs)).toHaveLength(1);
   });
+
 });

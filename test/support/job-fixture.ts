@@ -49,6 +49,8 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     costBaseline: 0,
     parkedSandboxId: null,
     followUp: null,
+    pipelineRunId: null,
+    pipelineStep: null,
     createdAt,
     startedAt: null,
     finishedAt: null,

@@ -54,7 +54,7 @@ export function useProcessEnvironment(script: () => Script, env: Record<string, 
  */
 export async function startProcessEnvironment(script: Script, env: Record<string, string> = {}, files: Record<string, string> = GREETING_PROJECT): Promise<OwnedProcessEnvironment> {
   const remote = await createGitRemote(files);
-  const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
+  const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name), filesFrom: (ref, file) => fileIn(remote, ref, file) });
   const model = await startModelServer(script);
   const database = await createTestDatabase();
   const apps: AppProcess[] = [];
@@ -77,6 +77,15 @@ export async function startProcessEnvironment(script: Script, env: Record<string
       await remote.cleanup();
     },
   };
+}
+
+/** A file's text at `ref` in the bare remote, or undefined when there is none. */
+function fileIn(remote: GitRemote, ref: string, file: string): string | undefined {
+  try {
+    return remote.git("show", `${ref}:${file}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The branch's head commit in the bare remote, or undefined when it has no such branch. */

@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type pg from "pg";
+import type { PgBoss } from "pg-boss";
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import type { JobRequest } from "../jobs/job-request.ts";
+import { cancelJobs } from "../jobs/thread-control.ts";
+import { cancelRun } from "../pipelines/advance-run.ts";
+import { inputsProblemOf } from "../pipelines/check-run-request.ts";
+import { startPipelineRun } from "../pipelines/start-pipeline-run.ts";
+import type { Db } from "../store/database.ts";
+import { jobs, type Job } from "../store/jobs.sql.ts";
+import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
+import { pipelines } from "../store/pipelines.sql.ts";
+import { readJsonBody, sendError, sendJson } from "./http.ts";
+import { runToJson } from "./run-json.ts";
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
+type Route = (method: string, path: string, handler: Handler) => void;
+
+/** What starting a run needs of GitHub, which only the web role's app credentials can ask. */
+export interface RunGitHub {
+  /** The app's installation on the repository and the repository's details; null when the app is not installed there. */
+  repositoryOf(owner: string, name: string): Promise<{ installationId: number; repo: JobRequest["repo"] } | null>;
+  /** Show the run on GitHub in the background (its steps' check runs, its comment, its pull request). */
+  showRun(run: PipelineRun): void;
+  /** Show a step job cancelled before it ran. */
+  showJob(job: Job): void;
+}
+
+export interface RunRouteDeps {
+  db: Db;
+  pool: pg.Pool;
+  boss: PgBoss;
+  github: RunGitHub | null;
+}
+
+const INPUT_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const runRequest = z
+  .object({
+    inputs: z.record(z.string().regex(INPUT_KEY, "an input key is letters, digits, '_' or '-'"), z.string().max(10_000)).default({}),
+    /** Who the run is for, shown on GitHub and in commits; the API token's holder otherwise. */
+    requester: z.string().min(1).max(100).default("api"),
+  })
+  .strict();
+
+/**
+ * Runs of pipelines stored through the API (DESIGN §5). A run started here has no issue:
+ * its progress is this API (and each step's check run); its pull request opens when it ends.
+ */
+export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
+  route("POST", "/api/pipelines/:id/runs", async (req, res, params) => {
+    const [pipeline] = await deps.db.select().from(pipelines).where(eq(pipelines.id, params.id!));
+    if (!pipeline) return sendError(res, 404, "no pipeline with that id");
+    const request = runRequest.safeParse((await readJsonBody(req)) ?? {});
+    if (!request.success) return sendJson(res, 422, { error: "invalid request", problems: request.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+    const problem = inputsProblemOf(pipeline.definition, request.data.inputs);
+    if (problem !== null) return sendJson(res, 422, { error: "invalid inputs", problems: [{ path: ["inputs"], message: problem }] });
+    if (!deps.github) return sendError(res, 503, "this process cannot reach GitHub (no GitHub App credentials): runs cannot start here");
+    const located = await deps.github.repositoryOf(pipeline.repoOwner, pipeline.repoName);
+    if (!located) return sendError(res, 422, `the GitHub App is not installed on ${pipeline.repoOwner}/${pipeline.repoName}`);
+    const run = await startPipelineRun(deps.pool, deps.boss, {
+      ...located,
+      issueNumber: null,
+      pipelineName: pipeline.name,
+      pipeline: pipeline.definition,
+      inputs: request.data.inputs,
+      requester: { login: request.data.requester, id: 0 },
+      delivery: null,
+    });
+    deps.github.showRun(run!);
+    sendJson(res, 201, runToJson(run!, await stepJobsOf(deps.db, run!)));
+  });
+  route("GET", "/api/pipelines/:id/runs", async (_req, res, params) => {
+    const [pipeline] = await deps.db.select().from(pipelines).where(eq(pipelines.id, params.id!));
+    if (!pipeline) return sendError(res, 404, "no pipeline with that id");
+    const runs = await deps.db
+      .select()
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.repoOwner, pipeline.repoOwner), eq(pipelineRuns.repoName, pipeline.repoName), eq(pipelineRuns.pipelineName, pipeline.name)))
+      .orderBy(desc(pipelineRuns.createdAt))
+      .limit(100);
+    const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
+    sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
+  });
+  route("GET", "/api/runs/:id", async (_req, res, params) => {
+    const [run] = await deps.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, params.id!));
+    if (!run) return sendError(res, 404, "no run with that id");
+    sendJson(res, 200, runToJson(run, await stepJobsOf(deps.db, run)));
+  });
+  route("POST", "/api/runs/:id/cancel", async (_req, res, params) => {
+    const outcome = await cancelRun(deps.pool, params.id!, "an API client");
+    if (!outcome) return sendError(res, 404, "no run with that id");
+    // Pending steps are cancelled already; running ones are stopped by their workers, which then record their end.
+    for (const jobId of outcome.runningJobIds) {
+      const cancelled = await cancelJobs(deps.pool, { jobId }, "an API client", null);
+      for (const job of cancelled?.cancelled ?? []) deps.github?.showJob(job);
+    }
+    deps.github?.showRun(outcome.run);
+    sendJson(res, 202, runToJson(outcome.run, await stepJobsOf(deps.db, outcome.run)));
+  });
+}
+
+async function stepJobsOf(db: Db, run: PipelineRun): Promise<Job[]> {
+  return db.select().from(jobs).where(eq(jobs.pipelineRunId, run.id));
+}

@@ -1,0 +1,77 @@
+import type { ProbotOctokit } from "probot";
+import type pg from "pg";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { readCheckpoint } from "../jobs/checkpoint.ts";
+import type { Db } from "../store/database.ts";
+import { jobs } from "../store/jobs.sql.ts";
+import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
+import * as schema from "../store/schema.ts";
+import { ensureAnnounced } from "./announce-job.ts";
+import { renderRunComment, renderRunPullRequestBody, stepViewsOf, type StepView } from "./render-run.ts";
+
+/** Namespace of the advisory locks that serialize showing one run. */
+const SHOW_RUN_LOCK_NAMESPACE = 727_274_003;
+
+/**
+ * Bring GitHub up to date with a run: a check run for each step started (`agent:
+ * <pipeline>/<step>`), the run's pull request once it is over (one, from the run's
+ * branch, if any step pushed work), and the run's comment with the DAG as a checklist.
+ * Any process may call it at any time (after a step ends, a run starts or is cancelled):
+ * an advisory lock makes callers take turns, and each renders from the rows as they are
+ * then, so the comment never goes back to an older state and nothing is created twice.
+ */
+export async function showRun(pool: pg.Pool, octokit: ProbotOctokit, runId: string): Promise<PipelineRun | null> {
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock($1, hashtext($2))", [SHOW_RUN_LOCK_NAMESPACE, runId]);
+    const db: Db = drizzle(client, { schema });
+    const [found] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
+    if (!found) return null;
+    let run = found;
+    const stepJobs = await db.select().from(jobs).where(eq(jobs.pipelineRunId, runId));
+    for (const job of stepJobs) {
+      if (job.checkRunId === null && job.finishedAt === null) await ensureAnnounced(pool, octokit, job.id);
+    }
+    const views = stepViewsOf(run, stepJobs);
+    if (run.status !== "running" && run.prUrl === null && views.some(pushedWork)) {
+      const pullRequest = await openRunPullRequest(octokit, run, views);
+      run = await saveRun(db, run.id, { prUrl: pullRequest.url, prNumber: pullRequest.number });
+    }
+    const body = renderRunComment(run, views);
+    if (run.commentId !== null) {
+      await octokit.rest.issues.updateComment({ owner: run.repoOwner, repo: run.repoName, comment_id: run.commentId, body });
+    } else if (run.issueNumber !== null) {
+      const { data } = await octokit.rest.issues.createComment({ owner: run.repoOwner, repo: run.repoName, issue_number: run.issueNumber, body });
+      run = await saveRun(db, run.id, { commentId: data.id });
+    }
+    return run;
+  } finally {
+    await client.query("select pg_advisory_unlock($1, hashtext($2))", [SHOW_RUN_LOCK_NAMESPACE, runId]).catch(() => {});
+    client.release();
+  }
+}
+
+function pushedWork(view: StepView): boolean {
+  return view.job !== null && (readCheckpoint(view.job).pushed?.files.length ?? 0) > 0;
+}
+
+/** One pull request for the run, from its branch; a draft unless every step succeeded. Reused if a crash left one open. */
+async function openRunPullRequest(octokit: ProbotOctokit, run: PipelineRun, views: readonly StepView[]): Promise<{ number: number; url: string }> {
+  const repo = { owner: run.repoOwner, repo: run.repoName };
+  const title = `${run.pipelineName}: pipeline run`;
+  const body = renderRunPullRequestBody(run, views);
+  const { data: existing } = await octokit.rest.pulls.list({ ...repo, head: `${run.repoOwner}:${run.branch}`, state: "open" });
+  const open = existing[0];
+  if (open) {
+    const { data } = await octokit.rest.pulls.update({ ...repo, pull_number: open.number, title, body });
+    return { number: data.number, url: data.html_url };
+  }
+  const { data } = await octokit.rest.pulls.create({ ...repo, head: run.branch, base: run.defaultBranch, title, body, draft: run.status !== "succeeded" });
+  return { number: data.number, url: data.html_url };
+}
+
+async function saveRun(db: Db, runId: string, patch: Partial<PipelineRun>): Promise<PipelineRun> {
+  const [saved] = await db.update(pipelineRuns).set({ ...patch, updatedAt: new Date() }).where(eq(pipelineRuns.id, runId)).returning();
+  return saved!;
+}

@@ -1,0 +1,174 @@
+/**
+ * `/agent run <pipeline>` end to end, as production runs it: a web process and two
+ * workers on one database, the fake GitHub over HTTP, the real opencode binary against
+ * the scripted model. Each step is an agent job; the model tells steps apart by the
+ * "Step `<name>` of the pipeline" line their prompts carry.
+ */
+import { describe, expect, it, type TestContext } from "vitest";
+import { eq } from "drizzle-orm";
+import { findJob } from "../../src/store/job-queries.ts";
+import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import { pipelineRuns, type PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
+import { describeRequests, unexpectedRequests } from "../fakes/fake-github.ts";
+import type { ModelRequest, Script, Turn } from "../fakes/model-server.ts";
+import { GREET_SOURCE, GREETING_PROJECT } from "../support/git-remote.ts";
+import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
+import { startProcessEnvironment, type OwnedProcessEnvironment } from "../support/process-environment.ts";
+import { WEBHOOK_SECRET } from "../support/probot.ts";
+import { agentScript } from "../support/scripted-model.ts";
+import { waitUntil } from "../support/wait-until.ts";
+
+const TEST_TIMEOUT_MS = 240_000;
+
+/** The greeting project with its tests passing already: steps add to it. */
+const PASSING_PROJECT = { ...GREETING_PROJECT, "greet.js": GREET_SOURCE };
+
+const write = (filePath: string, content: string): Turn => ({ toolCalls: [{ name: "write", arguments: { filePath, content } }] });
+
+/** One script per step, chosen by the step named in the prompt. */
+function stepScripts(byStep: Record<string, Parameters<typeof agentScript>[0]>): Script {
+  const scripts = Object.fromEntries(Object.entries(byStep).map(([step, rounds]) => [step, agentScript(rounds) as (request: ModelRequest) => Turn]));
+  return (request) => {
+    const step = /Step `([^`]+)` of the pipeline/.exec(JSON.stringify(request.body.messages))?.[1];
+    return (step && scripts[step]?.(request)) || { text: `no script for step ${step ?? "(none)"}` };
+  };
+}
+
+async function startPipelineScenario(context: TestContext, agentYml: string, script: Script): Promise<OwnedProcessEnvironment> {
+  const environment = await startProcessEnvironment(script, { WORKER_CONCURRENCY: "2", AGENT_MAX_ITERATIONS: "1" }, { ...PASSING_PROJECT, ".github/agent.yml": agentYml });
+  context.onTestFinished(() => environment.dispose());
+  return environment;
+}
+
+async function askForRun(environment: OwnedProcessEnvironment, webUrl: string, body: string): Promise<void> {
+  const repo = testRepo({ cloneUrl: environment.remote.url });
+  const response = await postWebhook(webUrl, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body, repo }) });
+  expect(response.status).toBe(200);
+}
+
+async function finishedRun(environment: OwnedProcessEnvironment): Promise<{ run: PipelineRun; stepJobs: Map<string, Job> }> {
+  const { database, github, apps } = environment;
+  try {
+    const run = await waitUntil(
+      async () => {
+        const [found] = await database.db.select().from(pipelineRuns);
+        // Over, and shown: the comment edited after the pull request (or its absence) was decided.
+        return found && found.status !== "running" && [...github.comments.values()].some((comment) => comment.body.includes("pipeline") && !comment.body.includes("🔄 running")) ? found : undefined;
+      },
+      { timeoutMs: TEST_TIMEOUT_MS - 30_000, what: "the pipeline run to end" },
+    );
+    const rows = await database.db.select().from(jobs).where(eq(jobs.pipelineRunId, run.id));
+    return { run, stepJobs: new Map(rows.map((job) => [job.pipelineStep!, job])) };
+  } catch (error) {
+    const outputs = apps.map((app) => `--- app ${app.pid}:\n${app.output().slice(-6_000)}`).join("\n");
+    throw new Error(`${(error as Error).message}\nGitHub saw:\n${describeRequests(github.requests)}\n${outputs}`, { cause: error });
+  }
+}
+
+describe.concurrent("pipelines declared in .github/agent.yml, run from a comment", () => {
+  it("runs steps in DAG order on two workers: outputs flow into later tasks, parallel steps both land in the run's one pull request", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+    const agentYml = [
+      "pipelines:",
+      "  ship:",
+      "    steps:",
+      "      - name: survey",
+      "        task: Decide the name of the new function. End with a JSON object giving it as `name`.",
+      "      - name: code",
+      "        depends_on: [survey]",
+      "        task: 'Add {{steps.survey.output.name}}(name) in {{inputs.file}}'",
+      "      - name: docs",
+      "        depends_on: [survey]",
+      "        task: Document {{steps.survey.output.name}} in README.md",
+    ].join("\n");
+    const environment = await startPipelineScenario(
+      context,
+      agentYml,
+      stepScripts({
+        survey: { build: [[{ text: 'The new function is farewell.\n```json\n{"name": "farewell"}\n```' }]] },
+        code: { build: [[write("farewell.js", "exports.farewell = (name) => `Goodbye, ${name}!`;\n"), { text: "Added farewell()." }]] },
+        docs: { build: [[write("README.md", "# hello\n\n`farewell(name)` says goodbye.\n"), { text: "Documented farewell()." }]] },
+      }),
+    );
+    const web = await environment.start("web");
+    await environment.start("worker");
+    await environment.start("worker");
+
+    await askForRun(environment, web.url!, "/agent run ship file=farewell.js");
+    const { run, stepJobs } = await finishedRun(environment);
+    const { github, remote, model } = environment;
+
+    expect(run).toMatchObject({ status: "succeeded", issueNumber: 7, inputs: { file: "farewell.js" } });
+    expect(run.steps).toMatchObject({ survey: { state: "succeeded", output: { name: "farewell" } }, code: { state: "succeeded" }, docs: { state: "succeeded" } });
+    // The survey's output reached the later tasks, as fenced data.
+    expect(stepJobs.get("code")!.task).toMatch(/Add[\s\S]*```text\nfarewell\n```[\s\S]*in[\s\S]*farewell\.js/);
+    expect(stepJobs.get("docs")!.task).toContain("farewell");
+    // Each step ran once, as its own job, with its own check run.
+    expect([...stepJobs.keys()].sort()).toEqual(["code", "docs", "survey"]);
+    const checkRunNames = [...github.checkRuns.values()].map((checkRun) => checkRun.fields.name).sort();
+    expect(checkRunNames).toEqual(["agent: ship/code", "agent: ship/docs", "agent: ship/survey"]);
+    expect([...github.checkRuns.values()].every((checkRun) => checkRun.fields.conclusion === "success")).toBe(true);
+    // code and docs ran side by side; both pushed to the run's branch, the later one on top of the earlier.
+    expect(remote.git("show", `${run.branch}:farewell.js`)).toContain("Goodbye");
+    expect(remote.git("show", `${run.branch}:README.md`)).toContain("farewell(name)");
+    expect(remote.git("rev-list", "--count", `main..${run.branch}`)).toBe("2");
+    // One pull request for the run, listing each step; one comment with the DAG as a checklist.
+    expect(github.pullRequests).toEqual([expect.objectContaining({ head: run.branch, base: "main", draft: false, title: "ship: pipeline run" })]);
+    for (const step of ["survey", "code", "docs"]) expect(github.pullRequests[0]!.body).toContain(`\`${step}\``);
+    const comments = [...github.comments.values()].filter((comment) => comment.body.includes("running-agent-run:"));
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/- \[x\] \*\*survey\*\*[\s\S]*- \[x\] \*\*code\*\*[\s\S]*- \[x\] \*\*docs\*\*/);
+    expect(comments[0]!.body).toContain(github.pullRequests[0]!.html_url);
+    // No per-step progress comment: the run's comment is the one.
+    expect([...github.comments.values()].filter((comment) => comment.issueNumber === 7)).toHaveLength(1);
+    expect(unexpectedRequests(github.requests)).toEqual([]);
+    expect(model.requests.length).toBeGreaterThan(0);
+  });
+
+  it("lets the dependents of a failed `continue` step run, and cancels those of a failed `stop` step", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+    const agentYml = [
+      "pipelines:",
+      "  checks:",
+      "    steps:",
+      "      - name: flaky",
+      "        on_failure: continue",
+      "        task: Break greet.js on purpose",
+      "      - name: after-flaky",
+      "        depends_on: [flaky]",
+      "        task: Add farewell.js",
+      "      - name: strict",
+      "        task: Break greet.js differently",
+      "      - name: after-strict",
+      "        depends_on: [strict]",
+      "        task: Add welcome.js",
+    ].join("\n");
+    // The model refuses both failing steps outright (HTTP 401 is not worth retrying): their jobs fail, having pushed nothing.
+    const refused = { explore: [[{ status: 401, body: { error: { message: "invalid api key" } } }]], build: [] };
+    const environment = await startPipelineScenario(
+      context,
+      agentYml,
+      stepScripts({
+        flaky: refused,
+        strict: refused,
+        "after-flaky": { build: [[write("farewell.js", "exports.farewell = () => 'bye';\n"), { text: "Added farewell.js." }]] },
+        "after-strict": { build: [[write("welcome.js", "exports.welcome = () => 'hi';\n"), { text: "Added welcome.js." }]] },
+      }),
+    );
+    const app = await environment.start("all");
+
+    await askForRun(environment, app.url!, "/agent run checks");
+    const { run, stepJobs } = await finishedRun(environment);
+
+    expect(run.status).toBe("failed");
+    expect(run.steps).toMatchObject({ flaky: { state: "failed" }, "after-flaky": { state: "succeeded" }, strict: { state: "failed" }, "after-strict": { state: "cancelled" } });
+    expect(stepJobs.has("after-strict")).toBe(false);
+    expect(stepJobs.get("flaky")).toMatchObject({ status: "failed", failureKind: "model" });
+    // The dependent's work is on the branch; the pull request is a draft, since the run failed.
+    expect(environment.github.pullRequests).toEqual([expect.objectContaining({ head: run.branch, draft: true })]);
+    expect(environment.remote.git("ls-tree", "--name-only", run.branch)).toContain("farewell.js");
+    const comment = [...environment.github.comments.values()].find((candidate) => candidate.body.includes("running-agent-run:"))!;
+    expect(comment.body).toMatch(/\*\*after-strict\*\* · ⏹️ cancelled/);
+    expect(comment.body).toMatch(/\*\*flaky\*\* · ❌ failed/);
+    const job = await findJob(environment.database.db, stepJobs.get("after-flaky")!.id);
+    expect(job?.status).toBe("succeeded");
+  });
+});
