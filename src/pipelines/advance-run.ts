@@ -93,10 +93,11 @@ async function advanceLocked(tx: Db, client: pg.PoolClient, locked: PipelineRun,
   // A step whose task cannot be rendered fails without a job, which can doom others: go round until nothing changes.
   for (;;) {
     const transition = nextTransitionOf(run.definition, statesOf(steps));
-    // After a cancel nothing new starts: what would have started is cancelled instead.
+    // After a cancel nothing new starts: every step still pending is cancelled.
     const stopped = run.cancelRequestedAt !== null;
     const starting = stopped ? [] : transition.start;
-    for (const name of stopped ? [...transition.cancel, ...transition.start] : transition.cancel) steps[name] = { state: "cancelled" };
+    const pending = run.definition.steps.map((step) => step.name).filter((name) => (steps[name]?.state ?? "pending") === "pending");
+    for (const name of stopped ? pending : transition.cancel) steps[name] = { state: "cancelled" };
     let failedToRender = false;
     for (const name of starting) {
       const step = run.definition.steps.find((candidate) => candidate.name === name)!;

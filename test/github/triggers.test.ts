@@ -169,8 +169,8 @@ describe("/agent run <pipeline>", () => {
   });
 
   it("says which inputs a valid pipeline needs, then starts the run: its first step queued, the run shown on the thread, once per delivery", async () => {
-    nockInstallationToken(3);
-    nockRole(repo, "octocat", "write", 3);
+    nockInstallationToken(4);
+    nockRole(repo, "octocat", "write", 4);
     const file = 'pipelines:\n  ci-fix:\n    steps:\n      - { name: lint, task: "Lint {{inputs.target}}" }\n      - { name: fix, task: "Fix it", depends_on: [lint] }\n';
     nockAgentYml(file);
     const missing = nockReply();
@@ -205,6 +205,23 @@ describe("/agent run <pipeline>", () => {
     await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix target=src", commentId: 9002 }), delivery);
     expect(await database.db.select().from(pipelineRuns).where(eq(pipelineRuns.pipelineName, "ci-fix"))).toHaveLength(1);
     expect(await database.db.select().from(jobs)).toHaveLength(1);
+
+    // `/agent cancel` on the thread stops the run: its queued step ends now, the step after it never starts.
+    const edits: string[] = [];
+    nock("https://api.github.com")
+      .post(`${path}/issues/comments/9003/reactions`, { content: "+1" })
+      .reply(201, { id: 2 })
+      .patch(`${path}/check-runs/6101`, (body: { conclusion?: string }) => body.conclusion === "cancelled")
+      .reply(200, { id: 6101 })
+      .patch(`${path}/issues/comments/5101`, (body: { body: string }) => Boolean(edits.push(body.body)))
+      .times(2)
+      .reply(200, { id: 5101 });
+    await receive("issue_comment", issueCommentPayload({ body: "/agent cancel", commentId: 9003 }));
+
+    const [cancelled] = await database.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, run!.id));
+    expect(cancelled).toMatchObject({ status: "cancelled", cancelRequestedBy: "@octocat", steps: { lint: { state: "cancelled" }, fix: { state: "cancelled" } } });
+    expect(await database.db.select().from(jobs)).toEqual([expect.objectContaining({ status: "cancelled" })]);
+    expect(edits.at(-1)).toMatch(/⏹️ cancelled[\s\S]*Cancelled by @octocat/);
   });
 
 });
