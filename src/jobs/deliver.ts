@@ -16,6 +16,12 @@ export interface WorkToPush {
   build: BuildState;
 }
 
+/** Steps of a run push to its one branch; two that ran side by side may change the same lines. */
+const PIPELINE_STEPS_SHARE = {
+  who: "another step of this pipeline run",
+  nextStep: "Make one of the two steps depend on the other (`depends_on`), or have them change different files, then run the pipeline again.",
+};
+
 /** Commit what the agent left, push it without force, and checkpoint the pushed work. */
 export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToPush): Promise<PushedWork> {
   const job = run.job;
@@ -32,7 +38,8 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   // A branch others push to (a pull request's) may move while the agent works: replay on top of it.
   // So does a pipeline step: steps that ran in parallel push to the run's one branch in turn.
   const rebaseIfMoved = job.baseBranch === job.branch || job.pipelineRunId !== null;
-  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved });
+  const sharedWith = job.pipelineRunId === null ? undefined : PIPELINE_STEPS_SHARE;
+  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved, ...(sharedWith ? { sharedWith } : {}) });
   const verification = work.build.verification;
   const pushed: PushedWork = {
     sha,

@@ -164,7 +164,16 @@ export async function changedFiles(sandbox: Sandbox, baseSha: string): Promise<s
  * replaying our commits on top, so their commits stay and ours follow. A conflict fails the
  * push and names the files. Returns the commit pushed.
  */
-export async function pushBranch(sandbox: Sandbox, options: { url: string; branch: string; credentials?: GitCredentials; rebaseIfMoved?: boolean }): Promise<string> {
+export interface PushOptions {
+  url: string;
+  branch: string;
+  credentials?: GitCredentials;
+  rebaseIfMoved?: boolean;
+  /** Who else pushes to the branch, and what to do about a conflict with them, for the error. */
+  sharedWith?: { who: string; nextStep: string };
+}
+
+export async function pushBranch(sandbox: Sandbox, options: PushOptions): Promise<string> {
   const first = await push(sandbox, options);
   if (first.exitCode === 0) return headOf(sandbox);
   if (!options.rebaseIfMoved || !isNonFastForward(first)) throw pushRejected(options.branch, first);
@@ -178,7 +187,7 @@ function push(sandbox: Sandbox, options: { url: string; branch: string; credenti
   return git(sandbox, ["push", "--quiet", "--no-verify", options.url, `HEAD:refs/heads/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
 }
 
-async function rebaseOnRemote(sandbox: Sandbox, options: { url: string; branch: string; credentials?: GitCredentials }): Promise<void> {
+async function rebaseOnRemote(sandbox: Sandbox, options: PushOptions): Promise<void> {
   const fetched = await git(sandbox, ["fetch", "--quiet", "--no-tags", options.url, `+refs/heads/${options.branch}:refs/remotes/pushed/${options.branch}`], options.credentials, { timeoutMs: 5 * 60_000 });
   if (fetched.exitCode !== 0) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(fetched.stderr)}`, { retryable: isTransientGitFailure(fetched) });
   const rebased = await git(sandbox, ["rebase", "--quiet", `refs/remotes/pushed/${options.branch}`]);
@@ -186,8 +195,9 @@ async function rebaseOnRemote(sandbox: Sandbox, options: { url: string; branch: 
   const conflicts = await git(sandbox, ["diff", "--name-only", "--diff-filter=U"]);
   await git(sandbox, ["rebase", "--abort"]);
   const files = conflicts.stdout.split("\n").filter((line) => line !== "");
-  throw new JobError("push", `someone pushed to ${options.branch} while the agent worked, and their changes conflict with the agent's${files.length > 0 ? ` in ${files.join(", ")}` : ""}`, {
-    nextStep: "Resolve it on the branch (or revert the conflicting change), then comment `/agent retry`.",
+  const who = options.sharedWith?.who ?? "someone";
+  throw new JobError("push", `${who} pushed to ${options.branch} while the agent worked, and their changes conflict with the agent's${files.length > 0 ? ` in ${files.join(", ")}` : ""}`, {
+    nextStep: options.sharedWith?.nextStep ?? "Resolve it on the branch (or revert the conflicting change), then comment `/agent retry`.",
   });
 }
 

@@ -171,4 +171,29 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     const job = await findJob(environment.database.db, stepJobs.get("after-flaky")!.id);
     expect(job?.status).toBe("succeeded");
   });
+
+  it("fails the later of two parallel steps that change the same lines, naming the file; the earlier one's work stays", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+    const agentYml = ["pipelines:", "  rivals:", "    steps:", "      - name: polite", "        task: Make greet polite", "      - name: loud", "        task: Make greet loud"].join("\n");
+    const environment = await startPipelineScenario(
+      context,
+      agentYml,
+      stepScripts({
+        polite: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // polite\n"), { text: "Polite." }]] },
+        loud: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // LOUD\n"), { text: "Loud." }]] },
+      }),
+    );
+    const app = await environment.start("all");
+
+    await askForRun(environment, app.url!, "/agent run rivals");
+    const { run, stepJobs } = await finishedRun(environment);
+
+    expect(run.status).toBe("failed");
+    const states = Object.values(run.steps).map((step) => step.state).sort();
+    expect(states).toEqual(["failed", "succeeded"]);
+    const loser = [...stepJobs.values()].find((job) => job.status === "failed")!;
+    expect(loser).toMatchObject({ failureKind: "push" });
+    expect(loser.failureMessage).toMatch(/another step of this pipeline run pushed to .* conflict .* in greet\.js/);
+    const winner = [...stepJobs.values()].find((job) => job.status === "succeeded")!;
+    expect(environment.remote.git("show", `${run.branch}:greet.js`)).toContain(winner.pipelineStep === "polite" ? "// polite" : "// LOUD");
+  });
 });
