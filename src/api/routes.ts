@@ -73,6 +73,7 @@ export function createApiHandler(deps: ApiDeps) {
   route("POST", "/api/jobs/:id/retry", async (_req, res, params) => {
     const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null);
     if (outcome.kind === "none" || outcome.kind === "duplicate_delivery") return sendError(res, 404, "no job with that id");
+    if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run; start a new run of the pipeline instead");
     if (outcome.kind !== "retried") return sendError(res, 409, `only a failed, timed-out or cancelled job can be retried; this one is ${outcome.job.status}`);
     deps.showOnGitHub(outcome.job);
     sendJson(res, 202, jobToJson(outcome.job));

@@ -44,6 +44,9 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
     case "not_ended":
       await reply(trigger, outcome.job.issueNumber, `The last job is still ${outcome.job.status}: comment \`/agent cancel\` to stop it, or wait for it to end.`);
       return;
+    case "pipeline_step":
+      await reply(trigger, outcome.job.issueNumber, `The last job here is the step \`${outcome.job.issueTitle}\` of a pipeline run; steps are not retried one by one. Comment \`/agent run ${outcome.job.issueTitle.split("/")[0]} …\` to run the pipeline again.`);
+      return;
     case "retried":
       trigger.log.info({ jobId: outcome.job.id }, "job queued again");
       if (input.commentId !== null) await react(trigger, input.commentId, "+1");

@@ -57,6 +57,7 @@ export type RetryOutcome =
   | { kind: "retried"; job: Job }
   | { kind: "not_ended"; job: Job }
   | { kind: "succeeded"; job: Job }
+  | { kind: "pipeline_step"; job: Job }
   | { kind: "none" }
   | { kind: "duplicate_delivery" };
 
@@ -82,6 +83,8 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
     if (!last) return { kind: "none" } as const;
     if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
     if (!hasEnded(last.status)) return { kind: "not_ended", job: last } as const;
+    // Its run has moved on (cancelled what depended on it, or ended): a step alone would change nothing there.
+    if (last.pipelineRunId !== null) return { kind: "pipeline_step", job: last } as const;
     const [job] = await tx
       .update(jobs)
       .set({
