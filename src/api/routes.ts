@@ -8,7 +8,9 @@ import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import { BadRequest, hasValidBearer, sendError, sendJson } from "./http.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
-import { registerRunRoutes, type RunGitHub } from "./run-routes.ts";
+import type { ApiGitHub } from "./api-github.ts";
+import { registerJobCreation } from "./create-job-route.ts";
+import { registerRunRoutes } from "./run-routes.ts";
 import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -20,7 +22,7 @@ export interface ApiDeps {
   /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one). */
   showOnGitHub(job: Job): void;
   /** What starting and showing pipeline runs needs of GitHub; null where the app has no credentials. */
-  runGitHub?: RunGitHub | null;
+  apiGitHub?: ApiGitHub | null;
   /** Polling and keep-alive intervals of event streams (tests shorten them). */
   eventStream?: EventStreamOptions;
   apiToken: string | undefined;
@@ -59,6 +61,7 @@ export function createApiHandler(deps: ApiDeps) {
     const jobs = await listJobs(deps.db, { limit, ...(beforeDate ? { before: beforeDate } : {}) });
     sendJson(res, 200, { jobs: jobs.map((job) => jobToJson(job)) });
   });
+  registerJobCreation(route, { pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub });
   route("POST", "/api/jobs/:id/cancel", async (_req, res, params) => {
     const outcome = await cancelJobs(deps.pool, { jobId: params.id! }, "an API client", null);
     const job = outcome?.cancelled[0] ?? outcome?.stopping[0];
@@ -90,7 +93,7 @@ export function createApiHandler(deps: ApiDeps) {
   });
 
   registerPipelineRoutes(route, deps.db);
-  registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.runGitHub ?? null });
+  registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null });
   route("GET", "/metrics", async (_req, res) => {
     const text = await renderMetrics(deps.pool);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

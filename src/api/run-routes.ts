@@ -3,7 +3,6 @@ import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import type { JobRequest } from "../jobs/job-request.ts";
 import { cancelJobs } from "../jobs/thread-control.ts";
 import { cancelRun } from "../pipelines/advance-run.ts";
 import { inputsProblemOf } from "../pipelines/check-run-request.ts";
@@ -12,27 +11,18 @@ import type { Db } from "../store/database.ts";
 import { jobs, type Job } from "../store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
 import { pipelines } from "../store/pipelines.sql.ts";
+import type { ApiGitHub } from "./api-github.ts";
 import { readJsonBody, sendError, sendJson } from "./http.ts";
 import { runToJson } from "./run-json.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
 type Route = (method: string, path: string, handler: Handler) => void;
 
-/** What starting a run needs of GitHub, which only the web role's app credentials can ask. */
-export interface RunGitHub {
-  /** The app's installation on the repository and the repository's details; null when the app is not installed there. */
-  repositoryOf(owner: string, name: string): Promise<{ installationId: number; repo: JobRequest["repo"] } | null>;
-  /** Show the run on GitHub in the background (its steps' check runs, its comment, its pull request). */
-  showRun(run: PipelineRun): void;
-  /** Show a step job cancelled before it ran. */
-  showJob(job: Job): void;
-}
-
 export interface RunRouteDeps {
   db: Db;
   pool: pg.Pool;
   boss: PgBoss;
-  github: RunGitHub | null;
+  github: ApiGitHub | null;
 }
 
 const INPUT_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;

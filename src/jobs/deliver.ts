@@ -106,6 +106,8 @@ function commitMessage(job: Job, summary: string): string {
   const title = job.followUp ? `Follow-up: ${firstLine}` : job.pipelineStep !== null ? `${job.issueTitle}: ${firstLine}` : job.issueTitle.trim();
   // A pipeline run started through the REST API has no issue (0).
   const subject = `${truncateLine(title, 64) || "Changes requested"}${job.issueNumber > 0 ? ` (#${job.issueNumber})` : ""}`;
+  // Asked through the REST API or a pipeline started there: no GitHub user to credit.
+  if (job.requesterId === 0) return [subject, "", body, ""].join("\n");
   const coAuthor = `Co-authored-by: ${job.requesterLogin} <${job.requesterId}+${job.requesterLogin}@users.noreply.github.com>`;
   return [subject, "", body, "", coAuthor, ""].join("\n");
 }

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunGitHub } from "../../src/api/run-routes.ts";
+import type { ApiGitHub } from "../../src/api/api-github.ts";
 import { jobs, type Job } from "../../src/store/jobs.sql.ts";
 import type { PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
 import { startApiServer, type ApiServer } from "../support/api-server.ts";
@@ -13,11 +13,12 @@ const shownJobs: Job[] = [];
 const installed = new Set(["octo-org/hello-world"]);
 
 /** GitHub as the web role sees it: the app is installed on one repository. */
-const github: RunGitHub = {
+const github: ApiGitHub = {
   async repositoryOf(owner, name) {
     if (!installed.has(`${owner}/${name}`)) return null;
     return { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: `https://github.com/${owner}/${name}.git`, defaultBranch: "main" } };
   },
+  issueOf: async () => null,
   showRun: (run) => void shownRuns.push(run),
   showJob: (job) => void shownJobs.push(job),
 };
@@ -37,7 +38,7 @@ async function storePipeline(repository: string, definition: unknown = REVIEW): 
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  api = await startApiServer(database, { runGitHub: github });
+  api = await startApiServer(database, { apiGitHub: github });
 });
 afterAll(async () => {
   await api.close();

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiGitHub } from "../../src/api/api-github.ts";
+import { AGENT_JOB_QUEUE } from "../../src/queue/boss.ts";
+import { jobs } from "../../src/store/jobs.sql.ts";
+import { startApiServer, type ApiServer } from "../support/api-server.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+
+let database: TestDatabase;
+let api: ApiServer;
+
+/** The app is installed on one repository, whose #7 is an issue and #8 a pull request. */
+const github: ApiGitHub = {
+  repositoryOf: async (owner, name) =>
+    `${owner}/${name}` === "octo-org/hello-world" ? { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main" } } : null,
+  issueOf: async (_installationId, _owner, _name, number) => (number === 7 ? { title: "Add a greeting function", isPullRequest: false } : number === 8 ? { title: "A pull request", isPullRequest: true } : null),
+  showRun: () => {},
+  showJob: () => {},
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  api = await startApiServer(database, { apiGitHub: github });
+});
+afterAll(async () => {
+  await api.close();
+  await database.drop();
+});
+
+describe("POST /api/jobs", () => {
+  it("queues the same job as /agent on the issue, and has it shown on GitHub", async () => {
+    const response = await api.call("POST", "/api/jobs", { body: { repository: "octo-org/hello-world", issue_number: 7, task: "add greet(name)", requester: "release-bot" } });
+    expect(response.status).toBe(201);
+    const job = (await response.json()) as { id: string };
+    expect(job).toMatchObject({ status: "queued", repository: "octo-org/hello-world", issue_number: 7, trigger: "api", task: "add greet(name)", requester: "release-bot", branch: "agent/7-add-a-greeting-function" });
+    const queued = await database.pool.query("select singleton_key from pgboss.job where name = $1 and data->>'jobId' = $2", [AGENT_JOB_QUEUE, job.id]);
+    expect(queued.rows).toEqual([{ singleton_key: "1296269#7" }]);
+    expect(api.shown.map((shown) => shown.id)).toEqual([job.id]);
+  });
+
+  it("refuses a bad body, an uninstalled repository, a missing issue and a pull request, creating nothing", async () => {
+    const before = (await database.db.select().from(jobs)).length;
+    const problems = async (body: unknown) => {
+      const response = await api.call("POST", "/api/jobs", { body });
+      return { status: response.status, text: JSON.stringify(await response.json()) };
+    };
+    expect(await problems({ repository: "octo-org/hello-world", issue_number: 7, task: "  " })).toMatchObject({ status: 422, text: expect.stringContaining("a task cannot be empty") });
+    expect(await problems({ repository: "nope", issue_number: 7, task: "t" })).toMatchObject({ status: 422, text: expect.stringContaining("owner/name") });
+    expect(await problems({ repository: "octo-org/hello-world", issue_number: 7, task: "t", extra: 1 })).toMatchObject({ status: 422 });
+    expect(await problems({ repository: "octo-org/other", issue_number: 7, task: "t" })).toMatchObject({ status: 422, text: expect.stringContaining("not installed") });
+    expect(await problems({ repository: "octo-org/hello-world", issue_number: 99, task: "t" })).toMatchObject({ status: 422, text: expect.stringContaining("no issue #99") });
+    expect(await problems({ repository: "octo-org/hello-world", issue_number: 8, task: "t" })).toMatchObject({ status: 422, text: expect.stringContaining("is a pull request") });
+    expect((await database.db.select().from(jobs)).length).toBe(before);
+  });
+});
