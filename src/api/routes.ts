@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -28,6 +30,25 @@ export interface ApiDeps {
   apiToken: string | undefined;
   role: string;
   log: Logger;
+}
+
+const DASHBOARD_HTML = readFileSync(new URL("./dashboard.html", import.meta.url), "utf8");
+/** Its own script and style only (by hash), and requests to this origin only. */
+const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src ${hashesOf(DASHBOARD_HTML, "script")}`,
+  `style-src ${hashesOf(DASHBOARD_HTML, "style")} 'unsafe-hashes'`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function hashesOf(html: string, tag: "script" | "style"): string {
+  const bodies = [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))].map((match) => match[1]!);
+  // Inline style attributes count too (hashed like blocks, allowed by 'unsafe-hashes').
+  const attributes = tag === "style" ? [...html.matchAll(/ style="([^"]*)"/g)].map((match) => match[1]!) : [];
+  return [...bodies, ...attributes].map((body) => `'sha256-${createHash("sha256").update(body).digest("base64")}'`).join(" ");
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
@@ -102,6 +123,11 @@ export function createApiHandler(deps: ApiDeps) {
 
   return async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
+    // The page holds no data: it asks for the API token and reads the API like any client.
+    if (url.pathname === "/dashboard" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": DASHBOARD_CSP }).end(DASHBOARD_HTML);
+      return true;
+    }
     if (url.pathname !== "/metrics" && (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/github/"))) return false;
     if (!hasValidBearer(req, deps.apiToken)) {
       sendError(res, 401, deps.apiToken ? "missing or wrong bearer token" : "the API is disabled: set API_TOKEN to enable it");

@@ -73,6 +73,12 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
     const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
     sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
   });
+  route("GET", "/api/runs", async (_req, res, _params, url) => {
+    const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 50) || 50, 1), 200);
+    const runs = await deps.db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.createdAt)).limit(limit);
+    const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
+    sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
+  });
   route("GET", "/api/runs/:id", async (_req, res, params) => {
     const [run] = await deps.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, params.id!));
     if (!run) return sendError(res, 404, "no run with that id");
