@@ -21,23 +21,30 @@ export interface PullRequestContent {
  * before. Draft while the tests still fail, so nobody merges it by accident.
  */
 export async function openPullRequest(octokit: ProbotOctokit, job: Job, content: PullRequestContent): Promise<{ number: number; url: string }> {
-  const repo = { owner: job.repoOwner, repo: job.repoName };
-  const title = pullRequestTitle(job);
-  const body = renderPullRequestBody(job, content);
-  const { data: existing } = await octokit.rest.pulls.list({ ...repo, head: `${job.repoOwner}:${job.branch}`, state: "open" });
-  const open = existing[0];
-  if (open) {
-    const { data } = await octokit.rest.pulls.update({ ...repo, pull_number: open.number, title, body });
-    return { number: data.number, url: data.html_url };
-  }
-  const { data } = await octokit.rest.pulls.create({
-    ...repo,
+  return openOrUpdatePullRequest(octokit, {
+    owner: job.repoOwner,
+    repo: job.repoName,
     head: job.branch,
     base: job.defaultBranch,
-    title,
-    body,
+    title: pullRequestTitle(job),
+    body: renderPullRequestBody(job, content),
     draft: !content.checksPassed,
   });
+}
+
+/** The open pull request from `head`, updated, or a new one: a retry never opens a second. */
+export async function openOrUpdatePullRequest(
+  octokit: ProbotOctokit,
+  request: { owner: string; repo: string; head: string; base: string; title: string; body: string; draft: boolean },
+): Promise<{ number: number; url: string }> {
+  const { owner, repo, head, base, title, body, draft } = request;
+  const { data: existing } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${head}`, state: "open" });
+  const open = existing[0];
+  if (open) {
+    const { data } = await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, title, body });
+    return { number: data.number, url: data.html_url };
+  }
+  const { data } = await octokit.rest.pulls.create({ owner, repo, head, base, title, body, draft });
   return { number: data.number, url: data.html_url };
 }
 

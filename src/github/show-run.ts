@@ -8,6 +8,7 @@ import { jobs } from "../store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
 import * as schema from "../store/schema.ts";
 import { ensureAnnounced } from "./announce-job.ts";
+import { openOrUpdatePullRequest } from "./pull-request.ts";
 import { renderRunComment, renderRunPullRequestBody, stepViewsOf, type StepView } from "./render-run.ts";
 
 /** Namespace of the advisory locks that serialize showing one run. */
@@ -57,18 +58,16 @@ function pushedWork(view: StepView): boolean {
 }
 
 /** One pull request for the run, from its branch; a draft unless every step succeeded. Reused if a crash left one open. */
-async function openRunPullRequest(octokit: ProbotOctokit, run: PipelineRun, views: readonly StepView[]): Promise<{ number: number; url: string }> {
-  const repo = { owner: run.repoOwner, repo: run.repoName };
-  const title = `${run.pipelineName}: pipeline run`;
-  const body = renderRunPullRequestBody(run, views);
-  const { data: existing } = await octokit.rest.pulls.list({ ...repo, head: `${run.repoOwner}:${run.branch}`, state: "open" });
-  const open = existing[0];
-  if (open) {
-    const { data } = await octokit.rest.pulls.update({ ...repo, pull_number: open.number, title, body });
-    return { number: data.number, url: data.html_url };
-  }
-  const { data } = await octokit.rest.pulls.create({ ...repo, head: run.branch, base: run.defaultBranch, title, body, draft: run.status !== "succeeded" });
-  return { number: data.number, url: data.html_url };
+function openRunPullRequest(octokit: ProbotOctokit, run: PipelineRun, views: readonly StepView[]): Promise<{ number: number; url: string }> {
+  return openOrUpdatePullRequest(octokit, {
+    owner: run.repoOwner,
+    repo: run.repoName,
+    head: run.branch,
+    base: run.defaultBranch,
+    title: `${run.pipelineName}: pipeline run`,
+    body: renderRunPullRequestBody(run, views),
+    draft: run.status !== "succeeded",
+  });
 }
 
 async function saveRun(db: Db, runId: string, patch: Partial<PipelineRun>): Promise<PipelineRun> {
