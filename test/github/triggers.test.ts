@@ -134,6 +134,7 @@ describe("who may start the agent", () => {
       .reply(201, { id: 1 });
     await receive("issue_comment", issueCommentPayload({ body: "/agent help" }));
     expect(reply).toContain("/agent <task>");
+    expect(reply).toContain("/agent run <pipeline>");
     expect(await database.db.select().from(jobs)).toHaveLength(0);
   });
 });
