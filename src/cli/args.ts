@@ -49,12 +49,14 @@ your working tree and current branch are not touched.
   --repo <path>            the repository (default: the current directory)
   --task-file <path>       read the task from a file instead of the argument
   --base <ref>             start from this ref (default: HEAD)
-  --json                   print the job as JSON (as GET /api/jobs/:id) instead of a summary
+  --json                   print the job as JSON (as GET /api/jobs/:id) on stdout;
+                           the summary goes to stderr then
 
 eval: runs every task of a suite folder and writes report.json and report.md.
   --concurrency <n>        tasks run at once (default 1)
   --out <dir>              where the report goes (default eval-results/<timestamp>)
   --compare <old.json>     show what got better or worse since an earlier report
+                           (appended to report.md; a regression makes the exit code 1)
   --only <id,…>            run only these tasks
 
 options:
@@ -62,7 +64,12 @@ options:
   --max-cost <usd>         stop a job once its model cost passes this
   --max-iterations <n>     build-and-verify rounds at most
 
-Exit code: 0 when the checks pass, 1 when they do not, 2 for bad usage.
+Exit codes:
+  run:   0 when the checks pass, 1 when they do not (or the job failed)
+  eval:  0 when every task ran, whatever its check said (the success rate is printed);
+         1 when a task could not run, or with --compare when a task that succeeded
+         in the old report fails now
+  both:  2 for bad usage or configuration, 130 when interrupted (Ctrl-C)
 `;
 
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;

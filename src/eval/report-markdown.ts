@@ -5,6 +5,15 @@ import type { EvalReport, EvalTaskResult } from "./report.schema.ts";
 
 /** `report.md`: a row per task, the totals, where the time went, and the failures' check output. */
 export function renderMarkdown(report: EvalReport): string {
+  return [...headerAndTable(report), "", ...phaseBreakdown(report.totals.phaseMs), ...failures(report.tasks)].join("\n").trimEnd() + "\n";
+}
+
+/** The heading, the success rate and the table of `report.md`, without the breakdowns: what the CLI prints at the end. */
+export function renderResultsTable(report: EvalReport): string {
+  return headerAndTable(report).join("\n") + "\n";
+}
+
+function headerAndTable(report: EvalReport): string[] {
   const { totals } = report;
   const suiteMs = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
   const header = [
@@ -20,7 +29,7 @@ export function renderMarkdown(report: EvalReport): string {
     ...report.tasks.map(taskRow),
     `| **total** | ${totals.succeeded}/${totals.tasks} (${percentOf(totals.successRate)}) | ${totals.iterations} | ${tokensOf(totals)} | ${formatUsd(totals.costUsd)} | ${formatDuration(totals.wallMs)} | ${slowestOf(totals.phaseMs)} |`,
   ];
-  return [...header, "", ...table, "", ...phaseBreakdown(totals.phaseMs), ...failures(report.tasks)].join("\n").trimEnd() + "\n";
+  return [...header, "", ...table];
 }
 
 function taskRow(task: EvalTaskResult): string {

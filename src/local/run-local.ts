@@ -40,6 +40,14 @@ export interface LocalRunRequest {
   base?: string;
 }
 
+export interface LocalRunOptions {
+  progress: JobReporter;
+  /** Aborting it cancels the job: its sandbox is removed and nothing is pushed. */
+  signal?: AbortSignal;
+  /** Each line of the job's log as it is written (read back about twice a second). */
+  onEvent?: (event: JobEvent) => void;
+}
+
 export interface LocalRunResult {
   job: Job;
   events: JobEvent[];
@@ -57,7 +65,7 @@ export interface LocalRunResult {
  */
 export interface LocalEngine {
   readonly settings: WorkerSettings;
-  run(request: LocalRunRequest, options: { progress: JobReporter; signal?: AbortSignal }): Promise<LocalRunResult>;
+  run(request: LocalRunRequest, options: LocalRunOptions): Promise<LocalRunResult>;
   close(): Promise<void>;
 }
 
@@ -91,34 +99,78 @@ export async function openLocalEngine(options: { env?: NodeJS.ProcessEnv; overri
 async function runOnce(
   engine: { database: Database; sandboxes: RunJobDeps["sandboxes"]; settings: WorkerSettings; log: Logger },
   request: LocalRunRequest,
-  options: { progress: JobReporter; signal?: AbortSignal },
+  options: LocalRunOptions,
 ): Promise<LocalRunResult> {
   const { database } = engine;
   const created = await createLocalJob(database, request);
   const cancellations = cancelOn(options.signal);
+  const events = followEvents(database, created.id, options.progress, options.onEvent);
   const deps: RunJobDeps = {
     pool: database.pool,
     db: database.db,
-    hostFor: async () => localHost({ db: database.db, progress: options.progress }),
+    hostFor: async () => localHost({ db: database.db, progress: events.progress }),
     sandboxes: engine.sandboxes,
     settings: engine.settings,
     log: engine.log,
     lookUpRole: async () => null,
     cancellations,
   };
-  // A transient failure hands the job back, as a worker would; here it is simply run again, from its checkpoint.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await runJob(deps, created.id);
-      break;
-    } catch (error) {
-      if (!(error instanceof RetryLater)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** attempt)));
+  try {
+    // A transient failure hands the job back, as a worker would; here it is simply run again, from its checkpoint.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runJob(deps, created.id);
+        break;
+      } catch (error) {
+        if (!(error instanceof RetryLater)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** attempt)));
+      }
     }
+  } finally {
+    await events.stop();
   }
   const job = (await findJob(database.db, created.id))!;
   const pushed = readCheckpoint(job).pushed;
   return { job, events: await listJobEvents(database.db, job.id), branch: pushed ? job.branch : null, files: pushed?.files ?? [] };
+}
+
+/**
+ * Hands the job's log to `onEvent` as it grows, in order with the progress: every state
+ * `progress` is shown comes after the events written before it. The job never waits: the
+ * reads and writes queue behind each other. `stop` delivers what is left.
+ */
+function followEvents(database: Database, jobId: string, progress: JobReporter, onEvent: LocalRunOptions["onEvent"]): { progress: JobReporter; stop(): Promise<void> } {
+  if (!onEvent) return { progress, stop: async () => {} };
+  let lastId = 0;
+  let queue: Promise<void> = Promise.resolve();
+  const then = (work: () => void | Promise<void>) => {
+    queue = queue.then(work).catch(() => {});
+    return queue;
+  };
+  const readEvents = async () => {
+    for (const event of await listJobEvents(database.db, jobId, lastId)) {
+      lastId = event.id;
+      onEvent(event);
+    }
+  };
+  const timer = setInterval(() => void then(readEvents), 500);
+  return {
+    progress: {
+      update: (job, updateOptions) => void then(readEvents).then(() => progress.update(job, updateOptions)),
+      flush: async () => {
+        await queue;
+        await progress.flush();
+      },
+      finish: async (job) => {
+        await then(readEvents);
+        await progress.finish(job);
+      },
+    },
+    async stop() {
+      clearInterval(timer);
+      await then(readEvents);
+    },
+  };
 }
 
 /** The job row for a run: the base commit and the new branch's name are decided here, from the user's repository. */
