@@ -77,8 +77,8 @@ function processIo(interrupt?: AbortSignal): CliIo {
 }
 
 /**
- * The command for this process: arguments from argv, Ctrl-C cancels the running job(s)
- * (a second one quits at once), and the process exits with the command's code once
+ * The command for this process: arguments from argv, Ctrl-C (or SIGTERM, SIGHUP) cancels
+ * the running job(s) (a second one quits at once), and the process exits with the command's code once
  * stdout has drained.
  */
 export async function runFromCommandLine(): Promise<void> {
@@ -88,9 +88,12 @@ export async function runFromCommandLine(): Promise<void> {
     process.stderr.write("\nCancelling… (Ctrl-C again to quit at once)\n");
     controller.abort();
   };
-  process.on("SIGINT", onInterrupt);
+  // A closed terminal or a `kill` gets the same clean stop: otherwise the sandbox's processes
+  // (in groups of their own) and the throwaway Postgres would outlive the command.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, onInterrupt);
   const code = await main(process.argv.slice(2), processIo(controller.signal));
-  process.off("SIGINT", onInterrupt);
+  for (const signal of signals) process.off(signal, onInterrupt);
   // Exit explicitly: a library's forgotten timer must not keep the command alive after its work.
   await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
   process.exit(code);

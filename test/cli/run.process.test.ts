@@ -108,7 +108,7 @@ describe("running-agent run", () => {
     expect(repo.git("branch", "--list", BRANCH)).toContain(BRANCH);
   }, 120_000);
 
-  it("cancels the job on Ctrl-C: exit 130, nothing pushed (task from --task-file)", async () => {
+  it.each(["SIGINT", "SIGTERM"] as const)("cancels the job on %s (Ctrl-C, kill): exit 130, nothing pushed (task from --task-file)", async (signal) => {
     script = agentScript({ build: [[{ hang: true }]] });
     const dir = await mkdtemp(path.join(os.tmpdir(), "ra-task-"));
     const taskFile = path.join(dir, "task.md");
@@ -119,7 +119,7 @@ describe("running-agent run", () => {
       onStderr: (stderr, child) => {
         if (interrupted || !/^build /m.test(stderr)) return;
         interrupted = true;
-        child.kill("SIGINT");
+        child.kill(signal);
       },
     }).finally(() => rm(dir, { recursive: true, force: true }));
 
