@@ -12,7 +12,7 @@ import { registerTriggers } from "./github/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
-import { settleForgottenSteps } from "./pipelines/settle-step.ts";
+import { settleForgottenSteps, showStaleRuns } from "./pipelines/settle-step.ts";
 import { createApiGitHub } from "./github/api-github.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
@@ -83,7 +83,10 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       async () => {
         for (const job of await releaseAbandonedJobs(database, boss)) await showJobState(database.pool, await probot.auth(job.installationId), job, log);
         // Pipeline steps whose end their run never heard of (a process died in between), these jobs included.
-        await settleForgottenSteps({ pool: database.pool, db: database.db, boss, octokitFor: (installationId) => probot.auth(installationId), log });
+        const pipelines = { pool: database.pool, db: database.db, boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
+        await settleForgottenSteps(pipelines);
+        // And runs whose state never reached GitHub (its comment, the pull request of a run that ended).
+        await showStaleRuns(pipelines);
       },
       log,
     );

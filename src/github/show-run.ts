@@ -18,7 +18,8 @@ const SHOW_RUN_LOCK_NAMESPACE = 727_274_003;
  * Bring GitHub up to date with a run: a check run for each step started (`agent:
  * <pipeline>/<step>`), the run's pull request once it is over (one, from the run's
  * branch, if any step pushed work), and the run's comment with the DAG as a checklist.
- * Any process may call it at any time (after a step ends, a run starts or is cancelled):
+ * Any process may call it at any time (after a step ends, a run starts or is cancelled, or
+ * from the sweep when an earlier call failed and `shown_status` lags behind `status`):
  * an advisory lock makes callers take turns, and each renders from the rows as they are
  * then, so the comment never goes back to an older state and nothing is created twice.
  */
@@ -46,6 +47,8 @@ export async function showRun(pool: pg.Pool, octokit: ProbotOctokit, runId: stri
       const { data } = await octokit.rest.issues.createComment({ owner: run.repoOwner, repo: run.repoName, issue_number: run.issueNumber, body });
       run = await saveRun(db, run.id, { commentId: data.id });
     }
+    // Only now is this status on GitHub: until then the sweep (`showStaleRuns`) tries again.
+    if (run.shownStatus !== run.status) run = await saveRun(db, run.id, { shownStatus: run.status });
     return run;
   } finally {
     await client.query("select pg_advisory_unlock($1, hashtext($2))", [SHOW_RUN_LOCK_NAMESPACE, runId]).catch(() => {});

@@ -53,3 +53,27 @@ export async function settleForgottenSteps(deps: PipelineDeps): Promise<number> 
   for (const { job } of forgotten) await settleStepJob(deps, job);
   return forgotten.length;
 }
+
+/**
+ * The other half of the sweep: runs whose status GitHub has not been shown (the process
+ * showing it died, or GitHub failed), above all a run that ended without its pull request
+ * opened. Returns how many were shown; one that fails again waits for the next sweep.
+ */
+export async function showStaleRuns(deps: PipelineDeps): Promise<number> {
+  // A day at most: a repository the app was removed from must not be asked every minute for ever.
+  const stale = await deps.db
+    .select()
+    .from(pipelineRuns)
+    .where(and(sql`${pipelineRuns.shownStatus} is distinct from ${pipelineRuns.status}`, sql`${pipelineRuns.updatedAt} > now() - interval '1 day'`))
+    .limit(50);
+  let shown = 0;
+  for (const run of stale) {
+    try {
+      await showRun(deps.pool, await deps.octokitFor(run.installationId), run.id);
+      shown++;
+    } catch (error) {
+      deps.log.warn({ err: error, runId: run.id }, "showing the pipeline run failed again; the next sweep tries again");
+    }
+  }
+  return shown;
+}

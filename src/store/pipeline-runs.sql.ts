@@ -42,6 +42,11 @@ export const pipelineRuns = pgTable(
     /** Set by a cancel: no step starts after it. */
     cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
     cancelRequestedBy: text("cancel_requested_by"),
+    /**
+     * The status GitHub was last shown (the comment, and the pull request once over). Differs
+     * from `status` while showing it is pending or failed: the minute's sweep shows it again.
+     */
+    shownStatus: text("shown_status").$type<RunStatus>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

@@ -34,6 +34,7 @@ function runFixture(overrides: Partial<PipelineRun> = {}): PipelineRun {
     prNumber: null,
     cancelRequestedAt: null,
     cancelRequestedBy: null,
+    shownStatus: null,
     createdAt: at,
     updatedAt: at,
     finishedAt: null,

@@ -4,7 +4,7 @@ import type { PgBoss } from "pg-boss";
 import type { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startRun } from "../../src/pipelines/advance-run.ts";
-import { settleForgottenSteps, settleStepJob, type PipelineDeps } from "../../src/pipelines/settle-step.ts";
+import { settleForgottenSteps, settleStepJob, showStaleRuns, type PipelineDeps } from "../../src/pipelines/settle-step.ts";
 import { stepLauncher, stepOutcomeOf } from "../../src/pipelines/step-jobs.ts";
 import type { Pipeline } from "../../src/pipelines/pipeline.schema.ts";
 import { startQueue } from "../../src/queue/boss.ts";
@@ -45,10 +45,10 @@ function step(name: string, extra: Partial<Pipeline["steps"][number]> = {}): Pip
 }
 
 /** A run started through the REST API (no issue: nothing to comment on). */
-async function runOf(steps: Pipeline["steps"]): Promise<PipelineRun> {
+async function runOf(steps: Pipeline["steps"], issueNumber: number | null = null): Promise<PipelineRun> {
   const run = await startRun(
     database.pool,
-    { installationId: 4242, repoId: 1296269, repoOwner: "octo-org", repoName: "hello-world", cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main", pipelineName: "p", definition: { steps }, requesterLogin: "api", branch: "agent/p-0000" },
+    { installationId: 4242, repoId: 1296269, repoOwner: "octo-org", repoName: "hello-world", cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main", pipelineName: "p", definition: { steps }, requesterLogin: "api", branch: "agent/p-0000", issueNumber },
     stepLauncher(boss),
   );
   return run!;
@@ -100,5 +100,27 @@ describe("settling a step whose job ended", () => {
     expect(await settleForgottenSteps(deps)).toBe(1);
     expect(await readRun(run.id)).toMatchObject({ status: "cancelled", steps: { a: { state: "cancelled" }, b: { state: "cancelled" } } });
     expect(await settleForgottenSteps(deps)).toBe(0);
+  });
+
+  it("shows a run again, in the sweep, until GitHub has been shown its status", async () => {
+    // Shown once while running; then GitHub never heard that it ended (the showing failed).
+    const run = await runOf([step("a")], 7);
+    await database.db.update(pipelineRuns).set({ shownStatus: "running", commentId: 5301 }).where(eq(pipelineRuns.id, run.id));
+    await updateJob(database.db, run.steps.a!.jobId!, { status: "cancelled", finishedAt: new Date() });
+    await database.pool.query("update pipeline_runs set status = 'cancelled', steps = jsonb_set(steps, '{a,state}', '\"cancelled\"') where id = $1", [run.id]);
+    const edits: string[] = [];
+    const comment = "/repos/octo-org/hello-world/issues/comments/5301";
+    nock(GITHUB_API).patch(comment).reply(502, { message: "Bad Gateway" });
+
+    expect(await showStaleRuns(deps)).toBe(0);
+    expect(await readRun(run.id)).toMatchObject({ status: "cancelled", shownStatus: "running" });
+
+    nock(GITHUB_API)
+      .patch(comment, (body: { body: string }) => Boolean(edits.push(body.body)))
+      .reply(200, { id: 5301 });
+    expect(await showStaleRuns(deps)).toBe(1);
+    expect(await readRun(run.id)).toMatchObject({ shownStatus: "cancelled" });
+    expect(edits.at(-1)).toContain("⏹️ cancelled");
+    expect(await showStaleRuns(deps)).toBe(0);
   });
 });
