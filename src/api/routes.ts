@@ -6,7 +6,9 @@ import type { Logger } from "pino";
 import type { PgBoss } from "pg-boss";
 import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
 import type { Db } from "../store/database.ts";
+import { eq } from "drizzle-orm";
 import type { Job } from "../store/jobs.sql.ts";
+import { pipelineRuns } from "../store/pipeline-runs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import { BadRequest, hasValidBearer, sendError, sendJson } from "./http.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
@@ -97,9 +99,12 @@ export function createApiHandler(deps: ApiDeps) {
   route("POST", "/api/jobs/:id/retry", async (_req, res, params) => {
     const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null);
     if (outcome.kind === "none" || outcome.kind === "duplicate_delivery") return sendError(res, 404, "no job with that id");
-    if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run; start a new run of the pipeline instead");
+    if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run that is still going: a step is retried once its run has ended");
     if (outcome.kind !== "retried") return sendError(res, 409, `only a failed, timed-out or cancelled job can be retried; this one is ${outcome.job.status}`);
     deps.showOnGitHub(outcome.job);
+    // A retried step reopened its run.
+    const run = outcome.job.pipelineRunId === null ? undefined : (await deps.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, outcome.job.pipelineRunId)))[0];
+    if (run) deps.apiGitHub?.showRun(run);
     sendJson(res, 202, jobToJson(outcome.job));
   });
   route("GET", "/api/jobs/:id/events", async (req, res, params) => {

@@ -36,9 +36,10 @@ export async function showRun(pool: pg.Pool, octokit: ProbotOctokit, runId: stri
       if (job.checkRunId === null && job.finishedAt === null) await ensureAnnounced(pool, octokit, job.id);
     }
     const views = stepViewsOf(run, stepJobs);
-    if (run.status !== "running" && run.prUrl === null && views.some(pushedWork)) {
+    // Opened when the run ends; brought up to date when it ends again (a failed step retried).
+    if (run.status !== "running" && run.shownStatus !== run.status && views.some(pushedWork)) {
       const pullRequest = await openRunPullRequest(octokit, run, views);
-      run = await saveRun(db, run.id, { prUrl: pullRequest.url, prNumber: pullRequest.number });
+      if (run.prUrl !== pullRequest.url) run = await saveRun(db, run.id, { prUrl: pullRequest.url, prNumber: pullRequest.number });
     }
     const body = renderRunComment(run, views);
     if (run.commentId !== null) {

@@ -45,12 +45,13 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
       await reply(trigger, outcome.job.issueNumber, `The last job is still ${outcome.job.status}: comment \`/agent cancel\` to stop it, or wait for it to end.`);
       return;
     case "pipeline_step":
-      await reply(trigger, outcome.job.issueNumber, `The last job here is the step \`${outcome.job.issueTitle}\` of a pipeline run; steps are not retried one by one. Comment \`/agent run ${outcome.job.issueTitle.split("/")[0]} …\` to run the pipeline again.`);
+      await reply(trigger, outcome.job.issueNumber, `The last job here is the step \`${outcome.job.issueTitle}\` of a pipeline run that is still going: a step is retried once its run has ended (the run then goes on from it).`);
       return;
     case "retried":
       trigger.log.info({ jobId: outcome.job.id }, "job queued again");
       if (input.commentId !== null) await react(trigger, input.commentId, "+1");
       showState(trigger, outcome.job);
+      if (outcome.job.pipelineRunId !== null) showRunState(trigger, outcome.job.pipelineRunId);
   }
 }
 

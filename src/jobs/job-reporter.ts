@@ -44,8 +44,7 @@ export function createJobReporter(octokit: ProbotOctokit, log: Logger, options: 
         ...(conclusion ? { status: "completed" as const, conclusion, completed_at: at.toISOString() } : { status: job.status === "queued" ? ("queued" as const) : ("in_progress" as const) }),
         ...(job.prUrl ? { details_url: job.prUrl } : {}),
         // A button on the failed check run; GitHub sends check_run.requested_action to this app.
-        // Not on a pipeline step's: steps are not retried one by one.
-        ...(conclusion && conclusion !== "success" && job.pipelineRunId === null ? { actions: [RETRY_ACTION] } : {}),
+        ...(conclusion && conclusion !== "success" ? { actions: [RETRY_ACTION] } : {}),
       });
     }
     if (job.commentId !== null) {

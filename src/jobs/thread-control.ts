@@ -4,6 +4,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { enqueueAgentJob } from "../queue/boss.ts";
 import { hasEnded, jobs, type Job } from "../store/jobs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
+import { reopenStep } from "../pipelines/advance-run.ts";
 import { claimDelivery } from "./create-job.ts";
 import type { JobRequest } from "./job-request.ts";
 
@@ -83,8 +84,8 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
     if (!last) return { kind: "none" } as const;
     if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
     if (!hasEnded(last.status)) return { kind: "not_ended", job: last } as const;
-    // Its run has moved on (cancelled what depended on it, or ended): a step alone would change nothing there.
-    if (last.pipelineRunId !== null) return { kind: "pipeline_step", job: last } as const;
+    // A pipeline step runs again only as its run's: the run reopens at this step, once it has ended.
+    if (last.pipelineRunId !== null && !(await reopenStep(tx, last.pipelineRunId, last.pipelineStep ?? "", last.id))) return { kind: "pipeline_step", job: last } as const;
     const [job] = await tx
       .update(jobs)
       .set({

@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Db } from "../store/database.ts";
 import { pipelineRuns, type NewPipelineRun, type PipelineRun, type RunStep } from "../store/pipeline-runs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
+import { graphOf, upstreamOf } from "./pipeline-graph.ts";
 import { nextTransitionOf, type StepStates } from "./ready-steps.ts";
 import { renderTask } from "./render-template.ts";
 
@@ -43,6 +44,26 @@ export async function cancelRun(pool: pg.Pool, runId: string, by: string): Promi
     const runningJobIds = Object.values(run.steps).flatMap((step) => (step.state === "running" && step.jobId ? [step.jobId] : []));
     return { run, runningJobIds };
   });
+}
+
+/**
+ * Reopen a run that ended at a failed or cancelled step, so that the step's job can run
+ * again (`/agent retry`, the API): the step is `running` once more, the steps after it
+ * that never ran are pending again, and the run is `running`. In the caller's transaction,
+ * under the run's row lock. False when the run is still going (it may yet start steps
+ * after this one) or the job is not that step's.
+ */
+export async function reopenStep(tx: Db, runId: string, stepName: string, jobId: string): Promise<boolean> {
+  const run = await lockRun(tx, runId);
+  const step = run?.steps[stepName];
+  if (!run || run.status === "running" || step?.jobId !== jobId || (step.state !== "failed" && step.state !== "cancelled")) return false;
+  const graph = graphOf(run.definition);
+  const steps: Record<string, RunStep> = { ...run.steps, [stepName]: { state: "running", jobId } };
+  for (const [name, later] of Object.entries(run.steps)) {
+    if (later.state === "cancelled" && later.jobId === undefined && upstreamOf(graph, name).has(stepName)) delete steps[name];
+  }
+  await tx.update(pipelineRuns).set({ steps, status: "running", finishedAt: null, cancelRequestedAt: null, cancelRequestedBy: null, updatedAt: new Date() }).where(eq(pipelineRuns.id, runId));
+  return true;
 }
 
 /** `/agent cancel` on a thread: every run of the thread still going is cancelled. Returns them. */

@@ -1,6 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiGitHub } from "../../src/api/api-github.ts";
+import { recordStepOutcome } from "../../src/pipelines/advance-run.ts";
+import { stepLauncher, stepOutcomeOf } from "../../src/pipelines/step-jobs.ts";
+import { updateJob } from "../../src/store/job-queries.ts";
 import { jobs, type Job } from "../../src/store/jobs.sql.ts";
 import type { PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
 import { startApiServer, type ApiServer } from "../support/api-server.ts";
@@ -110,5 +113,43 @@ describe("pipeline runs over REST", () => {
     expect((await api.call("GET", `/api/runs/${unknown}`)).status).toBe(404);
     expect((await api.call("POST", `/api/runs/${unknown}/cancel`)).status).toBe(404);
     expect((await database.db.select().from(jobs)).length).toBe(before);
+  });
+
+  it("retries a failed step once its run has ended: the run goes on from that step", async () => {
+    const id = await storePipeline("octo-org/hello-world");
+    const run = (await (await api.call("POST", `/api/pipelines/${id}/runs`, { body: { inputs: { target: "src/" } } })).json()) as { id: string; steps: Array<{ name: string; job_id: string }> };
+    const jobOf = (name: string) => run.steps.find((step) => step.name === name)!.job_id;
+    const launch = stepLauncher(api.boss);
+    const end = async (name: string, status: "failed" | "succeeded") => {
+      const job = await updateJob(database.db, jobOf(name), { status, testsPassed: status === "succeeded", finishedAt: new Date() });
+      await recordStepOutcome(database.pool, run.id, name, stepOutcomeOf(job), launch);
+    };
+    await end("lint", "failed");
+
+    // docs is still running: the run may not be reopened under it.
+    const early = await api.call("POST", `/api/jobs/${jobOf("lint")}/retry`);
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: string }).error).toContain("still going");
+
+    await end("docs", "succeeded");
+    const ended = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { status: string; steps: Array<{ name: string; state: string }> };
+    expect(ended.status).toBe("failed");
+    expect(ended.steps.map((step) => step.state)).toEqual(["failed", "succeeded", "cancelled"]);
+
+    shownRuns.length = 0;
+    expect((await api.call("POST", `/api/jobs/${jobOf("lint")}/retry`)).status).toBe(202);
+    const reopened = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { status: string; steps: Array<{ name: string; state: string; job_id: string | null }> };
+    expect(reopened.status).toBe("running");
+    expect(reopened.steps.map((step) => [step.name, step.state, step.job_id])).toEqual([
+      ["lint", "running", jobOf("lint")],
+      ["docs", "succeeded", jobOf("docs")],
+      ["report", "pending", null],
+    ]);
+    expect(shownRuns.map((shown) => shown.id)).toEqual([run.id]);
+
+    // The retried step succeeds this time: the step after it starts.
+    await end("lint", "succeeded");
+    const resumed = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { steps: Array<{ name: string; state: string }> };
+    expect(resumed.steps.find((step) => step.name === "report")!.state).toBe("running");
   });
 });
