@@ -10,12 +10,12 @@ import { findJob } from "../../src/store/job-queries.ts";
 import { jobs, type Job } from "../../src/store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
 import { describeRequests, unexpectedRequests } from "../fakes/fake-github.ts";
-import type { ModelRequest, Script, Turn } from "../fakes/model-server.ts";
+import type { Script } from "../fakes/model-server.ts";
 import { GREET_SOURCE, GREETING_PROJECT } from "../support/git-remote.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { startProcessEnvironment, type OwnedProcessEnvironment } from "../support/process-environment.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
-import { agentScript } from "../support/scripted-model.ts";
+import { SHIP_PIPELINE, stepScripts, writeFile } from "../support/pipeline-scripts.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 const TEST_TIMEOUT_MS = 240_000;
@@ -23,16 +23,7 @@ const TEST_TIMEOUT_MS = 240_000;
 /** The greeting project with its tests passing already: steps add to it. */
 const PASSING_PROJECT = { ...GREETING_PROJECT, "greet.js": GREET_SOURCE };
 
-const write = (filePath: string, content: string): Turn => ({ toolCalls: [{ name: "write", arguments: { filePath, content } }] });
-
-/** One script per step, chosen by the step named in the prompt. */
-function stepScripts(byStep: Record<string, Parameters<typeof agentScript>[0]>): Script {
-  const scripts = Object.fromEntries(Object.entries(byStep).map(([step, rounds]) => [step, agentScript(rounds) as (request: ModelRequest) => Turn]));
-  return (request) => {
-    const step = /Step `([^`]+)` of the pipeline/.exec(JSON.stringify(request.body.messages))?.[1];
-    return (step && scripts[step]?.(request)) || { text: `no script for step ${step ?? "(none)"}` };
-  };
-}
+const write = writeFile;
 
 async function startPipelineScenario(context: TestContext, agentYml: string, script: Script): Promise<OwnedProcessEnvironment> {
   const environment = await startProcessEnvironment(script, { WORKER_CONCURRENCY: "2", AGENT_MAX_ITERATIONS: "1" }, { ...PASSING_PROJECT, ".github/agent.yml": agentYml });
@@ -67,28 +58,7 @@ async function finishedRun(environment: OwnedProcessEnvironment): Promise<{ run:
 
 describe.concurrent("pipelines declared in .github/agent.yml, run from a comment", () => {
   it("runs steps in DAG order on two workers: outputs flow into later tasks, parallel steps both land in the run's one pull request", { timeout: TEST_TIMEOUT_MS }, async (context) => {
-    const agentYml = [
-      "pipelines:",
-      "  ship:",
-      "    steps:",
-      "      - name: survey",
-      "        task: Decide the name of the new function. End with a JSON object giving it as `name`.",
-      "      - name: code",
-      "        depends_on: [survey]",
-      "        task: 'Add {{steps.survey.output.name}}(name) in {{inputs.file}}'",
-      "      - name: docs",
-      "        depends_on: [survey]",
-      "        task: Document {{steps.survey.output.name}} in README.md",
-    ].join("\n");
-    const environment = await startPipelineScenario(
-      context,
-      agentYml,
-      stepScripts({
-        survey: { build: [[{ text: 'The new function is farewell.\n```json\n{"name": "farewell"}\n```' }]] },
-        code: { build: [[write("farewell.js", "exports.farewell = (name) => `Goodbye, ${name}!`;\n"), { text: "Added farewell()." }]] },
-        docs: { build: [[write("README.md", "# hello\n\n`farewell(name)` says goodbye.\n"), { text: "Documented farewell()." }]] },
-      }),
-    );
+    const environment = await startPipelineScenario(context, SHIP_PIPELINE.agentYml, SHIP_PIPELINE.script());
     const web = await environment.start("web");
     await environment.start("worker");
     await environment.start("worker");
