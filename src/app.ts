@@ -7,7 +7,7 @@ import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
 import { createModelGateway } from "./gateway/model-gateway.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
-import { showJobState } from "./github/show-job-state.ts";
+import { showJobState, showStaleJobs } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
@@ -85,7 +85,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
         // Pipeline steps whose end their run never heard of (a process died in between), these jobs included.
         const pipelines = { pool: database.pool, db: database.db, boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
         await settleForgottenSteps(pipelines);
-        // And runs whose state never reached GitHub (its comment, the pull request of a run that ended).
+        // And jobs and runs whose last state never reached GitHub (a failed write, a process that died).
+        await showStaleJobs(pipelines);
         await showStaleRuns(pipelines);
       },
       log,

@@ -145,7 +145,10 @@ export function asJobReporter(writer: ProgressWriter): JobReporter {
     update: (job) => writer.update(job),
     // Writing to the terminal is synchronous: nothing is ever waiting.
     flush: async () => {},
-    finish: async (job) => writer.finish(job),
+    finish: async (job) => {
+      writer.finish(job);
+      return true;
+    },
   };
 }
 

@@ -76,7 +76,7 @@ export async function runEvalTask(engine: EvalEngine, task: EvalTask, options: {
 }
 
 /** Progress for a task of a suite: nobody watches one job among many, so nothing is kept. */
-const QUIET_PROGRESS: JobReporter = { update: () => {}, flush: async () => {}, finish: async () => {} };
+const QUIET_PROGRESS: JobReporter = { update: () => {}, flush: async () => {}, finish: async () => true };
 
 function notRunResult(task: EvalTask, error: unknown, wallMs: number): EvalTaskResult {
   const message = error instanceof Error ? error.message : String(error);

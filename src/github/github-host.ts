@@ -35,7 +35,9 @@ export function githubHost(input: GitHubHostInput): JobHost {
   const { octokit } = input;
   return {
     announce: (jobId) => ensureAnnounced(input.pool, octokit, jobId, input.now),
-    showState: (job) => showJobState(input.pool, octokit, job, input.log),
+    showState: async (job) => {
+      await showJobState(input.pool, octokit, job, input.log);
+    },
     progress: createJobReporter(octokit, input.log, { now: input.now }),
     async prepare(run) {
       await run.step("prepare", () => resolveBase(run, octokit));

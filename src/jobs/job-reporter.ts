@@ -15,8 +15,8 @@ export interface JobReporter {
   update(job: Job, options?: { force?: boolean }): void;
   /** Wait until every queued update has reached GitHub (or failed). */
   flush(): Promise<void>;
-  /** Show the final state: completes the check run and edits the comment. */
-  finish(job: Job): Promise<void>;
+  /** Show the final state: completes the check run and edits the comment. False when that failed (it is logged). */
+  finish(job: Job): Promise<boolean>;
 }
 
 /**
@@ -80,7 +80,13 @@ export function createJobReporter(octokit: ProbotOctokit, log: Logger, options: 
     async finish(job) {
       queued = null;
       await flush();
-      await write(job, true).catch((error: unknown) => log.error({ err: error }, "final progress update failed"));
+      return write(job, true).then(
+        () => true,
+        (error: unknown) => {
+          log.error({ err: error }, "final progress update failed; the minute's sweep shows it again");
+          return false;
+        },
+      );
     },
   };
 }

@@ -90,6 +90,11 @@ export class JobRun {
     return this.finish(status, { failureKind: error.kind, failureMessage: this.redact(error.message) });
   }
 
+  /** The job's final state reached where its progress goes: the sweep need not show it again. */
+  async recordShown(): Promise<void> {
+    this.job = await updateJob(this.deps.db, this.job.id, { shownStatus: this.job.status });
+  }
+
   /** Put the job back in the queue (another attempt, maybe on another worker), saying why. */
   async handBack(reason: string): Promise<void> {
     this.log.info({ reason }, "job handed back to the queue");

@@ -93,7 +93,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
     await releaseWorkspace(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
-  await host.progress.finish(run.job);
+  if (await host.progress.finish(run.job)) await run.recordShown();
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
@@ -159,7 +159,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
   if (job.cancelRequestedAt !== null) {
     // Asked to cancel while its previous worker ran it, and that worker died.
     await run.fail(new JobError("cancelled", `cancelled by ${job.cancelRequestedBy ?? "someone"}`));
-    await host.progress.finish(run.job);
+    if (await host.progress.finish(run.job)) await run.recordShown();
     return null;
   }
   log.info({ attempt: job.attempts, resumed }, "job started");

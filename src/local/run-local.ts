@@ -163,7 +163,7 @@ function followEvents(database: Database, jobId: string, progress: JobReporter, 
       },
       finish: async (job) => {
         await then(readEvents);
-        await progress.finish(job);
+        return progress.finish(job);
       },
     },
     async stop() {

@@ -96,6 +96,12 @@ export const jobs = pgTable(
     /** The pipeline run this job is a step of (with `pipelineStep`); null for a job of its own. */
     pipelineRunId: uuid("pipeline_run_id"),
     pipelineStep: text("pipeline_step"),
+    /**
+     * The status last shown where the job's progress goes (its check run and comment). An
+     * ended job whose final state did not get there (GitHub failed) is shown again by the
+     * minute's sweep.
+     */
+    shownStatus: text("shown_status").$type<JobStatus>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

@@ -27,7 +27,10 @@ function recordingProgress(): JobReporter & { states: Job[] } {
     states,
     update: (job) => void states.push(job),
     flush: async () => {},
-    finish: async (job) => void states.push(job),
+    finish: async (job) => {
+      states.push(job);
+      return true;
+    },
   };
 }
 
@@ -63,7 +66,7 @@ describe("a job on a repository on this machine", () => {
 
     const result = await engine.run({ repo: repo.dir, task: "Add greet(name) in greet.js" }, { progress });
 
-    expect(result.job).toMatchObject({ status: "succeeded", testsPassed: true, iterations: 1, trigger: "local" });
+    expect(result.job).toMatchObject({ status: "succeeded", testsPassed: true, iterations: 1, trigger: "local", shownStatus: "succeeded" });
     expect(result.branch).toBe("agent/add-greet-name-in-greet-js");
     expect(result.files).toEqual(["greet.js"]);
     expect(repo.git("show", `${result.branch}:greet.js`)).toBe(GREET_SOURCE.trim());

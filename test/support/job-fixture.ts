@@ -51,6 +51,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     followUp: null,
     pipelineRunId: null,
     pipelineStep: null,
+    shownStatus: null,
     createdAt,
     startedAt: null,
     finishedAt: null,
