@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { jobToJson } from "../api/job-json.ts";
-import type { LocalRunResult } from "../local/run-local.ts";
+import { checkLocalRequest, type LocalRunResult } from "../local/run-local.ts";
 import type { JobEvent } from "../store/job-events.sql.ts";
 import { checkTaskText, type CliCommand } from "./args.ts";
 import { INTERRUPTED_EXIT_CODE, openEngineFor, type CliIo } from "./cli-io.ts";
@@ -22,6 +22,8 @@ export class CliUsageError extends Error {
 
 export async function runCommand(command: RunCommand, io: CliIo): Promise<number> {
   const task = await taskTextOf(command);
+  const request = { repo: command.repo, task, ...(command.base !== null ? { base: command.base } : {}) };
+  await checkLocalRequest(request);
   const engine = await openEngineFor(io, command);
   const writer = createProgressWriter(io.stderr);
   const started = new Date();
@@ -30,7 +32,7 @@ export async function runCommand(command: RunCommand, io: CliIo): Promise<number
   let result: LocalRunResult;
   try {
     result = await engine.run(
-      { repo: command.repo, task, ...(command.base !== null ? { base: command.base } : {}) },
+      request,
       // Plain output gets the job's notable events as lines as they happen; on a TTY the status line shows the course.
       { progress: asJobReporter(writer), ...(io.interrupt ? { signal: io.interrupt } : {}), ...(io.stderr.isTTY ? {} : { onEvent: (event) => printEvent(event, io, started) }) },
     );

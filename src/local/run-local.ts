@@ -173,6 +173,16 @@ function followEvents(database: Database, jobId: string, progress: JobReporter, 
   };
 }
 
+/**
+ * Whether the request can run (a repository, a base that exists), checked before anything
+ * starts: a mistyped path or ref is told at once, not after a database has started.
+ */
+export async function checkLocalRequest(request: LocalRunRequest): Promise<void> {
+  const root = await repositoryRoot(request.repo);
+  await baseBranchOf(root, request.base);
+  await commitOf(root, request.base ?? "HEAD");
+}
+
 /** The job row for a run: the base commit and the new branch's name are decided here, from the user's repository. */
 async function createLocalJob(database: Database, request: LocalRunRequest): Promise<Job> {
   const root = await repositoryRoot(request.repo);

@@ -133,8 +133,9 @@ describe("running-agent run", () => {
     const cases: Array<[string, () => Promise<{ args: string[]; env?: Record<string, string> }>, RegExp]> = [
       ["an unknown option", async () => ({ args: ["run", "--frobnicate", TASK] }), /unknown option --frobnicate/],
       ["no task", async () => ({ args: ["run", "--repo", repo.dir] }), /no task given/],
-      ["a folder outside any repository", async () => ({ args: ["run", "--repo", path.dirname(repo.dir), TASK] }), /is not inside a git repository/],
-      ["an unknown --base", async () => ({ args: ["run", "--base", "no-such-ref", TASK] }), /no-such-ref is not a branch, tag or commit/],
+      // Without DATABASE_URL, too: the path and the ref are checked before a Postgres is started (which would say so on stderr).
+      ["a folder outside any repository", async () => ({ args: ["run", "--repo", path.dirname(repo.dir), TASK], env: { DATABASE_URL: "" } }), /is not inside a git repository/],
+      ["an unknown --base", async () => ({ args: ["run", "--base", "no-such-ref", TASK], env: { DATABASE_URL: "" } }), /no-such-ref is not a branch, tag or commit/],
       [
         "an empty --task-file",
         async () => {
