@@ -7,12 +7,12 @@ import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
 import { createModelGateway } from "./gateway/model-gateway.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
-import { showJobState, showStaleJobs } from "./github/show-job-state.ts";
+import { showStaleJobs } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
-import { settleForgottenSteps, showStaleRuns } from "./pipelines/settle-step.ts";
+import { settleForgottenSteps, showJobChange, showStaleRuns } from "./pipelines/settle-step.ts";
 import { createApiGitHub } from "./github/api-github.ts";
 import { findFreePort } from "./sandbox/free-port.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
@@ -81,9 +81,9 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     await scheduleRelease(
       boss,
       async () => {
-        for (const job of await releaseAbandonedJobs(database, boss)) await showJobState(database.pool, await probot.auth(job.installationId), job, log);
-        // Pipeline steps whose end their run never heard of (a process died in between), these jobs included.
         const pipelines = { pool: database.pool, db: database.db, boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
+        for (const job of await releaseAbandonedJobs(database, boss)) await showJobChange(pipelines, job);
+        // Pipeline steps whose end their run never heard of (a process died in between).
         await settleForgottenSteps(pipelines);
         // And jobs and runs whose last state never reached GitHub (a failed write, a process that died).
         await showStaleJobs(pipelines);
@@ -141,13 +141,14 @@ async function startWeb(
       background: deps.background,
       forkPullRequests: config.env.AGENT_FORK_PULL_REQUESTS,
     });
+    const pipelines = { pool: deps.database.pool, db: deps.database.db, boss: deps.boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
     const showOnGitHub = (job: Job) => {
-      const shown = probot.auth(job.installationId).then((octokit) => showJobState(deps.database.pool, octokit, job, log));
+      const shown = showJobChange(pipelines, job);
       const tracked = shown.catch((error: unknown) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed")).finally(() => deps.background.delete(tracked));
       deps.background.add(tracked);
     };
     if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
-    const apiGitHub = createApiGitHub(probot, { ...deps, log });
+    const apiGitHub = createApiGitHub(probot, { pool: deps.database.pool, background: deps.background, log });
     addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
   });
   await server.start();

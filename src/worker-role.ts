@@ -11,7 +11,7 @@ import { redactKnownTokens } from "./context/redact.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { githubHost } from "./github/github-host.ts";
-import { showJobState } from "./github/show-job-state.ts";
+import { settleStepJob, showJobChange } from "./pipelines/settle-step.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
@@ -23,7 +23,6 @@ import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import type { Database } from "./store/database.ts";
 import { findJob, updateJob } from "./store/job-queries.ts";
-import { settleStepJob } from "./pipelines/settle-step.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 
 /** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
@@ -109,8 +108,7 @@ export async function startWorkerRole(input: {
     onGiveUp: async (jobId, error) => {
       const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
       const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
-      await showJobState(database.pool, await probot.auth(job.installationId), job, log);
-      await settleStepOf(jobId);
+      await showJobChange(pipelines, job);
     },
   });
 }

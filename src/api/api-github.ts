@@ -1,5 +1,4 @@
 import type { JobRequest } from "../jobs/job-request.ts";
-import type { Job } from "../store/jobs.sql.ts";
 import type { PipelineRun } from "../store/pipeline-runs.sql.ts";
 
 /** What the REST API needs of GitHub (starting jobs and runs), which only the web role's app credentials can ask. */
@@ -8,8 +7,6 @@ export interface ApiGitHub {
   repositoryOf(owner: string, name: string): Promise<{ installationId: number; repo: JobRequest["repo"] } | null>;
   /** Show the run on GitHub in the background (its steps' check runs, its comment, its pull request). */
   showRun(run: PipelineRun): void;
-  /** Show a step job cancelled before it ran. */
-  showJob(job: Job): void;
   /** An issue's title, and whether it is a pull request; null when there is no such issue. */
   issueOf(installationId: number, owner: string, name: string, number: number): Promise<{ title: string; isPullRequest: boolean } | null>;
 }

@@ -1,17 +1,13 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { z } from "zod";
 import { createJob } from "../jobs/create-job.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import type { ApiGitHub } from "./api-github.ts";
-import { readJsonBody, sendError, sendJson } from "./http.ts";
+import { REPOSITORY, type Route, readJsonBody, sendError, sendJson, sendProblems } from "./http.ts";
 import { jobToJson } from "./job-json.ts";
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
-type Route = (method: string, path: string, handler: Handler) => void;
 
-const REPOSITORY = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const createRequest = z
   .object({
     repository: z.string().regex(REPOSITORY, "owner/name"),
@@ -30,7 +26,7 @@ const createRequest = z
 export function registerJobCreation(route: Route, deps: { pool: pg.Pool; boss: PgBoss; github: ApiGitHub | null; showOnGitHub(job: Job): void }): void {
   route("POST", "/api/jobs", async (req, res) => {
     const request = createRequest.safeParse(await readJsonBody(req));
-    if (!request.success) return sendJson(res, 422, { error: "invalid request", problems: request.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+    if (!request.success) return sendProblems(res, "invalid request", request.error.issues);
     if (!deps.github) return sendError(res, 503, "this process cannot reach GitHub (no GitHub App credentials): jobs cannot be created here");
     const [, owner, name] = REPOSITORY.exec(request.data.repository)!;
     const located = await deps.github.repositoryOf(owner!, name!);

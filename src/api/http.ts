@@ -47,3 +47,16 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024):
     throw new BadRequest(400, "the body is not valid JSON");
   }
 }
+
+/** A route's handler, with the path's `:name` parameters. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
+/** Registers a handler for a method and a path (`/api/runs/:id`). */
+export type Route = (method: string, path: string, handler: Handler) => void;
+
+/** `owner/name`, as the API takes a repository. */
+export const REPOSITORY = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
+
+/** 422 with each problem and the path of the field it is about. */
+export function sendProblems(res: ServerResponse, error: string, issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>): void {
+  sendJson(res, 422, { error, problems: issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+}

@@ -1,16 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { pipelineNameSchema } from "../pipelines/pipeline.schema.ts";
 import { parsePipeline } from "../pipelines/validate-pipeline.ts";
 import type { Db } from "../store/database.ts";
 import { pipelines, type StoredPipeline } from "../store/pipelines.sql.ts";
-import { readJsonBody, sendError, sendJson } from "./http.ts";
+import { REPOSITORY, type Route, readJsonBody, sendError, sendJson, sendProblems } from "./http.ts";
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
-type Route = (method: string, path: string, handler: Handler) => void;
 
-const REPOSITORY = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 const storeRequest = z.object({ repository: z.string().regex(REPOSITORY, "owner/name"), name: pipelineNameSchema, definition: z.unknown() }).strict();
 
 /**
@@ -21,9 +17,9 @@ const storeRequest = z.object({ repository: z.string().regex(REPOSITORY, "owner/
 export function registerPipelineRoutes(route: Route, db: Db): void {
   route("POST", "/api/pipelines", async (req, res) => {
     const request = storeRequest.safeParse(await readJsonBody(req));
-    if (!request.success) return sendJson(res, 422, { error: "invalid request", problems: request.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+    if (!request.success) return sendProblems(res, "invalid request", request.error.issues);
     const parsed = parsePipeline(request.data.definition);
-    if (!parsed.ok) return sendJson(res, 422, { error: "invalid pipeline", problems: parsed.problems.map((problem) => ({ path: ["definition", ...problem.path], message: problem.message })) });
+    if (!parsed.ok) return sendProblems(res, "invalid pipeline", parsed.problems.map((problem) => ({ path: ["definition", ...problem.path], message: problem.message })));
     const [, owner, name] = REPOSITORY.exec(request.data.repository)!;
     const [stored] = await db
       .insert(pipelines)

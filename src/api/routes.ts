@@ -6,11 +6,9 @@ import type { Logger } from "pino";
 import type { PgBoss } from "pg-boss";
 import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
 import type { Db } from "../store/database.ts";
-import { eq } from "drizzle-orm";
 import type { Job } from "../store/jobs.sql.ts";
-import { pipelineRuns } from "../store/pipeline-runs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
-import { BadRequest, hasValidBearer, sendError, sendJson } from "./http.ts";
+import { BadRequest, hasValidBearer, sendError, sendJson, type Handler } from "./http.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
 import type { ApiGitHub } from "./api-github.ts";
 import { registerJobCreation } from "./create-job-route.ts";
@@ -23,7 +21,7 @@ export interface ApiDeps {
   db: Db;
   pool: pg.Pool;
   boss: PgBoss;
-  /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one). */
+  /** Show a job's new state on GitHub in the background (a cancelled queued job, a retried one), and its pipeline run's (`showJobChange`). */
   showOnGitHub(job: Job): void;
   /** What starting and showing pipeline runs needs of GitHub; null where the app has no credentials. */
   apiGitHub?: ApiGitHub | null;
@@ -53,7 +51,6 @@ function hashesOf(html: string, tag: "script" | "style"): string {
   return [...bodies, ...attributes].map((body) => `'sha256-${createHash("sha256").update(body).digest("base64")}'`).join(" ");
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
 
 const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
 
@@ -102,9 +99,6 @@ export function createApiHandler(deps: ApiDeps) {
     if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run that is still going: a step is retried once its run has ended");
     if (outcome.kind !== "retried") return sendError(res, 409, `only a failed, timed-out or cancelled job can be retried; this one is ${outcome.job.status}`);
     deps.showOnGitHub(outcome.job);
-    // A retried step reopened its run.
-    const run = outcome.job.pipelineRunId === null ? undefined : (await deps.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, outcome.job.pipelineRunId)))[0];
-    if (run) deps.apiGitHub?.showRun(run);
     sendJson(res, 202, jobToJson(outcome.job));
   });
   route("GET", "/api/jobs/:id/events", async (req, res, params) => {
@@ -119,7 +113,7 @@ export function createApiHandler(deps: ApiDeps) {
   });
 
   registerPipelineRoutes(route, deps.db);
-  registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null });
+  registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub });
   route("GET", "/metrics", async (_req, res) => {
     const text = await renderMetrics(deps.pool);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

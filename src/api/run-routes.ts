@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { and, desc, eq, inArray } from "drizzle-orm";
@@ -12,17 +11,16 @@ import { jobs, type Job } from "../store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
 import { pipelines } from "../store/pipelines.sql.ts";
 import type { ApiGitHub } from "./api-github.ts";
-import { readJsonBody, sendError, sendJson } from "./http.ts";
+import { type Route, readJsonBody, sendError, sendJson, sendProblems } from "./http.ts";
 import { runToJson } from "./run-json.ts";
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
-type Route = (method: string, path: string, handler: Handler) => void;
 
 export interface RunRouteDeps {
   db: Db;
   pool: pg.Pool;
   boss: PgBoss;
   github: ApiGitHub | null;
+  showOnGitHub(job: Job): void;
 }
 
 const INPUT_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -43,9 +41,9 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
     const [pipeline] = await deps.db.select().from(pipelines).where(eq(pipelines.id, params.id!));
     if (!pipeline) return sendError(res, 404, "no pipeline with that id");
     const request = runRequest.safeParse((await readJsonBody(req)) ?? {});
-    if (!request.success) return sendJson(res, 422, { error: "invalid request", problems: request.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) });
+    if (!request.success) return sendProblems(res, "invalid request", request.error.issues);
     const problem = inputsProblemOf(pipeline.definition, request.data.inputs);
-    if (problem !== null) return sendJson(res, 422, { error: "invalid inputs", problems: [{ path: ["inputs"], message: problem }] });
+    if (problem !== null) return sendProblems(res, "invalid inputs", [{ path: ["inputs"], message: problem }]);
     if (!deps.github) return sendError(res, 503, "this process cannot reach GitHub (no GitHub App credentials): runs cannot start here");
     const located = await deps.github.repositoryOf(pipeline.repoOwner, pipeline.repoName);
     if (!located) return sendError(res, 422, `the GitHub App is not installed on ${pipeline.repoOwner}/${pipeline.repoName}`);
@@ -90,7 +88,7 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
     // Pending steps are cancelled already; running ones are stopped by their workers, which then record their end.
     for (const jobId of outcome.runningJobIds) {
       const cancelled = await cancelJobs(deps.pool, { jobId }, "an API client", null);
-      for (const job of cancelled?.cancelled ?? []) deps.github?.showJob(job);
+      for (const job of cancelled?.cancelled ?? []) deps.showOnGitHub(job);
     }
     deps.github?.showRun(outcome.run);
     sendJson(res, 202, runToJson(outcome.run, await stepJobsOf(deps.db, outcome.run)));

@@ -1,8 +1,7 @@
 import { cancelJobs, retryJob, type JobTarget } from "../jobs/thread-control.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { cancelRunsOnThread } from "../pipelines/advance-run.ts";
-import { settleStepJob } from "../pipelines/settle-step.ts";
-import { showJobState } from "./show-job-state.ts";
+import { showJobChange } from "../pipelines/settle-step.ts";
 import { showRun } from "./show-run.ts";
 import { inBackground, type Trigger } from "./trigger-kit.ts";
 
@@ -51,14 +50,13 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
       trigger.log.info({ jobId: outcome.job.id }, "job queued again");
       if (input.commentId !== null) await react(trigger, input.commentId, "+1");
       showState(trigger, outcome.job);
-      if (outcome.job.pipelineRunId !== null) showRunState(trigger, outcome.job.pipelineRunId);
   }
 }
 
-/** After the answer to GitHub, so the webhook stays fast. A pipeline step's end is also recorded on its run. */
+/** After the answer to GitHub, so the webhook stays fast. */
 function showState(trigger: Trigger, job: Job): void {
   const { deps, context, log } = trigger;
-  const shown = showJobState(deps.pool, context.octokit, job, log).then(() => settleStepJob({ ...deps, octokitFor: async () => context.octokit, log }, job));
+  const shown = showJobChange({ ...deps, octokitFor: async () => context.octokit, log }, job);
   inBackground(deps, shown, (error) => log.warn({ err: error, jobId: job.id }, "showing the job's new state on GitHub failed"));
 }
 

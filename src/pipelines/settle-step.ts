@@ -2,6 +2,7 @@ import type { ProbotOctokit } from "probot";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { showJobState } from "../github/show-job-state.ts";
 import { showRun } from "../github/show-run.ts";
 import { and, eq, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../store/database.ts";
@@ -31,6 +32,21 @@ export async function settleStepJob(deps: PipelineDeps, job: Job): Promise<void>
   if (!run) return;
   deps.log.info({ runId: run.id, step: job.pipelineStep, jobStatus: job.status, runStatus: run.status }, "pipeline step ended");
   await showRun(deps.pool, await deps.octokitFor(run.installationId), run.id);
+}
+
+/**
+ * Show on GitHub a change to a job that no worker is running (cancelled while queued,
+ * queued again by a retry, given up on by the queue), with what it means for its pipeline
+ * run, if it is a step: an ended step is recorded on its run, which may start the next
+ * steps; a step queued again shows its reopened run. Every path that changes a job outside
+ * a worker goes through here.
+ */
+export async function showJobChange(deps: PipelineDeps, job: Job): Promise<void> {
+  const octokit = await deps.octokitFor(job.installationId);
+  await showJobState(deps.pool, octokit, job, deps.log);
+  if (job.pipelineRunId === null) return;
+  if (hasEnded(job.status)) await settleStepJob(deps, job);
+  else await showRun(deps.pool, octokit, job.pipelineRunId);
 }
 
 /**

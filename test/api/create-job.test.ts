@@ -14,7 +14,6 @@ const github: ApiGitHub = {
     `${owner}/${name}` === "octo-org/hello-world" ? { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main" } } : null,
   issueOf: async (_installationId, _owner, _name, number) => (number === 7 ? { title: "Add a greeting function", isPullRequest: false } : number === 8 ? { title: "A pull request", isPullRequest: true } : null),
   showRun: () => {},
-  showJob: () => {},
 };
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import type { ApiGitHub } from "../../src/api/api-github.ts";
 import { recordStepOutcome } from "../../src/pipelines/advance-run.ts";
 import { stepLauncher, stepOutcomeOf } from "../../src/pipelines/step-jobs.ts";
 import { updateJob } from "../../src/store/job-queries.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import { jobs } from "../../src/store/jobs.sql.ts";
 import type { PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
 import { startApiServer, type ApiServer } from "../support/api-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -12,7 +12,6 @@ import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 let database: TestDatabase;
 let api: ApiServer;
 const shownRuns: PipelineRun[] = [];
-const shownJobs: Job[] = [];
 const installed = new Set(["octo-org/hello-world"]);
 
 /** GitHub as the web role sees it: the app is installed on one repository. */
@@ -23,7 +22,6 @@ const github: ApiGitHub = {
   },
   issueOf: async () => null,
   showRun: (run) => void shownRuns.push(run),
-  showJob: (job) => void shownJobs.push(job),
 };
 
 const REVIEW = {
@@ -76,7 +74,7 @@ describe("pipeline runs over REST", () => {
   it("cancels a run: queued steps end at once, pending ones never start, and the run ends cancelled", async () => {
     const id = await storePipeline("octo-org/hello-world");
     const run = (await (await api.call("POST", `/api/pipelines/${id}/runs`, { body: { inputs: { target: "lib/" } } })).json()) as { id: string };
-    shownJobs.length = 0;
+    api.shown.length = 0;
 
     const cancelled = await api.call("POST", `/api/runs/${run.id}/cancel`);
     expect(cancelled.status).toBe(202);
@@ -85,8 +83,8 @@ describe("pipeline runs over REST", () => {
     expect(body.steps.find((step) => step.name === "report")!.state).toBe("cancelled");
     const stepJobs = await database.db.select().from(jobs).where(eq(jobs.pipelineRunId, run.id));
     expect(stepJobs.map((job) => job.status)).toEqual(["cancelled", "cancelled"]);
-    // Each cancelled step is shown on GitHub, which also records its end on the run.
-    expect(shownJobs.map((job) => job.pipelineStep).sort()).toEqual(["docs", "lint"]);
+    // Each cancelled step is shown on GitHub (showJobChange, which also records its end on the run).
+    expect(api.shown.map((job) => job.pipelineStep).sort()).toEqual(["docs", "lint"]);
   });
 
   it("refuses bad inputs, an unknown pipeline or run, and a repository the app is not installed on, starting nothing", async () => {
@@ -136,7 +134,7 @@ describe("pipeline runs over REST", () => {
     expect(ended.status).toBe("failed");
     expect(ended.steps.map((step) => step.state)).toEqual(["failed", "succeeded", "cancelled"]);
 
-    shownRuns.length = 0;
+    api.shown.length = 0;
     expect((await api.call("POST", `/api/jobs/${jobOf("lint")}/retry`)).status).toBe(202);
     const reopened = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { status: string; steps: Array<{ name: string; state: string; job_id: string | null }> };
     expect(reopened.status).toBe("running");
@@ -145,7 +143,8 @@ describe("pipeline runs over REST", () => {
       ["docs", "succeeded", jobOf("docs")],
       ["report", "pending", null],
     ]);
-    expect(shownRuns.map((shown) => shown.id)).toEqual([run.id]);
+    // Shown through showJobChange, which shows the reopened run with the step.
+    expect(api.shown.map((shown) => shown.id)).toEqual([jobOf("lint")]);
 
     // The retried step succeeds this time: the step after it starts.
     await end("lint", "succeeded");
