@@ -14,6 +14,7 @@ import { githubHost } from "./github/github-host.ts";
 import { settleStepJob, showJobChange } from "./pipelines/settle-step.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
+import { loopSettingsOf } from "./jobs/loop-settings.ts";
 import { runJob, type WorkerSettings } from "./jobs/run-job.ts";
 import { startWorker } from "./queue/worker.ts";
 import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
@@ -117,14 +118,7 @@ function workerSettingsOf(config: Config, appId: number, webUrl: string | null):
   const env = config.env;
   const gatewayUrl = env.AGENT_GATEWAY_URL ?? webUrl;
   return {
-    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD },
-    opencodeExtraConfig: config.opencodeExtraConfig,
-    maxCostUsd: env.AGENT_MAX_COST_USD,
-    maxIterations: env.AGENT_MAX_ITERATIONS,
-    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
-    timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000,
-    limits: { timeoutMs: env.AGENT_TIMEOUT_MINUTES * 60_000 + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
-    maxAttempts: 3,
+    ...loopSettingsOf(config),
     botEmail: `${appId}+running-agent[bot]@users.noreply.github.com`,
     keepWorkspaceHours: env.AGENT_KEEP_WORKSPACE_HOURS,
     egressPatterns: operatorEgressPatternsOf(config),

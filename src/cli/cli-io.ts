@@ -34,7 +34,7 @@ export async function openEngineFor(io: CliIo, choices: { models: ModelChoice } 
   // Quiet unless asked: the terminal belongs to the progress lines.
   const log = stderrLogger(io.env.LOG_LEVEL ? config.env.LOG_LEVEL : "warn", io.stderr);
   if (!config.env.DATABASE_URL) io.stderr.write("Starting a throwaway Postgres for this run (set DATABASE_URL to use your own)…\n");
-  return openLocalEngine({ env: io.env, overrides: overridesOf(choices), log });
+  return openLocalEngine({ config, overrides: overridesOf(choices), log });
 }
 
 /** Only what the command line sets: anything left out keeps the environment's value. */

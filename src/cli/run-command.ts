@@ -7,10 +7,9 @@
 import { readFile } from "node:fs/promises";
 import { jobToJson } from "../api/job-json.ts";
 import { checkLocalRequest, type LocalRunResult } from "../local/run-local.ts";
-import type { JobEvent } from "../store/job-events.sql.ts";
 import { checkTaskText, type CliCommand } from "./args.ts";
 import { INTERRUPTED_EXIT_CODE, openEngineFor, type CliIo } from "./cli-io.ts";
-import { asJobReporter, createProgressWriter, NOTABLE_EVENT_KINDS, renderEventLine } from "./progress.ts";
+import { asJobReporter, createProgressWriter, NOTABLE_EVENT_KINDS } from "./progress.ts";
 import { exitCodeOf, renderSummary } from "./summary.ts";
 
 type RunCommand = Extract<CliCommand, { kind: "run" }>;
@@ -33,8 +32,8 @@ export async function runCommand(command: RunCommand, io: CliIo): Promise<number
   try {
     result = await engine.run(
       request,
-      // Plain output gets the job's notable events as lines as they happen; on a TTY the status line shows the course.
-      { progress: asJobReporter(writer), ...(io.interrupt ? { signal: io.interrupt } : {}), ...(io.stderr.isTTY ? {} : { onEvent: (event) => printEvent(event, io, started) }) },
+      // The job's notable events as lines as they happen (on a TTY, above the status line).
+      { progress: asJobReporter(writer), ...(io.interrupt ? { signal: io.interrupt } : {}), onEvent: (event) => NOTABLE_EVENT_KINDS.has(event.kind) && writer.event(event, started) },
     );
   } finally {
     clearInterval(ticker);
@@ -63,9 +62,4 @@ async function taskTextOf(command: RunCommand): Promise<string> {
   const problem = checkTaskText(text, file);
   if (problem) throw new CliUsageError(problem.message);
   return text.trim();
-}
-
-/** A notable event (a round, a check, the push) as one line on stderr. */
-function printEvent(event: JobEvent, io: CliIo, since: Date): void {
-  if (NOTABLE_EVENT_KINDS.has(event.kind)) io.stderr.write(`${renderEventLine(event, since)}\n`);
 }

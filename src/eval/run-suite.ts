@@ -50,7 +50,7 @@ export async function runSuite(engine: EvalEngine, tasks: readonly EvalTask[], o
  * One task: its repository in a temp dir, the job on it, the check on the job's branch
  * (or on the base when nothing was pushed). Never throws for the task's own failures.
  */
-export async function runEvalTask(engine: EvalEngine, task: EvalTask, options: { signal?: AbortSignal | undefined; progress?: JobReporter } = {}): Promise<EvalTaskResult> {
+export async function runEvalTask(engine: EvalEngine, task: EvalTask, options: { signal?: AbortSignal | undefined } = {}): Promise<EvalTaskResult> {
   const startedAt = Date.now();
   const work = await mkdtemp(path.join(os.tmpdir(), `ra-eval-${task.id}-`));
   // `timeoutSeconds` bounds the job; the engine's own limit (AGENT_TIMEOUT_MINUTES) still applies when it is longer.
@@ -60,7 +60,7 @@ export async function runEvalTask(engine: EvalEngine, task: EvalTask, options: {
     let run: LocalRunResult;
     try {
       const repo = await materializeRepository(task, path.join(work, "repo"));
-      run = await engine.run({ repo, task: task.task }, { progress: options.progress ?? QUIET_PROGRESS, ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}) });
+      run = await engine.run({ repo, task: task.task }, { progress: QUIET_PROGRESS, ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}) });
     } catch (error) {
       return notRunResult(task, error, Date.now() - startedAt);
     }

@@ -43,12 +43,6 @@ export async function loadSuite(suiteDir: string, options: { only?: readonly str
   return loaded.filter((result): result is EvalTask => !Array.isArray(result));
 }
 
-/** `only`'s tasks, in id order; an id the suite does not have is an error naming the ones it has. */
-export function selectTasks(tasks: readonly EvalTask[], only: readonly string[]): EvalTask[] {
-  const ids = new Set(selectIds(tasks.map((task) => task.id), only));
-  return tasks.filter((task) => ids.has(task.id));
-}
-
 function selectIds(ids: readonly string[], only: readonly string[]): string[] {
   const unknown = only.filter((id) => !ids.includes(id));
   if (unknown.length > 0) throw new EvalInputError([`--only: no task ${unknown.map((id) => JSON.stringify(id)).join(", ")} in the suite; it has ${ids.join(", ")}`]);

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "pino";
-import { loadConfig } from "../config/load-config.ts";
+import type { Config } from "../config/load-config.ts";
+import { loopSettingsOf } from "../jobs/loop-settings.ts";
 import { slugifyTitle } from "../github/branch-name.ts";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
 import type { JobReporter } from "../jobs/job-reporter.ts";
@@ -69,8 +70,9 @@ export interface LocalEngine {
   close(): Promise<void>;
 }
 
-export async function openLocalEngine(options: { env?: NodeJS.ProcessEnv; overrides?: LocalOverrides; log: Logger }): Promise<LocalEngine> {
-  const config = loadConfig(options.env ?? process.env);
+/** `config` as `loadConfig` read it (the caller reports a bad environment before anything starts). */
+export async function openLocalEngine(options: { config: Config; overrides?: LocalOverrides; log: Logger }): Promise<LocalEngine> {
+  const { config } = options;
   const scratch = await mkdtemp(path.join(os.tmpdir(), "running-agent-"));
   // As root, the embedded Postgres runs as `postgres`, which must reach its data directory.
   await chmod(scratch, 0o755);
@@ -276,18 +278,14 @@ function cancelOn(signal: AbortSignal | undefined): CancelWatch {
   };
 }
 
-function localSettingsOf(config: ReturnType<typeof loadConfig>, overrides: LocalOverrides): WorkerSettings {
-  const env = config.env;
-  const timeoutMs = env.AGENT_TIMEOUT_MINUTES * 60_000;
+/** The loop's settings, with what the command line overrides; no gateway, no parking: one job, on this machine. */
+function localSettingsOf(config: Config, overrides: LocalOverrides): WorkerSettings {
+  const loop = loopSettingsOf(config);
   return {
-    models: { explore: env.AGENT_MODEL_EXPLORE, plan: env.AGENT_MODEL_PLAN, build: env.AGENT_MODEL_BUILD, ...overrides.models },
-    opencodeExtraConfig: config.opencodeExtraConfig,
-    maxCostUsd: overrides.maxCostUsd ?? env.AGENT_MAX_COST_USD,
-    maxIterations: overrides.maxIterations ?? env.AGENT_MAX_ITERATIONS,
-    debugSimilarity: env.AGENT_DEBUG_SIMILARITY,
-    timeoutMs,
-    limits: { timeoutMs: timeoutMs + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
-    maxAttempts: 3,
+    ...loop,
+    models: { ...loop.models, ...overrides.models },
+    maxCostUsd: overrides.maxCostUsd ?? loop.maxCostUsd,
+    maxIterations: overrides.maxIterations ?? loop.maxIterations,
     botEmail: "running-agent@localhost",
     gateway: null,
     keepWorkspaceHours: 0,

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EvalInputError } from "../../src/eval/eval-input-error.ts";
-import { loadSuite, selectTasks } from "../../src/eval/suite.ts";
+import { loadSuite } from "../../src/eval/suite.ts";
 
 let suite: string;
 
@@ -126,14 +126,6 @@ describe("--only", () => {
     await addTask("a");
     await addTask("b");
     expect(await problemsOf(loadSuite(suite, { only: ["a", "zz"] }))).toEqual(['--only: no task "zz" in the suite; it has a, b']);
-  });
-
-  it("filters loaded tasks as well", async () => {
-    await addTask("a");
-    await addTask("b");
-    const tasks = await loadSuite(suite);
-    expect(selectTasks(tasks, ["b"]).map((task) => task.id)).toEqual(["b"]);
-    expect(() => selectTasks(tasks, ["c"])).toThrow(EvalInputError);
   });
 });
 

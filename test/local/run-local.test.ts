@@ -3,6 +3,7 @@ import path from "node:path";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { JobReporter } from "../../src/jobs/job-reporter.ts";
+import { loadConfig } from "../../src/config/load-config.ts";
 import { LocalRunError, openLocalEngine, type LocalEngine } from "../../src/local/run-local.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelServer, type Script, type Turn } from "../fakes/model-server.ts";
@@ -37,7 +38,7 @@ function recordingProgress(): JobReporter & { states: Job[] } {
 beforeAll(async () => {
   database = await createTestDatabase();
   model = await startModelServer((request) => (typeof script === "function" ? script(request) : { text: "no script" }));
-  engine = await openLocalEngine({ env: { ...scriptedModelEnv(model), DATABASE_URL: database.url, AGENT_MAX_ITERATIONS: "2" }, log: pino({ level: "silent" }) });
+  engine = await openLocalEngine({ config: loadConfig({ ...scriptedModelEnv(model), DATABASE_URL: database.url, AGENT_MAX_ITERATIONS: "2" }), log: pino({ level: "silent" }) });
 }, 60_000);
 
 afterAll(async () => {
