@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { pipelineSchema } from "../pipelines/pipeline.schema.ts";
 import { validatePipeline } from "../pipelines/validate-pipeline.ts";
@@ -12,6 +12,11 @@ export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; e
 /** A problem at `path`; one with `key` is shown on the line of that key, not of a value. */
 type Problem = { path: readonly PropertyKey[]; message: string; key?: readonly PropertyKey[] };
 
+/** How many alias expansions a file may make (`yaml`'s default): plenty for a pipeline file, far from a bomb. */
+const MAX_ALIAS_COUNT = 100;
+/** How many problems a report lists. */
+const MAX_REPORTED = 20;
+
 /**
  * Parse `.github/agent.yml`. Pure. Every problem comes back with its line number and a
  * plain explanation, so it can be shown on the thread as it is, in file order. Each
@@ -22,21 +27,62 @@ export function parseRepoConfig(text: string): RepoConfigResult {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) {
-    return { ok: false, errors: document.errors.map((error) => `line ${lineCounter.linePos(error.pos[0]).line}: ${error.message.split("\n")[0]}`) };
+    return failed(document.errors.map((error) => `line ${lineCounter.linePos(error.pos[0]).line}: ${error.message.split("\n")[0]}`));
   }
-  const value: unknown = document.toJS() ?? {};
+  const value = valueOf(document);
+  if (!value.ok) {
+    const offset = firstAliasOffset(document);
+    return failed([`${offset === undefined ? "" : `line ${lineCounter.linePos(offset).line}: `}${value.message}`]);
+  }
+  return checkConfig(document, lineCounter, value.value);
+}
+
+/** The first problems only: a reply on the thread must fit in a comment, however broken the file. */
+function failed(errors: string[]): RepoConfigResult {
+  if (errors.length <= MAX_REPORTED) return { ok: false, errors };
+  return { ok: false, errors: [...errors.slice(0, MAX_REPORTED), `… and ${errors.length - MAX_REPORTED} more problems`] };
+}
+
+/**
+ * The document as plain data. Resolving aliases can throw after a clean parse: an alias
+ * to no anchor, or too many of them (a "billion laughs" file that would expand to
+ * gigabytes; `yaml` stops at 100). Either is the file's problem, to be reported like a
+ * syntax error, never an exception that fails the webhook.
+ */
+function valueOf(document: Document): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {} };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const hint = /alias/i.test(reason) ? ` (an alias such as \`*name\` must follow its anchor \`&name\`, and the file may expand aliases at most ${MAX_ALIAS_COUNT} times: write the values out instead)` : "";
+    return { ok: false, message: `the file cannot be read: ${reason}${hint}` };
+  }
+}
+
+/** Where the first alias is, to point the report at. */
+function firstAliasOffset(document: Document): number | undefined {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+function checkConfig(document: Document, lineCounter: LineCounter, value: unknown): RepoConfigResult {
   const parsed = repoConfigSchema.safeParse(value);
   const problems = [...(parsed.success ? [] : parsed.error.issues.map(problemOf)), ...pipelineProblemsOf(value)];
   if (parsed.success && problems.length === 0) return { ok: true, config: parsed.data };
   const located = problems.map((problem) => ({ problem, offset: offsetOf(document, problem) }));
   located.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
-  return {
-    ok: false,
-    errors: located.map(({ problem, offset }) => {
+  return failed(
+    located.map(({ problem, offset }) => {
       const where = offset === undefined ? "" : `line ${lineCounter.linePos(offset).line}: `;
       return `${where}${problem.path.map(String).join(".") || "(top level)"}: ${problem.message}`;
     }),
-  };
+  );
 }
 
 /** Apply the file's command overrides to what detection found. Pure. */

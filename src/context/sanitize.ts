@@ -1,16 +1,21 @@
 /**
  * Issue and comment text is untrusted: anyone who can comment can try to smuggle
  * instructions to the agent. We remove what a human reviewer cannot see (HTML comments,
- * invisible and direction-changing characters, controls) and hand the rest to the model
- * inside a fence it cannot close, labelled as data.
+ * link reference definitions, invisible and direction-changing characters, controls) and
+ * hand the rest to the model inside a fence it cannot close, labelled as data.
  */
+import { removeLinkDefinitions } from "./link-definitions.ts";
 
-// Zero-width, bidi, soft hyphen, BOM, word joiners, Arabic letter mark, Unicode tags
-// (ASCII smuggling) and the supplementary variation selectors (emoji smuggling). Listing
-// invisible and combining code points in a class is the point here, not a mistake.
-const INVISIBLE =
-  // eslint-disable-next-line no-misleading-character-class
-  /[\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+// Unicode's Default_Ignorable_Code_Point: what a renderer shows nothing for, whatever the
+// font. It covers zero-width characters and joiners, bidi controls, the soft hyphen, BOM,
+// the combining grapheme joiner (U+034F), the Khmer inherent vowels (U+17B4–17B5),
+// Mongolian selectors and vowel separator (U+180B–180F), the Hangul fillers (U+115F,
+// U+1160, U+3164, U+FFA0), all variation selectors (U+FE00–FE0F, U+E0100–E01EF: bytes can
+// be smuggled in them, one per selector) and the tag characters (ASCII smuggling). Stripping
+// the selectors may turn an emoji into its text form (❤️ → ❤): the meaning stays. Beyond
+// it, characters that draw as blank: the Braille blank (U+2800) and the interlinear
+// annotation marks (U+FFF9–FFFB).
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\u2800\uFFF9-\uFFFB]/gu;
 // C0 and C1 controls except \t and \n (\r is turned into \n first).
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
@@ -35,7 +40,7 @@ export function sanitizeUntrusted(text: string): string {
 function removeHidden(text: string): string {
   let result = text.replace(INVISIBLE, "").replace(CONTROL, "");
   while (result.includes("<!--")) result = result.replace(HTML_COMMENT, "");
-  return result;
+  return removeLinkDefinitions(result);
 }
 
 /**

@@ -27,19 +27,31 @@ export function isBot(sender: Sender): boolean {
 /**
  * The sender's role on the repository, asked of GitHub and cached briefly: a burst of
  * commands should not cost a request each, and a revoked permission should take effect
- * within a minute.
+ * within a minute. The cache holds at most `maxEntries` people (the least recently asked
+ * about go first): anyone can comment, so its size is in outsiders' hands.
  */
-export function createRoleLookup(options: { ttlMs?: number; now?: () => number } = {}) {
+export function createRoleLookup(options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {}) {
   const ttlMs = options.ttlMs ?? 60_000;
+  const maxEntries = options.maxEntries ?? 1_000;
   const now = options.now ?? Date.now;
+  // A Map iterates in insertion order: re-inserting on use keeps the least recent first.
   const cache = new Map<string, { roleName: string | null; expiresAt: number }>();
 
   return async function lookUpRole(octokit: ProbotOctokit, owner: string, repo: string, login: string): Promise<string | null> {
     const key = `${owner}/${repo}/${login}`.toLowerCase();
     const cached = cache.get(key);
-    if (cached && cached.expiresAt > now()) return cached.roleName;
+    cache.delete(key);
+    if (cached && cached.expiresAt > now()) {
+      cache.set(key, cached);
+      return cached.roleName;
+    }
     const roleName = await fetchRoleName(octokit, owner, repo, login);
+    cache.delete(key);
     cache.set(key, { roleName, expiresAt: now() + ttlMs });
+    for (const oldest of cache.keys()) {
+      if (cache.size <= maxEntries) break;
+      cache.delete(oldest);
+    }
     return roleName;
   };
 }

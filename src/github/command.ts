@@ -2,10 +2,10 @@
  * Reading an `/agent …` command out of an issue or pull-request comment. Pure: the caller
  * decides who may run it and what to do with it.
  *
- * Only a line that starts with `/agent` counts, and never one inside a fenced code block,
- * a `>` quote or an HTML comment: people quote each other's commands, and issue templates
- * carry hidden text; neither should start a job.
+ * Only a line that starts with `/agent` counts, and only where GitHub shows it as prose
+ * (`findCommandLine`): never in code, a quote, an HTML comment or a `<pre>` block.
  */
+import { findCommandLine } from "./command-line.ts";
 
 export type AgentCommand =
   | { kind: "task"; task: string }
@@ -16,8 +16,6 @@ export type AgentCommand =
   | { kind: "invalid"; reason: string };
 
 const COMMAND_PREFIX = "/agent";
-const COMMAND_LINE = /^\/agent(?=\s|$)/;
-const FENCE_OPENING = /^(`{3,}|~{3,})/;
 const KEYWORD = /^(help|cancel|retry)[.!]?$/i;
 const RUN_PREFIX = /^run(?=\s|$)/i;
 const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -33,49 +31,6 @@ export function parseCommand(body: string): AgentCommand | null {
   if (index === -1) return null;
   const rest = lines[index].trimStart().slice(COMMAND_PREFIX.length);
   return interpretCommand(rest, lines.slice(index + 1));
-}
-
-function findCommandLine(lines: readonly string[]): number {
-  let fence: string | null = null;
-  let inHtmlComment = false;
-  for (const [index, line] of lines.entries()) {
-    const text = line.trimStart();
-    if (fence !== null) {
-      if (closesFence(text, fence)) fence = null;
-      continue;
-    }
-    if (inHtmlComment) {
-      inHtmlComment = isInHtmlCommentAfter(text, true);
-      continue;
-    }
-    const opening = FENCE_OPENING.exec(text);
-    if (opening) {
-      fence = opening[1];
-      continue;
-    }
-    // A quoted line starts with `>`, so it never matches.
-    if (COMMAND_LINE.test(text)) return index;
-    inHtmlComment = isInHtmlCommentAfter(text, false);
-  }
-  return -1;
-}
-
-/** CommonMark: a fence closes with the same character, at least as long, and nothing after it. */
-function closesFence(text: string, fence: string): boolean {
-  const closing = /^(`+|~+)\s*$/.exec(text);
-  return closing !== null && closing[1][0] === fence[0] && closing[1].length >= fence.length;
-}
-
-function isInHtmlCommentAfter(text: string, startsInComment: boolean): boolean {
-  let inComment = startsInComment;
-  let position = 0;
-  for (;;) {
-    const token = inComment ? "-->" : "<!--";
-    const found = text.indexOf(token, position);
-    if (found === -1) return inComment;
-    inComment = !inComment;
-    position = found + token.length;
-  }
 }
 
 function interpretCommand(rest: string, following: readonly string[]): AgentCommand {

@@ -3,7 +3,8 @@ import type { Job } from "../store/jobs.sql.ts";
 import { cancelRunsOnThread } from "../pipelines/advance-run.ts";
 import { showJobChange } from "../pipelines/settle-step.ts";
 import { showRun } from "./show-run.ts";
-import { inBackground, type Trigger } from "./trigger-kit.ts";
+import { isDeliveryClaimed } from "../jobs/create-job.ts";
+import { ALREADY_PROCESSED, inBackground, type Trigger } from "./trigger-kit.ts";
 
 /**
  * `/agent cancel`: every job of the thread that has not ended. Queued ones end here (and
@@ -12,10 +13,14 @@ import { inBackground, type Trigger } from "./trigger-kit.ts";
  */
 export async function cancelOnThread(trigger: Trigger, input: { issueNumber: number; by: string; commentId: number | null }): Promise<void> {
   const thread = { repoId: trigger.repo.id, issueNumber: input.issueNumber };
+  // The delivery is claimed only with the jobs' cancellation, after the runs have been
+  // cancelled: a redelivered or replayed cancel must be turned away before then, or it would
+  // stop the runs started since.
+  if (await isDeliveryClaimed(trigger.deps.db, trigger.delivery)) return trigger.log.info(ALREADY_PROCESSED);
   // Pipeline runs first: none of their steps may start once the thread's jobs are cancelled.
   const runs = await cancelRunsOnThread(trigger.deps.pool, thread, `@${input.by}`);
   const outcome = await cancelJobs(trigger.deps.pool, { thread }, `@${input.by}`, trigger.delivery);
-  if (!outcome) return;
+  if (!outcome) return trigger.log.info(ALREADY_PROCESSED);
   const count = outcome.cancelled.length + outcome.stopping.length + runs.length;
   trigger.log.info({ cancelled: outcome.cancelled.map((job) => job.id), stopping: outcome.stopping.map((job) => job.id) }, "cancel requested");
   if (count === 0) {
@@ -33,7 +38,7 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
   const issueNumber = input.issueNumber ?? ("job" in outcome ? outcome.job.issueNumber : null);
   switch (outcome.kind) {
     case "duplicate_delivery":
-      return;
+      return trigger.log.info(ALREADY_PROCESSED);
     case "none":
       if (issueNumber !== null) await reply(trigger, issueNumber, "There is no Running Agent job on this thread to retry. Comment `/agent <task>` to start one.");
       return;

@@ -5,9 +5,11 @@ import type { Logger } from "pino";
 import { claimDelivery, createJob } from "../jobs/create-job.ts";
 import type { JobRequest } from "../jobs/job-request.ts";
 import type { Db } from "../store/database.ts";
+import { refusalReplies } from "../store/refusal-replies.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
 import { ensureAnnounced } from "./announce-job.ts";
 import { decideAuthorization, type RoleLookup } from "./authorize-sender.ts";
+import { triggerKeyOf, type TriggerPayload } from "./trigger-key.ts";
 
 export interface TriggerDeps {
   pool: pg.Pool;
@@ -20,7 +22,7 @@ export interface TriggerDeps {
   forkPullRequests?: "refuse" | "propose";
 }
 
-export type Delivery = NonNullable<JobRequest["delivery"]>;
+export type Delivery = NonNullable<JobRequest["delivery"]> & { triggerKey: string | null };
 export type RepoRef = JobRequest["repo"];
 
 /** What every trigger needs of Probot's context, whatever the event. */
@@ -29,7 +31,7 @@ export interface TriggerContext {
   name: string;
   octokit: ProbotOctokit;
   log: Logger;
-  payload: { action?: string; installation?: { id: number }; repository: RepositoryPayload };
+  payload: TriggerPayload & { installation?: { id: number }; repository: RepositoryPayload };
 }
 
 interface RepositoryPayload {
@@ -50,32 +52,54 @@ export interface Trigger {
 }
 
 export function triggerOf(context: TriggerContext, deps: TriggerDeps): Trigger {
-  const delivery: Delivery = { id: context.id, event: context.name, action: context.payload.action ?? null };
+  const delivery: Delivery = { id: context.id, event: context.name, action: context.payload.action ?? null, triggerKey: triggerKeyOf(context.name, context.payload) };
   return { context, deps, delivery, log: context.log.child({ deliveryId: delivery.id }), repo: repoOf(context.payload.repository) };
 }
 
-/** Write access decides; a human without it gets one reply on `issueNumber`, a bot nothing. */
-export async function senderMayAct(trigger: Trigger, sender: { login: string; type: string }, issueNumber: number): Promise<boolean> {
+/**
+ * Write access decides; a human without it is told why once per thread (however many
+ * `/agent` comments they write there), a bot nothing.
+ */
+export async function senderMayAct(trigger: Trigger, sender: { login: string; id: number; type: string }, issueNumber: number): Promise<boolean> {
   const { context, deps, repo } = trigger;
   const roleName = await deps.lookUpRole(context.octokit, repo.owner, repo.name, sender.login);
   const decision = decideAuthorization(sender, roleName);
   if (decision.allowed) return true;
-  if (decision.reason === "no_write_access") {
-    await replyOnce(
-      trigger,
-      "unauthorized",
-      issueNumber,
-      `Sorry @${sender.login}, only people with write access to this repository can start Running Agent. A maintainer can comment \`/agent <task>\` instead.`,
-    );
+  if (decision.reason === "bot") return false;
+  const told = await withTransaction(deps.pool, async (tx) => (await claimDelivery(tx, trigger.delivery, "unauthorized")) && (await recordRefusalReply(tx, { repoId: repo.id, issueNumber, userId: sender.id })));
+  if (!told) {
+    trigger.log.info({ sender: sender.login, issueNumber }, "refused a sender without write access, who was told before; not replying again");
+    return false;
   }
+  await postReply(
+    trigger,
+    issueNumber,
+    `Sorry @${sender.login}, only people with write access to this repository can start Running Agent. A maintainer can comment \`/agent <task>\` instead.`,
+  );
   return false;
 }
 
-/** Reply on the thread, once per delivery, so a redelivered webhook does not reply twice. */
+/** Reply on the thread, once per delivery and trigger, so neither a redelivery nor a replay replies twice. */
 export async function replyOnce(trigger: Trigger, outcome: string, issueNumber: number, body: string): Promise<void> {
   const claimed = await withTransaction(trigger.deps.pool, (tx) => claimDelivery(tx, trigger.delivery, outcome));
-  if (!claimed) return;
+  if (!claimed) {
+    trigger.log.info({ outcome }, ALREADY_PROCESSED);
+    return;
+  }
+  await postReply(trigger, issueNumber, body);
+}
+
+/** Logged when a delivery is not acted on because it, or its trigger, was handled before. */
+export const ALREADY_PROCESSED = "delivery already processed (a redelivery, or its comment, label event or review replayed under a new delivery id); ignored";
+
+async function postReply(trigger: Trigger, issueNumber: number, body: string): Promise<void> {
   await trigger.context.octokit.rest.issues.createComment({ owner: trigger.repo.owner, repo: trigger.repo.name, issue_number: issueNumber, body });
+}
+
+/** False when this person was already told on this thread. */
+async function recordRefusalReply(tx: Db, reply: { repoId: number; issueNumber: number; userId: number }): Promise<boolean> {
+  const rows = await tx.insert(refusalReplies).values(reply).onConflictDoNothing().returning({ userId: refusalReplies.userId });
+  return rows.length > 0;
 }
 
 /** Record the job (with its delivery and queue message), then announce it after the answer to GitHub. */
@@ -83,7 +107,7 @@ export async function startJob(trigger: Trigger, request: Omit<JobRequest, "deli
   const { deps, log } = trigger;
   const result = await createJob(deps.pool, deps.boss, { ...request, delivery: trigger.delivery, installationId: installationIdOf(trigger.context), repo: trigger.repo });
   if (!result.created) {
-    log.info("delivery already processed; ignoring the redelivery");
+    log.info(ALREADY_PROCESSED);
     return;
   }
   log.info({ jobId: result.job.id }, "job queued");

@@ -9,7 +9,7 @@ import { reviewCommentTarget } from "./review-comments.ts";
 import { cancelOnThread, retryOnThread } from "./thread-commands.ts";
 import { startPipelineRun } from "../pipelines/start-pipeline-run.ts";
 import { showRun } from "./show-run.ts";
-import { inBackground, installationIdOf, replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
+import { ALREADY_PROCESSED, inBackground, installationIdOf, replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./usage.ts";
 
 export type { TriggerDeps } from "./trigger-kit.ts";
@@ -176,7 +176,7 @@ async function answerRunRequest(trigger: Trigger, command: Extract<AgentCommand,
     requester: { login: where.by.login, id: where.by.id },
     delivery: trigger.delivery,
   });
-  if (!run) return trigger.log.info("delivery already processed; ignoring the redelivery");
+  if (!run) return trigger.log.info(ALREADY_PROCESSED);
   trigger.log.info({ runId: run.id, pipeline: command.pipeline }, "pipeline run started");
   const { octokit } = trigger.context;
   inBackground(

@@ -1,3 +1,4 @@
+import { eq, or } from "drizzle-orm";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import { agentBranchName } from "../github/branch-name.ts";
@@ -10,10 +11,13 @@ import type { JobRequest } from "./job-request.ts";
 
 export type CreateJobResult = { created: true; job: Job } | { created: false; reason: "duplicate_delivery" };
 
+export type DeliveryClaim = { id: string; event: string; action: string | null; triggerKey?: string | null };
+
 /**
  * The delivery row, the job row and the queue message in ONE transaction: either all
- * three exist or none does. A second delivery with the same id waits on the first's
- * row lock, then finds the conflict and creates nothing.
+ * three exist or none does. A second delivery with the same id, or with the same trigger
+ * (a signed body replayed under a new id), waits on the first's row lock, then finds the
+ * conflict and creates nothing.
  */
 export async function createJob(pool: pg.Pool, boss: PgBoss, request: JobRequest): Promise<CreateJobResult> {
   return withTransaction(pool, async (tx, client) => {
@@ -54,18 +58,27 @@ export async function createJob(pool: pg.Pool, boss: PgBoss, request: JobRequest
   });
 }
 
-
-
-/** Record a delivery's outcome; false when the delivery was already recorded (a redelivery). */
-export async function claimDelivery(
-  tx: Db,
-  delivery: { id: string; event: string; action: string | null },
-  outcome: string,
-): Promise<boolean> {
+/**
+ * Record a delivery's outcome; false when the delivery was already recorded (a
+ * redelivery), or another delivery carried the same trigger (a replay). The conflict
+ * clause names no target on purpose: either unique key refuses the row.
+ */
+export async function claimDelivery(tx: Db, delivery: DeliveryClaim, outcome: string): Promise<boolean> {
   const rows = await tx
     .insert(webhookDeliveries)
-    .values({ deliveryId: delivery.id, event: delivery.event, action: delivery.action, outcome })
+    .values({ deliveryId: delivery.id, event: delivery.event, action: delivery.action, outcome, triggerKey: delivery.triggerKey ?? null })
     .onConflictDoNothing()
     .returning({ deliveryId: webhookDeliveries.deliveryId });
+  return rows.length > 0;
+}
+
+/** Whether the delivery, or another with its trigger, was already recorded: for work that must be skipped before its claim. */
+export async function isDeliveryClaimed(db: Db, delivery: DeliveryClaim): Promise<boolean> {
+  const key = delivery.triggerKey ?? null;
+  const rows = await db
+    .select({ deliveryId: webhookDeliveries.deliveryId })
+    .from(webhookDeliveries)
+    .where(key === null ? eq(webhookDeliveries.deliveryId, delivery.id) : or(eq(webhookDeliveries.deliveryId, delivery.id), eq(webhookDeliveries.triggerKey, key)))
+    .limit(1);
   return rows.length > 0;
 }

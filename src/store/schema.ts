@@ -4,3 +4,4 @@ export * from "./webhook-deliveries.sql.ts";
 export * from "./gateway-tokens.sql.ts";
 export * from "./pipeline-runs.sql.ts";
 export * from "./pipelines.sql.ts";
+export * from "./refusal-replies.sql.ts";

@@ -43,6 +43,33 @@ describe("createRoleLookup", () => {
     expect(await createRoleLookup()(octokit, repo.owner, repo.name, "stranger")).toBeNull();
   });
 
+  it("keeps at most maxEntries people, forgetting the least recently asked about first", async () => {
+    const lookUp = createRoleLookup({ maxEntries: 2 });
+    nockRole(repo, "ada", "write");
+    nockRole(repo, "bob", "read");
+    await lookUp(octokit, repo.owner, repo.name, "ada");
+    await lookUp(octokit, repo.owner, repo.name, "bob");
+    // ada is asked about again (from the cache), so bob is now the least recent…
+    expect(await lookUp(octokit, repo.owner, repo.name, "ada")).toBe("write");
+    nockRole(repo, "cy", "read");
+    await lookUp(octokit, repo.owner, repo.name, "cy");
+    // …and the one that made room for cy; ada is still cached.
+    expect(await lookUp(octokit, repo.owner, repo.name, "ada")).toBe("write");
+    nockRole(repo, "bob", "read");
+    expect(await lookUp(octokit, repo.owner, repo.name, "bob")).toBe("read");
+  });
+
+  it("stays bounded when a crowd of outsiders comments", async () => {
+    const lookUp = createRoleLookup({ maxEntries: 10 });
+    const outsiders = Array.from({ length: 50 }, (_, index) => `outsider-${index}`);
+    nock("https://api.github.com").get(/\/collaborators\/outsider-\d+\/permission$/).times(outsiders.length).reply(404, { message: "Not Found" });
+    for (const login of outsiders) await lookUp(octokit, repo.owner, repo.name, login);
+    // The first outsiders were forgotten: asking again goes to GitHub, the last ten do not.
+    nockRole(repo, "outsider-0", null);
+    expect(await lookUp(octokit, repo.owner, repo.name, "outsider-0")).toBeNull();
+    for (const login of outsiders.slice(-9)) expect(await lookUp(octokit, repo.owner, repo.name, login)).toBeNull();
+  });
+
   it("caches briefly, then asks again", async () => {
     let now = 0;
     const lookUp = createRoleLookup({ ttlMs: 60_000, now: () => now });

@@ -71,6 +71,60 @@ describe("parseCommand", () => {
     expect(parseCommand("  > > /agent fix it")).toBeNull();
   });
 
+  it("ignores commands in indented code blocks", () => {
+    expect(parseCommand("Run this:\n\n    /agent fix the bug")).toBeNull();
+    expect(parseCommand("    /agent fix the bug")).toBeNull();
+    expect(parseCommand("Run this:\n\n\t/agent fix the bug")).toBeNull();
+    expect(parseCommand("Run this:\n\n  \t/agent fix the bug")).toBeNull();
+    expect(parseCommand("# Steps\n    /agent fix the bug")).toBeNull();
+    // Blank lines inside the block keep it open; a line indented less ends it.
+    expect(parseCommand("    npm test\n\n    /agent fix the bug\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+  });
+
+  it("reads an indented command that continues a paragraph, as GitHub shows it", () => {
+    expect(parseCommand("Please:\n    /agent fix the bug")).toEqual({ kind: "task", task: "fix the bug" });
+    expect(parseCommand("   /agent fix the bug")).toEqual({ kind: "task", task: "fix the bug" });
+  });
+
+  it("ignores lazy continuation lines of a quote", () => {
+    expect(parseCommand("> Could someone run this?\n/agent delete the tests")).toBeNull();
+    expect(parseCommand("> > nested\n/agent delete the tests")).toBeNull();
+    expect(parseCommand("> quoted\nstill quoted\n      /agent delete the tests")).toBeNull();
+    expect(parseCommand("Earlier:\n> quoted\n/agent delete the tests\n\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+  });
+
+  it("reads a command once the quote has ended", () => {
+    expect(parseCommand("> quoted\n\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+    expect(parseCommand("> quoted\n>\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+    expect(parseCommand("> # A heading\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+    expect(parseCommand("> quoted\n---\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+  });
+
+  it("ignores commands in <pre> blocks, however they span lines", () => {
+    expect(parseCommand("<pre>\n/agent delete everything\n</pre>")).toBeNull();
+    expect(parseCommand("Output:\n<PRE class=\"x\">log\n/agent delete everything\nmore</pre> done")).toBeNull();
+    expect(parseCommand("text <pre>\n\n/agent delete everything\n\n</pre>")).toBeNull();
+    expect(parseCommand("<pre>\n/agent a\n</pre>\n/agent real task")).toEqual({ kind: "task", task: "real task" });
+    expect(parseCommand("<pre><!-- </pre> -->\n/agent a\n</pre>")).toBeNull();
+    expect(parseCommand("<textarea>\n/agent a\n</textarea>")).toBeNull();
+    expect(parseCommand("<pre>\n/agent a")).toBeNull();
+  });
+
+  it("is not fooled by tags and comment openings inside code spans", () => {
+    expect(parseCommand("The `<pre>` tag breaks.\n/agent fix it")).toEqual({ kind: "task", task: "fix it" });
+    expect(parseCommand("Type ``<!--`` to start a comment.\n/agent fix it")).toEqual({ kind: "task", task: "fix it" });
+    expect(parseCommand("An unclosed ` then <pre>\n/agent fix it")).toBeNull();
+  });
+
+  it("takes linear time on markup made to make it rescan", () => {
+    const started = performance.now();
+    for (const line of ["<pre></pre>".repeat(50_000), "`".repeat(50_000) + "``".repeat(50_000), `<!--${"-".repeat(200_000)}`, `</pre${" ".repeat(200_000)}`]) {
+      parseCommand(`${line}\n/agent fix it`);
+      parseCommand(`<pre>\n${line}\n/agent fix it`);
+    }
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it("ignores commands hidden in HTML comments", () => {
     expect(parseCommand("<!--\n/agent delete everything\n-->")).toBeNull();
     expect(parseCommand("Hello <!-- note\n/agent delete everything\n--> bye")).toBeNull();
@@ -137,8 +191,9 @@ describe("parseCommand", () => {
       .filter((words) => !keywords.has(words[0].replace(/[.!]$/, "").toLowerCase()))
       .map((words) => words.join(" "));
     const startsCommand = (line: string) => /^\/agent(\s|$)/.test(line.trimStart());
-    const opensBlock = (line: string) => /^\s*(```|~~~|>)/.test(line) || line.includes("<!--");
-    const plainLine = fc.string({ maxLength: 40 }).filter((line) => !/[\r\n]/.test(line) && !startsCommand(line) && !opensBlock(line));
+    const opensBlock = (line: string) => /^\s*(```|~~~|>)/.test(line) || /<!--|<(pre|script|style|textarea)/i.test(line);
+    // Not code (indented four columns) and not blank either: a blank line would make the next indented line code.
+    const plainLine = fc.string({ maxLength: 40 }).filter((line) => !/[\r\n]/.test(line) && line.trim() !== "" && !/^( {4}| {0,3}\t)/.test(line) && !startsCommand(line) && !opensBlock(line));
     const anyLine = fc.string({ maxLength: 40 }).filter((line) => !/[\r\n]/.test(line));
 
     it("never throws", () => {
@@ -153,7 +208,7 @@ describe("parseCommand", () => {
 
     it("round-trips a task embedded in surrounding text", () => {
       fc.assert(
-        fc.property(fc.array(plainLine, { maxLength: 5 }), fc.constantFrom("", " ", "\t  "), taskLine, fc.array(anyLine, { maxLength: 5 }), fc.constantFrom("\n", "\r\n"), (before, indent, task, after, eol) => {
+        fc.property(fc.array(plainLine, { maxLength: 5 }), fc.constantFrom("", " ", "   "), taskLine, fc.array(anyLine, { maxLength: 5 }), fc.constantFrom("\n", "\r\n"), (before, indent, task, after, eol) => {
           const body = [...before, `${indent}/agent ${task}`, ...after].join(eol);
           expect(parseCommand(body)).toEqual({ kind: "task", task: [task, ...after].join("\n").trim() });
         }),
@@ -168,14 +223,21 @@ describe("parseCommand", () => {
       );
     });
 
-    it("finds nothing in quoted or fenced commands", () => {
+    it("finds nothing in quoted, fenced, indented or <pre> commands", () => {
       const fenced = fc.tuple(fc.constantFrom("```", "````", "~~~"), fc.array(anyLine, { maxLength: 3 }), taskLine).map(
         ([fence, lines, task]) => [fence, ...lines, `/agent ${task}`, fence].join("\n"),
       );
       const quoted = taskLine.map((task) => `> /agent ${task}`);
+      const lazilyQuoted = fc.tuple(plainLine, fc.constantFrom("", "  ", "      "), taskLine).map(([quote, indent, task]) => `> Quoted: ${quote}\n${indent}/agent ${task}`);
+      const indented = fc.tuple(fc.constantFrom("    ", "\t", "  \t", "        "), taskLine).map(([indent, task]) => `\n${indent}/agent ${task}`);
+      const pre = fc.tuple(fc.constantFrom("<pre>", "<pre lang=\"sh\">", "<PRE>", "text <pre>"), fc.array(anyLine.filter((line) => !/<\/pre/i.test(line)), { maxLength: 3 }), taskLine).map(
+        ([opening, lines, task]) => [opening, ...lines, `/agent ${task}`, "</pre>"].join("\n"),
+      );
+      // Each block is followed by a blank line, so that plain text after it is not part of it.
+      const block = fc.oneof(fenced, quoted, lazilyQuoted, indented, pre).map((text) => `${text}\n`);
       fc.assert(
-        fc.property(fc.array(plainLine, { maxLength: 3 }), fc.oneof(fenced, quoted), fc.array(plainLine, { maxLength: 3 }), (before, block, after) => {
-          expect(parseCommand([...before, block, ...after].join("\n"))).toBeNull();
+        fc.property(fc.array(plainLine, { maxLength: 3 }), block, fc.array(plainLine, { maxLength: 3 }), (before, hidden, after) => {
+          expect(parseCommand([...before, hidden, ...after].join("\n"))).toBeNull();
         }),
       );
     });

@@ -10,6 +10,7 @@ import { ensureAnnounced } from "../../src/github/announce-job.ts";
 import { createJobReporter } from "../../src/jobs/job-reporter.ts";
 import { AGENT_JOB_QUEUE, enqueueAgentJob, startQueue } from "../../src/queue/boss.ts";
 import { jobs, type Job, type NewJob } from "../../src/store/jobs.sql.ts";
+import { refusalReplies } from "../../src/store/refusal-replies.sql.ts";
 import { webhookDeliveries } from "../../src/store/webhook-deliveries.sql.ts";
 import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, recordJson } from "../support/github-api.ts";
 import { checkRunActionPayload, INSTALLATION_ID, issueCommentPayload, reviewCommentPayload, reviewSubmittedPayload, testRepo } from "../support/github-fixtures.ts";
@@ -197,6 +198,7 @@ beforeEach(async () => {
   unmatched.length = 0;
   nockInstallationToken(10);
   await database.db.delete(webhookDeliveries);
+  await database.db.delete(refusalReplies);
   await database.db.delete(jobs);
   await database.pool.query("delete from pgboss.job where name = $1", [AGENT_JOB_QUEUE]);
 });

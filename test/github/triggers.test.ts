@@ -8,8 +8,9 @@ import { startQueue } from "../../src/queue/boss.ts";
 import { eq } from "drizzle-orm";
 import { jobs } from "../../src/store/jobs.sql.ts";
 import { pipelineRuns } from "../../src/store/pipeline-runs.sql.ts";
+import { refusalReplies } from "../../src/store/refusal-replies.sql.ts";
 import { webhookDeliveries } from "../../src/store/webhook-deliveries.sql.ts";
-import { nockAnnounce, nockInstallationToken, nockRole } from "../support/github-api.ts";
+import { nockAnnounce, nockInstallationToken, nockRole, recordJson } from "../support/github-api.ts";
 import { issueCommentPayload, issueLabeledPayload, testRepo } from "../support/github-fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createTestProbot } from "../support/probot.ts";
@@ -39,6 +40,7 @@ afterAll(async () => {
 beforeEach(async () => {
   nock.disableNetConnect();
   await database.db.delete(webhookDeliveries);
+  await database.db.delete(refusalReplies);
   await database.db.delete(jobs);
 });
 afterEach(() => {
@@ -92,6 +94,22 @@ describe("/agent on an issue", () => {
   });
 });
 
+/** Replies posted on `issueNumber` (at most `times`; one more is a request nock does not expect). */
+function nockRepliesOn(issueNumber: number, times = 1): string[] {
+  const bodies: string[] = [];
+  nock("https://api.github.com")
+    .post(`/repos/${repo.owner}/${repo.name}/issues/${issueNumber}/comments`)
+    .times(times)
+    .reply(
+      201,
+      recordJson<{ body: string }>((body) => {
+        bodies.push(body.body);
+        return { id: 1 };
+      }),
+    );
+  return bodies;
+}
+
 describe("who may start the agent", () => {
   it("answers a human without write access once, politely, and starts nothing", async () => {
     nockInstallationToken(2);
@@ -110,6 +128,36 @@ describe("who may start the agent", () => {
 
     expect(reply).toContain("only people with write access");
     expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("says it once per person and thread, however many /agent comments an outsider writes", async () => {
+    // Each delivery goes to a fresh app with an empty role cache, as on several web processes.
+    nockInstallationToken(6);
+    nockRole(repo, "visitor", "read", 6);
+    const onSeven = nockRepliesOn(7);
+    const onEight = nockRepliesOn(8);
+
+    for (const commentId of [9101, 9102, 9103]) await receive("issue_comment", issueCommentPayload({ body: "/agent do it", commentId, sender: { login: "visitor", id: 77 } }));
+    await Promise.all(
+      [9104, 9105].map((commentId) => receive("issue_comment", issueCommentPayload({ body: "/agent do it", commentId, sender: { login: "visitor", id: 77 } }))),
+    );
+    await receive("issue_comment", issueCommentPayload({ body: "/agent do it", commentId: 9106, issueNumber: 8, sender: { login: "visitor", id: 77 } }));
+
+    expect(onSeven).toEqual([expect.stringContaining("Sorry @visitor")]);
+    expect(onEight).toEqual([expect.stringContaining("Sorry @visitor")]);
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("tells another outsider on the same thread too", async () => {
+    nockInstallationToken(2);
+    nockRole(repo, "visitor", "read");
+    nockRole(repo, "passer-by", null);
+    const replies = nockRepliesOn(7, 2);
+
+    await receive("issue_comment", issueCommentPayload({ body: "/agent do it", commentId: 9101, sender: { login: "visitor", id: 77 } }));
+    await receive("issue_comment", issueCommentPayload({ body: "/agent do it", commentId: 9102, sender: { login: "passer-by", id: 78 } }));
+
+    expect(replies).toEqual([expect.stringContaining("Sorry @visitor"), expect.stringContaining("Sorry @passer-by")]);
   });
 
   it("ignores bots, this app included, without a word", async () => {
@@ -167,6 +215,23 @@ describe("/agent run <pipeline>", () => {
 
     expect(reply.body).toMatch(/has problems, so nothing was run:\n\n- line \d+: .*cycle/);
     expect(await database.db.select().from(jobs)).toHaveLength(0);
+  });
+
+  it("reports a YAML alias bomb as a malformed file, with the reason, and answers GitHub normally", async () => {
+    nockInstallationToken();
+    nockRole(repo, "octocat", "write");
+    // Billion laughs: nine levels of nine aliases each, 9^9 strings once expanded.
+    const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+    for (const [index, name] of [..."bcdefghi"].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${"abcdefgh"[index]}`).join(", ")}]`);
+    nockAgentYml(`${levels.join("\n")}\npipelines:\n  ci-fix:\n    steps:\n      - { name: lint, task: "*i" }\n`);
+    const reply = nockReply();
+
+    // A throw here is what Probot turns into a 500, and GitHub into a failed delivery.
+    await receive("issue_comment", issueCommentPayload({ body: "/agent run ci-fix" }));
+
+    expect(reply.body).toMatch(/has problems, so nothing was run:\n\n- line 2: the file cannot be read: Excessive alias count/);
+    expect(await database.db.select().from(jobs)).toHaveLength(0);
+    expect(await database.db.select().from(pipelineRuns)).toHaveLength(0);
   });
 
   it("says which inputs a valid pipeline needs, then starts the run: its first step queued, the run shown on the thread, once per delivery", async () => {

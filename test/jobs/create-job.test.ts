@@ -12,9 +12,9 @@ import { eq } from "drizzle-orm";
 let database: TestDatabase;
 let boss: PgBoss;
 
-function request(deliveryId: string): JobRequest {
+function request(deliveryId: string, triggerKey: string | null = null): JobRequest {
   return {
-    delivery: { id: deliveryId, event: "issue_comment", action: "created" },
+    delivery: { id: deliveryId, event: "issue_comment", action: "created", triggerKey },
     installationId: 1,
     repo: { id: 2, owner: "o", name: "r", cloneUrl: "https://github.com/o/r.git", defaultBranch: "main" },
     issue: { number: 3, title: "Do the thing", isPullRequest: false },
@@ -47,6 +47,19 @@ describe("createJob", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => createJob(database.pool, boss, request("d-2"))));
     expect(results.filter((result) => result.created)).toHaveLength(1);
     expect(await database.db.select().from(jobs).where(eq(jobs.deliveryId, "d-2"))).toHaveLength(1);
+  });
+
+  it("creates one job for twenty concurrent deliveries of the same comment under different ids (a replay)", async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, index) => createJob(database.pool, boss, request(`replay-${index}`, "issue_comment.created:5"))));
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    const recorded = await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.triggerKey, "issue_comment.created:5"));
+    expect(recorded).toHaveLength(1);
+    expect(await database.db.select().from(jobs).where(eq(jobs.deliveryId, recorded[0]!.deliveryId))).toHaveLength(1);
+  });
+
+  it("lets deliveries without a trigger key through, each once", async () => {
+    expect((await createJob(database.pool, boss, request("no-key-1"))).created).toBe(true);
+    expect((await createJob(database.pool, boss, request("no-key-2"))).created).toBe(true);
   });
 
   it("leaves nothing behind when enqueueing fails", async () => {
