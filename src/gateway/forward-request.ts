@@ -7,8 +7,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { sendGatewayError, type ProviderKind } from "./gateway-errors.ts";
-import type { TokenCounts } from "./pricing.ts";
+import type { ProviderKind } from "./gateway-errors.ts";
+import type { AnswerFacts } from "./request-budget.ts";
 import { createUsageMeter } from "./usage-meter.ts";
 
 export interface ProviderTarget {
@@ -17,13 +17,21 @@ export interface ProviderTarget {
   apiKey: string;
 }
 
-export interface ForwardResult {
-  /** The provider's status; null when it could not be reached (the client got a 502). */
-  status: number | null;
-  usage: TokenCounts;
-  /** False when the client went away or the provider broke off in the middle of the answer. */
-  completed: boolean;
+/**
+ * `status` is null when no answer came: the provider could not be reached (`failure` says
+ * why; the caller answers 502 once it has settled the request), or the client left first.
+ * `completed` is false when the client went away or the provider broke off in the middle
+ * of the answer.
+ */
+export interface ForwardResult extends AnswerFacts {
+  failure?: string;
 }
+
+/**
+ * Errors that mean the connection was never made, so the provider never saw the request.
+ * Any other failure may come after the provider started on it (and billed it).
+ */
+const notConnected = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /** Hop-by-hop headers, and those the proxy sets itself. */
 const hopByHop = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -35,12 +43,13 @@ const droppedRequestHeaders = new Set([...hopByHop, ...credentialHeaders, "host"
 const droppedResponseHeaders = new Set([...hopByHop, "content-encoding", "content-length", "set-cookie"]);
 
 /**
- * Forward `req` (its body, or `body` when the caller has read and rewritten it) and copy
+ * Forward `req` (its body, or `body` when the caller has read and rewritten it: JSON) and copy
  * the answer to `res`. Leaves `res` open when it returns, so that the caller can charge
  * the usage before the client sees the end: the client's next request then sees the charge.
  */
 export async function forwardToProvider(req: IncomingMessage, res: ServerResponse, target: ProviderTarget, body?: Buffer): Promise<ForwardResult> {
   const noUsage = { tokensIn: 0, tokensOut: 0 };
+  const noAnswer = { status: null, usage: noUsage, completed: false, usageReported: false };
   const client = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) client.abort();
@@ -52,7 +61,7 @@ export async function forwardToProvider(req: IncomingMessage, res: ServerRespons
     try {
       upstream = await fetch(target.url, {
         method: req.method ?? "GET",
-        headers: requestHeadersOf(req.headers, target),
+        headers: requestHeadersOf(req.headers, target, body !== undefined),
         body: hasBody ? (body ?? (req as unknown as AsyncIterable<Uint8Array>)) : null,
         duplex: "half",
         // A proxy passes redirects on; following them would re-send the real key to wherever they point.
@@ -60,9 +69,8 @@ export async function forwardToProvider(req: IncomingMessage, res: ServerRespons
         signal: client.signal,
       });
     } catch (error) {
-      if (client.signal.aborted) return { status: null, usage: noUsage, completed: false };
-      sendGatewayError(res, target.kind, "bad_gateway", `The model gateway could not reach the provider at ${target.url.host}: ${reasonOf(error)}`);
-      return { status: null, usage: noUsage, completed: false };
+      if (client.signal.aborted) return { ...noAnswer, delivered: true };
+      return { ...noAnswer, delivered: !notConnected.has(codeOf(error) ?? ""), failure: `The model gateway could not reach the provider at ${target.url.host}: ${reasonOf(error)}` };
     }
     res.writeHead(upstream.status, responseHeadersOf(upstream.headers));
     res.flushHeaders();
@@ -80,17 +88,23 @@ export async function forwardToProvider(req: IncomingMessage, res: ServerRespons
         completed = false;
       });
     }
-    return { status: upstream.status, usage: meter.finish(), completed };
+    const { reported, ...usage } = meter.finish();
+    return { delivered: true, status: upstream.status, usage, usageReported: reported, completed };
   } finally {
     res.off("close", onClose);
   }
 }
 
-function requestHeadersOf(incoming: IncomingHttpHeaders, target: ProviderTarget): Headers {
+function requestHeadersOf(incoming: IncomingHttpHeaders, target: ProviderTarget, ownBody: boolean): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || droppedRequestHeaders.has(name)) continue;
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  if (ownBody) {
+    // The gateway's own serialization of the body it read: plain UTF-8 JSON, whatever the client declared.
+    headers.delete("content-encoding");
+    headers.set("content-type", "application/json");
   }
   // Identity, so the meter reads plain text (fetch would decode anything else anyway).
   headers.set("accept-encoding", "identity");
@@ -109,8 +123,18 @@ function responseHeadersOf(upstream: Headers): Record<string, string> {
 }
 
 function reasonOf(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined;
+  const cause = causeOf(error);
+  const code = codeOf(error);
   const message = cause instanceof Error ? cause.message : String(cause);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** fetch wraps the socket's error: the code is on its cause. */
+function causeOf(error: unknown): unknown {
+  return error instanceof Error && error.cause instanceof Error ? error.cause : error;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const cause = causeOf(error);
+  return typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined;
 }

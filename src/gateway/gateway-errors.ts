@@ -7,7 +7,15 @@ import type { ServerResponse } from "node:http";
 
 export type ProviderKind = "openai" | "anthropic" | "google";
 
-export type GatewayRefusal = "unauthenticated" | "budget_exceeded" | "not_found" | "too_large" | "bad_gateway";
+export type GatewayRefusal =
+  | "unauthenticated"
+  | "budget_exceeded"
+  | "not_found"
+  | "too_large"
+  | "bad_gateway"
+  | "invalid_request"
+  | "unmeterable"
+  | "model_not_allowed";
 
 const statusOf: Record<GatewayRefusal, { http: number; google: string }> = {
   unauthenticated: { http: 401, google: "UNAUTHENTICATED" },
@@ -15,6 +23,10 @@ const statusOf: Record<GatewayRefusal, { http: number; google: string }> = {
   budget_exceeded: { http: 402, google: "RESOURCE_EXHAUSTED" },
   not_found: { http: 404, google: "NOT_FOUND" },
   too_large: { http: 413, google: "INVALID_ARGUMENT" },
+  // A body the gateway cannot read, or a feature it cannot charge: sending it again will not help.
+  invalid_request: { http: 400, google: "INVALID_ARGUMENT" },
+  unmeterable: { http: 400, google: "INVALID_ARGUMENT" },
+  model_not_allowed: { http: 403, google: "PERMISSION_DENIED" },
   bad_gateway: { http: 502, google: "UNAVAILABLE" },
 };
 

@@ -56,20 +56,65 @@ export async function findGatewayToken(db: Db, tokenHash: string): Promise<Gatew
   return row ?? null;
 }
 
+export interface Reservation {
+  /** Micro-dollars now held for the request; null when not even its minimum was left. */
+  reservedMicroUsd: number | null;
+  /** The token's figures as the reservation found them, for the refusal's words. */
+  budgetMicroUsd: number;
+  spentMicroUsd: number;
+  heldMicroUsd: number;
+}
+
 /**
- * Add one request's usage to its token. A single `update … set x = x + $n` so that the
- * concurrent requests of one job (subagents run in parallel) add up exactly; a
- * read-modify-write here would lose charges. Charged even when the token was revoked or
- * expired meanwhile: the provider billed the request all the same.
+ * Hold up to `wantedMicroUsd` of the token's budget for one request, and at least
+ * `minimumMicroUsd`, or nothing. One statement under the row's lock: concurrent requests
+ * of a job (subagents run in parallel) each see what the others hold, so together they
+ * can never hold more than the budget has left. Returns nothing for an unknown token.
  */
-export async function chargeUsage(db: Db, tokenHash: string, charge: UsageCharge): Promise<GatewayToken | null> {
+export async function reserveBudget(db: Db, tokenHash: string, amounts: { wantedMicroUsd: number; minimumMicroUsd: number }): Promise<Reservation | null> {
+  const wanted = countOf(amounts.wantedMicroUsd);
+  const minimum = Math.min(countOf(amounts.minimumMicroUsd), wanted);
+  // `current` locks the row and reads it as the latest committed update left it; the update then adds exactly what it computed.
+  const result = await db.execute<{ budget: string; spent: string; held: string; reserved: string | null }>(sql`
+    with current as (
+      select token_hash, budget_micro_usd, spent_micro_usd, reserved_micro_usd,
+             least(${wanted}::bigint, budget_micro_usd - spent_micro_usd - reserved_micro_usd) as amount
+      from gateway_tokens where token_hash = ${tokenHash}
+      for update
+    ), reserved as (
+      update gateway_tokens set reserved_micro_usd = gateway_tokens.reserved_micro_usd + current.amount
+      from current
+      where gateway_tokens.token_hash = current.token_hash and current.amount >= ${minimum}::bigint
+      returning current.amount
+    )
+    select budget_micro_usd as budget, spent_micro_usd as spent, reserved_micro_usd as held, (select amount from reserved) as reserved
+    from current`);
+  const [row] = result.rows;
+  if (!row) return null;
+  return {
+    reservedMicroUsd: row.reserved === null ? null : Number(row.reserved),
+    budgetMicroUsd: Number(row.budget),
+    spentMicroUsd: Number(row.spent),
+    heldMicroUsd: Number(row.held),
+  };
+}
+
+/**
+ * Replace a request's reservation with its charge. A single `update … set x = x + $n`, so
+ * that the concurrent requests of one job add up exactly; a read-modify-write here would
+ * lose charges. The charge may be more than was reserved (a prompt the estimate
+ * undercounted), and is made even when the token was revoked or expired meanwhile: the
+ * provider billed the request all the same. Returns nothing for an unknown token.
+ */
+export async function settleReservation(db: Db, tokenHash: string, reservedMicroUsd: number, charge: UsageCharge & { counted: boolean }): Promise<GatewayToken | null> {
   const [row] = await db
     .update(gatewayTokens)
     .set({
+      reservedMicroUsd: sql`greatest(${gatewayTokens.reservedMicroUsd} - ${countOf(reservedMicroUsd)}, 0)`,
       spentMicroUsd: sql`${gatewayTokens.spentMicroUsd} + ${countOf(charge.microUsd)}`,
       tokensIn: sql`${gatewayTokens.tokensIn} + ${countOf(charge.tokensIn)}`,
       tokensOut: sql`${gatewayTokens.tokensOut} + ${countOf(charge.tokensOut)}`,
-      requests: sql`${gatewayTokens.requests} + 1`,
+      requests: sql`${gatewayTokens.requests} + ${charge.counted ? 1 : 0}`,
     })
     .where(eq(gatewayTokens.tokenHash, tokenHash))
     .returning();

@@ -7,22 +7,20 @@
  *
  * 1. find the provider, 2. authenticate the job's token, 3. refuse anything but a model
  * call (`model-endpoints.ts`) and, once the job's budget is spent, everything, 4. forward
- * with the real key, streaming the answer back, 5. charge the usage read off the answer,
- * before the client sees its end.
- *
- * A job's concurrent requests may each pass step 3 just before the budget is spent; the
- * overshoot is at most one request per concurrent stream, and every one is charged.
+ * with the real key, streaming the answer back: a model call priced per token through
+ * `metered-call.ts` (its worst case reserved before, settled to its usage after), the
+ * model list and token counting (which providers do not bill) as they are.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { formatUsd, usdOf } from "../jobs/budget.ts";
 import type { Db } from "../store/database.ts";
-import { isChatCompletions, readRequestBody, withUsageReported } from "./chat-request.ts";
-import { forwardToProvider, type ForwardResult } from "./forward-request.ts";
+import { forwardToProvider } from "./forward-request.ts";
 import { sendGatewayError, type ProviderKind } from "./gateway-errors.ts";
-import { chargeUsage, findGatewayToken, GATEWAY_TOKEN_PATTERN, hashGatewayToken } from "./gateway-tokens.ts";
-import { isModelEndpoint } from "./model-endpoints.ts";
-import { costInMicroUsd, type ModelPricing } from "./pricing.ts";
+import { findGatewayToken, GATEWAY_TOKEN_PATTERN, hashGatewayToken } from "./gateway-tokens.ts";
+import { forwardMeteredCall } from "./metered-call.ts";
+import { modelEndpointOf } from "./model-endpoints.ts";
+import type { GatewayModel, ModelPricing } from "./pricing.ts";
 
 export interface GatewayProvider {
   /**
@@ -34,8 +32,10 @@ export interface GatewayProvider {
   apiKey: string;
   /** How the provider takes its key (Bearer, `x-api-key`, `x-goog-api-key`) and words its errors. */
   kind: ProviderKind;
-  /** Without it, requests are counted but cost nothing. */
+  /** The price of the models below that name none; a model with no price at all is free (its requests are still counted). */
   pricing?: ModelPricing;
+  /** The models a job may use, by the id its requests name; any other is refused. */
+  models: Readonly<Record<string, GatewayModel>>;
 }
 
 export interface ModelGatewayOptions {
@@ -79,9 +79,15 @@ export function createModelGateway(options: ModelGatewayOptions): (req: Incoming
       }
       const log = options.log.child({ jobId: row.jobId, provider: route.name });
       // 3. Model calls only, and only within the budget.
-      if (!isModelEndpoint(req.method, route.target.pathname)) {
+      const endpoint = modelEndpointOf(req.method, route.target.pathname);
+      if (!endpoint) {
         sendGatewayError(res, provider.kind, "not_found", `The model gateway forwards model calls only, not ${req.method} ${route.path}.`);
         log.warn({ method: req.method, path: route.target.pathname }, "model gateway refused a request that is not a model call");
+        return true;
+      }
+      if (endpoint.charge === "unmeterable") {
+        sendGatewayError(res, provider.kind, "unmeterable", `The model gateway refuses what it cannot charge exactly: ${endpoint.reason}.`);
+        log.warn({ path: route.target.pathname }, "model gateway refused a model call it cannot meter");
         return true;
       }
       if (row.spentMicroUsd >= row.budgetMicroUsd) {
@@ -90,23 +96,16 @@ export function createModelGateway(options: ModelGatewayOptions): (req: Incoming
         log.info({ spentMicroUsd: row.spentMicroUsd, budgetMicroUsd: row.budgetMicroUsd }, "model request refused: budget spent");
         return true;
       }
-      // 4. Forward, 5. charge, then let the client see the end of the answer.
-      const started = Date.now();
-      const result = await forward(req, res, route);
-      if (!result) return true;
-      // The path only: a query string could carry what a client thought was a key.
-      const facts = { path: route.target.pathname, ms: Date.now() - started };
-      if (result.status === null) {
-        log.warn(facts, "model request not forwarded: the provider could not be reached, or the client left first");
+      // 4. Forward.
+      const target = { url: route.target, kind: provider.kind, apiKey: provider.apiKey };
+      if (endpoint.charge === "metered") {
+        await forwardMeteredCall({ db: options.db, req, res, providerName: route.name, provider, target, endpoint, tokenHash, log });
         return true;
       }
-      const microUsd = costInMicroUsd(result.usage, provider.pricing);
-      // A charge that fails is logged, not turned into a broken answer: the client would retry, and pay twice.
-      await chargeUsage(options.db, tokenHash, { microUsd, ...result.usage }).catch((error: unknown) =>
-        log.error({ err: error, ...result.usage, microUsd }, "charging a model request to its job failed"),
-      );
-      if (!res.writableEnded && !res.destroyed) res.end();
-      log.info({ ...facts, status: result.status, completed: result.completed, ...result.usage, microUsd }, "model request forwarded");
+      const answer = await forwardToProvider(req, res, target);
+      if (answer.failure) sendGatewayError(res, provider.kind, "bad_gateway", answer.failure);
+      else if (!res.writableEnded && !res.destroyed) res.end();
+      log.debug({ path: route.target.pathname, status: answer.status }, "unbilled model request forwarded");
     } catch (error) {
       options.log.error({ err: error, provider: route.name, path: url.pathname }, "model gateway request failed");
       if (!res.headersSent) sendGatewayError(res, provider.kind, "bad_gateway", "The model gateway failed; see the app's log.");
@@ -114,18 +113,6 @@ export function createModelGateway(options: ModelGatewayOptions): (req: Incoming
     }
     return true;
   };
-}
-
-/** Chat requests are read whole, to switch their usage report on; the rest streams through as it comes. */
-async function forward(req: IncomingMessage, res: ServerResponse, route: Route): Promise<ForwardResult | null> {
-  const target = { url: route.target, kind: route.provider.kind, apiKey: route.provider.apiKey };
-  if (!isChatCompletions(req.method, route.target.pathname)) return forwardToProvider(req, res, target);
-  const body = await readRequestBody(req);
-  if (!body) {
-    sendGatewayError(res, route.provider.kind, "too_large", "The model request is too large for the model gateway.");
-    return null;
-  }
-  return forwardToProvider(req, res, target, withUsageReported(body));
 }
 
 /** The provider named in the path and the URL to forward to; no provider when either is unknown. */
@@ -144,6 +131,7 @@ function checkProvider(name: string, provider: GatewayProvider): void {
     throw new Error(`The model gateway's provider "${name}" needs a baseUrl such as https://api.anthropic.com (http or https, no query, no credentials in it).`);
   }
   if (provider.apiKey === "") throw new Error(`The model gateway's provider "${name}" has no apiKey.`);
+  if (Object.keys(provider.models).length === 0) throw new Error(`The model gateway's provider "${name}" lists no models: list those jobs may use, with their prices.`);
 }
 
 /** The hash of the token the client's SDK sent, whichever header its provider uses; undefined when there is none that could be ours. */

@@ -5,7 +5,9 @@ import { jobs } from "./jobs.sql.ts";
  * Credentials the model gateway accepts from a job's sandbox, in place of the real model
  * API key. Only the token's SHA-256 is kept: a database dump must not hand out working
  * tokens. Money is in integer micro-dollars (see `src/jobs/budget.ts`), so that the
- * gateway's concurrent charges add up exactly.
+ * gateway's concurrent charges add up exactly. A request in flight holds its worst case in
+ * `reserved_micro_usd` until it settles to its usage, so that `spent + reserved` never
+ * passes the budget however many requests run at once.
  */
 export const gatewayTokens = pgTable(
   "gateway_tokens",
@@ -17,6 +19,8 @@ export const gatewayTokens = pgTable(
       .references(() => jobs.id, { onDelete: "cascade" }),
     budgetMicroUsd: bigint("budget_micro_usd", { mode: "number" }).notNull(),
     spentMicroUsd: bigint("spent_micro_usd", { mode: "number" }).notNull().default(0),
+    /** The worst cases of the requests in flight: reserved before forwarding, released when each settles. */
+    reservedMicroUsd: bigint("reserved_micro_usd", { mode: "number" }).notNull().default(0),
     tokensIn: integer("tokens_in").notNull().default(0),
     tokensOut: integer("tokens_out").notNull().default(0),
     /** Model requests forwarded (and charged) with this token. */

@@ -46,7 +46,10 @@ describe("loadConfig", () => {
   });
 
   it("reads the model gateway's providers, with a default version per kind", () => {
-    const providers = { google: { baseUrl: "https://generativelanguage.googleapis.com", apiKey: "AIza-key", kind: "google" }, mine: { baseUrl: "https://llm.example.com", apiKey: "k", kind: "openai", version: "v2", pricing: { inputPerMillion: 1, outputPerMillion: 2 } } };
+    const providers = {
+      google: { baseUrl: "https://generativelanguage.googleapis.com", apiKey: "AIza-key", kind: "google", models: { "gemini-2.5-pro": { pricing: { inputPerMillion: 2.5, outputPerMillion: 15 }, maxOutputTokens: 65_536 } } },
+      mine: { baseUrl: "https://llm.example.com", apiKey: "k", kind: "openai", version: "v2", pricing: { inputPerMillion: 1, outputPerMillion: 2 }, models: { "m-small": {}, "m-large": { pricing: { inputPerMillion: 10, outputPerMillion: 40 } } } },
+    };
     const config = loadConfig({ AGENT_GATEWAY_PROVIDERS: JSON.stringify(providers) });
     expect(config.gatewayProviders).toEqual(providers);
     expect(loadConfig({}).gatewayProviders).toBeNull();
@@ -67,8 +70,19 @@ describe("loadConfig", () => {
     expect(error.message).toContain("AGENT_GATEWAY_PROVIDERS.google.baseUrl");
     expect(error.message).toContain("AGENT_GATEWAY_PROVIDERS.google.kind");
     expect(error.message).not.toContain("AIza-secret-value");
-    const good = JSON.stringify({ google: { baseUrl: "https://g.example.com", apiKey: "k", kind: "google" } });
+    const good = JSON.stringify({ google: { baseUrl: "https://g.example.com", apiKey: "k", kind: "google", models: { "gemini-2.5-flash": {} } } });
     expect(() => loadConfig({ AGENT_GATEWAY_PROVIDERS: good, ROLE: "worker" })).toThrow("AGENT_GATEWAY_URL is required");
     expect(loadConfig({ AGENT_GATEWAY_PROVIDERS: good, ROLE: "worker", AGENT_GATEWAY_URL: "https://agent.example.com" }).gatewayProviders).not.toBeNull();
+  });
+
+  it("requires each gateway provider to list the models jobs may use, so that none is used at another's price", () => {
+    const provider = { baseUrl: "https://api.openai.com", apiKey: "sk-secret-value", kind: "openai", pricing: { inputPerMillion: 1.25, outputPerMillion: 10 } };
+    for (const models of [undefined, {}, { "gpt 5": {} }, { "gpt-5": { pricing: { inputPerMillion: -1, outputPerMillion: 10 } } }, { "gpt-5": { maxOutputTokens: 0 } }]) {
+      const attempt = () => loadConfig({ AGENT_GATEWAY_PROVIDERS: JSON.stringify({ openai: { ...provider, models } }) });
+      expect(attempt, JSON.stringify(models)).toThrow(ConfigError);
+      expect(attempt, JSON.stringify(models)).toThrow("AGENT_GATEWAY_PROVIDERS.openai.models");
+      expect(attempt).not.toThrow("sk-secret-value");
+    }
+    expect(() => loadConfig({ AGENT_GATEWAY_PROVIDERS: JSON.stringify({ openai: provider }) })).toThrow('list the models a job may use, e.g. "models": {"gpt-5": {}}');
   });
 });

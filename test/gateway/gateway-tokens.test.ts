@@ -1,7 +1,16 @@
 import fc from "fast-check";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chargeUsage, findGatewayToken, GATEWAY_TOKEN_PATTERN, hashGatewayToken, issueGatewayToken, readGatewayUsage, revokeGatewayTokens } from "../../src/gateway/gateway-tokens.ts";
+import {
+  findGatewayToken,
+  GATEWAY_TOKEN_PATTERN,
+  hashGatewayToken,
+  issueGatewayToken,
+  readGatewayUsage,
+  reserveBudget,
+  revokeGatewayTokens,
+  settleReservation,
+} from "../../src/gateway/gateway-tokens.ts";
 import { gatewayTokens } from "../../src/store/gateway-tokens.sql.ts";
 import { jobs } from "../../src/store/jobs.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -60,7 +69,7 @@ describe("gateway tokens", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(charge, { minLength: 1, maxLength: 25 }), async (charges) => {
         const { tokenHash } = await issueGatewayToken(database.db, { jobId: await insertJob(), budgetUsd: 1, ttlMs: 60_000 });
-        await Promise.all(charges.map((one) => chargeUsage(database.db, tokenHash, one)));
+        await Promise.all(charges.map((one) => settleReservation(database.db, tokenHash, 0, { ...one, counted: true })));
         const row = await findGatewayToken(database.db, tokenHash);
         expect(row).toMatchObject({
           spentMicroUsd: charges.reduce((sum, one) => sum + one.microUsd, 0),
@@ -77,15 +86,75 @@ describe("gateway tokens", () => {
     const jobId = await insertJob();
     const first = await issueGatewayToken(database.db, { jobId, budgetUsd: 1, ttlMs: 60_000 });
     const second = await issueGatewayToken(database.db, { jobId, budgetUsd: 1, ttlMs: 60_000 });
-    await chargeUsage(database.db, first.tokenHash, { microUsd: 100_000, tokensIn: 1_000, tokensOut: 10 });
-    await chargeUsage(database.db, second.tokenHash, { microUsd: 200_000, tokensIn: 2_000, tokensOut: 20 });
+    await settleReservation(database.db, first.tokenHash, 0, { microUsd: 100_000, tokensIn: 1_000, tokensOut: 10, counted: true });
+    await settleReservation(database.db, second.tokenHash, 0, { microUsd: 200_000, tokensIn: 2_000, tokensOut: 20, counted: true });
     // A charge from a provider reply with nonsense in it adds nothing but the request.
-    await chargeUsage(database.db, second.tokenHash, { microUsd: Number.NaN, tokensIn: -3, tokensOut: Number.POSITIVE_INFINITY });
+    await settleReservation(database.db, second.tokenHash, 0, { microUsd: Number.NaN, tokensIn: -3, tokensOut: Number.POSITIVE_INFINITY, counted: true });
 
     expect(await readGatewayUsage(database.db, jobId)).toEqual({ cost: 0.3, tokensIn: 3_000, tokensOut: 30 });
     expect(await readGatewayUsage(database.db, await insertJob())).toEqual({ cost: 0, tokensIn: 0, tokensOut: 0 });
-    expect(await chargeUsage(database.db, hashGatewayToken("rag_unknown"), { microUsd: 1, tokensIn: 1, tokensOut: 1 })).toBeNull();
+    expect(await settleReservation(database.db, hashGatewayToken("rag_unknown"), 0, { microUsd: 1, tokensIn: 1, tokensOut: 1, counted: true })).toBeNull();
     await database.db.delete(jobs).where(eq(jobs.id, jobId));
     expect(await database.db.select().from(gatewayTokens).where(eq(gatewayTokens.jobId, jobId))).toEqual([]);
+  });
+});
+
+describe("gateway budget reservations", () => {
+  async function newToken(budgetUsd: number): Promise<string> {
+    const { tokenHash } = await issueGatewayToken(database.db, { jobId: await insertJob(), budgetUsd, ttlMs: 60_000 });
+    return tokenHash;
+  }
+
+  it("hold the whole worst case when the budget allows, what is left when it does not, and nothing below the minimum", async () => {
+    const tokenHash = await newToken(1);
+    expect(await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 600_000, minimumMicroUsd: 100_000 })).toEqual({ reservedMicroUsd: 600_000, budgetMicroUsd: 1_000_000, spentMicroUsd: 0, heldMicroUsd: 0 });
+    expect(await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 600_000, minimumMicroUsd: 100_000 })).toMatchObject({ reservedMicroUsd: 400_000, heldMicroUsd: 600_000 });
+    expect(await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 600_000, minimumMicroUsd: 1 })).toMatchObject({ reservedMicroUsd: null, heldMicroUsd: 1_000_000 });
+    expect(await findGatewayToken(database.db, tokenHash)).toMatchObject({ reservedMicroUsd: 1_000_000, spentMicroUsd: 0 });
+    expect(await reserveBudget(database.db, hashGatewayToken("rag_unknown"), { wantedMicroUsd: 1, minimumMicroUsd: 1 })).toBeNull();
+  });
+
+  it("settle to the charge, releasing the rest, or keep it whole", async () => {
+    const tokenHash = await newToken(1);
+    await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 300_000, minimumMicroUsd: 1 });
+    await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 200_000, minimumMicroUsd: 1 });
+    await settleReservation(database.db, tokenHash, 300_000, { microUsd: 12_345, tokensIn: 1_000, tokensOut: 500, counted: true });
+    expect(await findGatewayToken(database.db, tokenHash)).toMatchObject({ reservedMicroUsd: 200_000, spentMicroUsd: 12_345, tokensIn: 1_000, tokensOut: 500, requests: 1 });
+    await settleReservation(database.db, tokenHash, 200_000, { microUsd: 200_000, tokensIn: 10, tokensOut: 0, counted: true });
+    expect(await findGatewayToken(database.db, tokenHash)).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 212_345, requests: 2 });
+    // Released: a request the provider never saw.
+    await reserveBudget(database.db, tokenHash, { wantedMicroUsd: 50_000, minimumMicroUsd: 1 });
+    await settleReservation(database.db, tokenHash, 50_000, { microUsd: 0, tokensIn: 0, tokensOut: 0, counted: false });
+    expect(await findGatewayToken(database.db, tokenHash)).toMatchObject({ reservedMicroUsd: 0, spentMicroUsd: 212_345, requests: 2 });
+  });
+
+  it("never hold more than the budget, however many requests reserve at once", async () => {
+    const request = fc.record({ wantedMicroUsd: fc.integer({ min: 1, max: 400_000 }), minimumShare: fc.double({ min: 0, max: 1, noNaN: true }) });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 300_000 }), fc.array(request, { minLength: 2, maxLength: 24 }), async (spentMicroUsd, requests) => {
+        const tokenHash = await newToken(1);
+        await settleReservation(database.db, tokenHash, 0, { microUsd: spentMicroUsd, tokensIn: 0, tokensOut: 0, counted: true });
+        const asked = requests.map(({ wantedMicroUsd, minimumShare }) => ({ wantedMicroUsd, minimumMicroUsd: Math.floor(wantedMicroUsd * minimumShare) }));
+        const reservations = await Promise.all(asked.map((amounts) => reserveBudget(database.db, tokenHash, amounts)));
+
+        const held = reservations.reduce((sum, one) => sum + (one?.reservedMicroUsd ?? 0), 0);
+        const row = (await findGatewayToken(database.db, tokenHash))!;
+        expect(row.reservedMicroUsd).toBe(held);
+        expect(row.spentMicroUsd + held).toBeLessThanOrEqual(row.budgetMicroUsd);
+        const left = row.budgetMicroUsd - row.spentMicroUsd - held;
+        reservations.forEach((reservation, index) => {
+          const { wantedMicroUsd, minimumMicroUsd } = asked[index]!;
+          const reserved = reservation!.reservedMicroUsd;
+          // Nothing settles here, so what is left only shrinks: a refusal or a cut-down grant means it is still too little now.
+          if (reserved === null) expect(left).toBeLessThan(minimumMicroUsd);
+          else {
+            expect(reserved).toBeGreaterThanOrEqual(minimumMicroUsd);
+            expect(reserved).toBeLessThanOrEqual(wantedMicroUsd);
+            if (reserved < wantedMicroUsd) expect(left).toBe(0);
+          }
+        });
+      }),
+      { numRuns: 25 },
+    );
   });
 });

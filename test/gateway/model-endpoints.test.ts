@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isModelEndpoint } from "../../src/gateway/model-endpoints.ts";
+import { isModelEndpoint, modelEndpointOf } from "../../src/gateway/model-endpoints.ts";
 
 describe("isModelEndpoint", () => {
   it("lets model calls through, whatever the version segment or base path", () => {
@@ -41,5 +41,29 @@ describe("isModelEndpoint", () => {
     ] as const) {
       expect(isModelEndpoint(method, path), `${method} ${path}`).toBe(false);
     }
+  });
+});
+
+describe("modelEndpointOf", () => {
+  it("meters every call priced per token, in the shape its provider speaks", () => {
+    expect(modelEndpointOf("POST", "/v1/chat/completions")).toEqual({ charge: "metered", api: "chat" });
+    expect(modelEndpointOf("POST", "/v1beta/openai/chat/completions")).toEqual({ charge: "metered", api: "chat" });
+    expect(modelEndpointOf("POST", "/v1/completions")).toEqual({ charge: "metered", api: "completions" });
+    expect(modelEndpointOf("POST", "/v1/responses")).toEqual({ charge: "metered", api: "responses" });
+    expect(modelEndpointOf("POST", "/v1/embeddings")).toEqual({ charge: "metered", api: "embeddings" });
+    expect(modelEndpointOf("POST", "/v1/messages")).toEqual({ charge: "metered", api: "messages" });
+    expect(modelEndpointOf("POST", "/v1beta/models/gemini-2.5-pro:streamGenerateContent")).toEqual({ charge: "metered", api: "generate", model: "gemini-2.5-pro" });
+    expect(modelEndpointOf("POST", "/v1beta/models/gemini-2.5-flash:generateContent")).toEqual({ charge: "metered", api: "generate", model: "gemini-2.5-flash" });
+  });
+
+  it("passes what providers do not bill, and refuses Google's embeddings, whose answers report no usage", () => {
+    for (const [method, path] of [["GET", "/v1/models"], ["GET", "/v1beta/models/gemini-2.5-pro"], ["POST", "/v1/messages/count_tokens"], ["POST", "/v1beta/models/gemini-2.5-pro:countTokens"]] as const) {
+      expect(modelEndpointOf(method, path), path).toEqual({ charge: "free" });
+    }
+    expect(modelEndpointOf("POST", "/v1beta/models/text-embedding-004:embedContent")).toMatchObject({ charge: "unmeterable" });
+    expect(modelEndpointOf("POST", "/v1beta/models/text-embedding-004:batchEmbedContents")).toMatchObject({ charge: "unmeterable" });
+    // The path, not the checked body, would choose the model.
+    expect(modelEndpointOf("POST", "/openai/deployments/gpt-4o/chat/completions")).toMatchObject({ charge: "unmeterable" });
+    expect(modelEndpointOf("POST", "/v1/engines/davinci/completions")).toMatchObject({ charge: "unmeterable" });
   });
 });

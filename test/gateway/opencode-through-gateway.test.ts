@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOpencodeConfig } from "../../src/agent/opencode-config.ts";
 import { startOpencodeServer, type OpencodeServer } from "../../src/agent/opencode-server.ts";
 import { runPrompt } from "../../src/agent/run-prompt.ts";
-import { chargeUsage, findGatewayToken, issueGatewayToken, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
+import { findGatewayToken, issueGatewayToken, settleReservation, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
 import { createModelGateway } from "../../src/gateway/model-gateway.ts";
 import { JobError } from "../../src/jobs/errors.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
@@ -56,8 +56,11 @@ beforeAll(async () => {
   native = await startFakeProvider(answerNatively);
   const pricing = { inputPerMillion: 1, outputPerMillion: 2 };
   const providers = {
-    scripted: { baseUrl: tap.baseUrl, apiKey: REAL_KEY, kind: "openai" as const, pricing },
-    ...Object.fromEntries(NATIVE.map(({ model, kind, key }) => [model.split("/")[0], { baseUrl: native.baseUrl, apiKey: key, kind, pricing }])),
+    scripted: { baseUrl: tap.baseUrl, apiKey: REAL_KEY, kind: "openai" as const, pricing, models: { m: {} } },
+    ...Object.fromEntries(NATIVE.map(({ model, kind, key }) => {
+      const [id, name] = model.split("/") as [string, string];
+      return [id, { baseUrl: native.baseUrl, apiKey: key, kind, pricing, models: { [name]: {} } }];
+    })),
   };
   gateway = await startGatewayServer(createModelGateway({ db: database.db, providers, log: pino({ level: "silent" }) }));
   const { id: _id, ...job } = jobFixture();
@@ -96,7 +99,7 @@ describe("opencode through the model gateway", () => {
     for (const request of tap.requests) expect(request.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
     expect(JSON.stringify(tap.requests)).not.toContain(issued.token);
     const row = await findGatewayToken(database.db, issued.tokenHash);
-    expect(row).toMatchObject({ tokensIn: result.tokensIn, tokensOut: result.tokensOut, requests: 2 });
+    expect(row).toMatchObject({ tokensIn: result.tokensIn, tokensOut: result.tokensOut, requests: 2, reservedMicroUsd: 0 });
     expect(row!.spentMicroUsd).toBe(Math.round(result.cost * 1e6));
     expect(row!.spentMicroUsd).toBe(2 * (1_000 + 2 * 100));
   });
@@ -120,7 +123,7 @@ describe("opencode through the model gateway", () => {
 
   it("fails the prompt with the gateway's words once the budget is spent", async () => {
     const row = (await findGatewayToken(database.db, issued.tokenHash))!;
-    await chargeUsage(database.db, issued.tokenHash, { microUsd: row.budgetMicroUsd - row.spentMicroUsd, tokensIn: 0, tokensOut: 0 });
+    await settleReservation(database.db, issued.tokenHash, 0, { microUsd: row.budgetMicroUsd - row.spentMicroUsd, tokensIn: 0, tokensOut: 0, counted: true });
     const sent = tap.requests.length;
 
     const failure = await runPrompt(server, { agent: "build", model: "scripted/m", text: "Once more", title: "over budget", deadlineMs: 60_000 }).catch((error: unknown) => error);

@@ -1,0 +1,1 @@
+ALTER TABLE "gateway_tokens" ADD COLUMN "reserved_micro_usd" bigint DEFAULT 0 NOT NULL;
