@@ -2,9 +2,11 @@
 FROM node:22-bookworm-slim
 
 # git clones and pushes; ripgrep is required by opencode's grep and glob tools (it would
-# otherwise try to download it at run time); tini reaps the sandbox's child processes.
+# otherwise try to download it at run time); bubblewrap confines the local sandbox (it needs
+# user namespaces: see the README for the seccomp profile Docker needs); tini reaps the
+# sandbox's child processes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ripgrep ca-certificates tini \
+ && apt-get install -y --no-install-recommends git ripgrep bubblewrap ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

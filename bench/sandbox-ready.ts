@@ -7,8 +7,10 @@
  *   (b)  the first job with the mirror cache: the mirror is cloned, the workspace cloned from it;
  *   (c)  a second job with the cache: the mirror has the commit, nothing is fetched;
  *   (c+) a second job after one new commit on the remote: the mirror fetches it first.
+ * The clone is the product's: a work repository on the worker borrowing the mirror's
+ * objects (or fetching from the remote), whose commits reach the sandbox as a bundle.
  * Then the refresh alone, and the git clone strategies a mirror can be used with (objects
- * only), which decided `cloneFromMirror` in git-workspace.ts. Figures, never a verdict.
+ * only). Figures, never a verdict.
  *
  *   npm run bench:sandbox-ready        (BENCH_RUNS=5 BENCH_FILES=5000 BENCH_COMMITS=2000 BENCH_DIR=$TMPDIR)
  *
@@ -25,6 +27,7 @@ import pino from "pino";
 import { buildOpencodeConfig } from "../src/agent/opencode-config.ts";
 import { startOpencodeServer } from "../src/agent/opencode-server.ts";
 import { cloneRepository, createBranch } from "../src/sandbox/git-workspace.ts";
+import { closeWorkRepository, ensureCommit, openWorkRepository } from "../src/sandbox/work-repository.ts";
 import { createLocalSandboxProvider } from "../src/sandbox/local-sandbox.ts";
 import { createMirrorCache, type MirrorCache } from "../src/sandbox/mirror-cache.ts";
 import type { SandboxProvider } from "../src/sandbox/sandbox.ts";
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
     console.log(`node ${process.version}, ${os.availableParallelism()} cpus, load average ${loadAverage()}, under ${root}`);
     console.log(`remote: ${FILES} files, ${COMMITS} commits, ${packed} packed, generated in ${ms(performance.now() - started)}; ${RUNS} runs per way`);
     const url = `file://${remoteDir}`;
-    const provider = createLocalSandboxProvider({ rootDir: path.join(root, "sandboxes") });
+    const provider = createLocalSandboxProvider({ rootDir: path.join(root, "sandboxes"), dataDir: root });
     const log = pino({ level: process.env.BENCH_LOG_LEVEL ?? "warn" });
 
     // 1. The four ways, interleaved so that a change of load on the machine hits them alike.
@@ -64,11 +67,11 @@ async function main(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       const cache = createMirrorCache({ dir: path.join(root, `mirrors-${run}`), log });
       const head = (await git(remoteDir, "rev-parse", "main")).trim();
-      results["(a) plain clone"]!.push(await timeSandboxReady(provider, { url, sha: head }));
-      results["(b) first job, mirror cache"]!.push(await timeSandboxReady(provider, { url, sha: head, cache }));
-      results["(c) second job, mirror cache"]!.push(await timeSandboxReady(provider, { url, sha: head, cache }));
+      results["(a) plain clone"]!.push(await timeSandboxReady(provider, { root, url, sha: head }));
+      results["(b) first job, mirror cache"]!.push(await timeSandboxReady(provider, { root, url, sha: head, cache }));
+      results["(c) second job, mirror cache"]!.push(await timeSandboxReady(provider, { root, url, sha: head, cache }));
       const pushed = await commitToRemote(remoteDir, run);
-      results["(c+) second job, one new commit"]!.push(await timeSandboxReady(provider, { url, sha: pushed, cache }));
+      results["(c+) second job, one new commit"]!.push(await timeSandboxReady(provider, { root, url, sha: pushed, cache }));
       console.error(`run ${run}/${RUNS}: ${Object.entries(results).map(([way, timings]) => `${way.split(" ")[0]} ${ms(total(timings.at(-1)!))}`).join(", ")}`);
     }
 
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
       ["from the remote (no mirror)", [url]],
       ["--reference (alternates; still asks the remote)", ["--reference", mirror, url]],
       ["--reference --dissociate (repacks a copy)", ["--reference", mirror, "--dissociate", url]],
-      ["local clone of the mirror, hard links (chosen)", [mirror]],
+      ["local clone of the mirror, hard links (not used: a sandbox could rewrite the mirror's files in place)", [mirror]],
       ["--shared clone of the mirror (alternates)", ["--shared", mirror]],
     ];
     console.log(`\nclone strategies, objects only (git clone -n), ${RUNS} runs each:`);
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
         started = performance.now();
         await git(work, "clone", "--quiet", "--no-checkout", "--no-tags", "--branch", "main", "--single-branch", ...args, ".");
         samples.push(performance.now() - started);
-        if (label.includes("chosen")) {
+        if (label.includes("hard links")) {
           started = performance.now();
           await git(work, "checkout", "--quiet", "--detach", head);
           checkouts.push(performance.now() - started);
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
 }
 
 /** One job's way to a ready sandbox, step by step; the sandbox and server are stopped untimed. */
-async function timeSandboxReady(provider: SandboxProvider, job: { url: string; sha: string; cache?: MirrorCache }): Promise<Timing> {
+async function timeSandboxReady(provider: SandboxProvider, job: { root: string; url: string; sha: string; cache?: MirrorCache }): Promise<Timing> {
   const timing = {} as Timing;
   let mark = performance.now();
   const lap = (step: Step) => {
@@ -146,7 +149,13 @@ async function timeSandboxReady(provider: SandboxProvider, job: { url: string; s
     const reference = job.cache ? await job.cache.refresh({ repoId: 1, url: job.url, token: TOKEN, sha: job.sha }) : null;
     if (job.cache && reference === null) throw new Error("the mirror refresh failed (BENCH_LOG_LEVEL=info shows why)");
     lap("mirror");
-    await cloneRepository(sandbox, { url: job.url, branch: "main", sha: job.sha, credentials: { token: TOKEN }, reference: reference ?? undefined });
+    const repository = await openWorkRepository({ dir: path.join(job.root, "work"), jobId: "bench-ready", objectsOf: reference });
+    try {
+      await ensureCommit(repository, { url: job.url, token: TOKEN }, { branch: "main", sha: job.sha });
+      await cloneRepository(sandbox, repository, { url: job.url, branch: "main", sha: job.sha });
+    } finally {
+      await closeWorkRepository(repository);
+    }
     lap("clone");
     await createBranch(sandbox, "agent/1-bench", { email: "bench@example.com" });
     lap("branch");

@@ -65,7 +65,10 @@ export async function startWorkerRole(input: {
       : await reapLocalSandboxes(sandboxRoot, runningOf, (names) => sandboxesHeld(database.db, names, config.env.AGENT_KEEP_WORKSPACE_HOURS));
     if (reaped.length > 0) log.info({ reaped }, "removed sandboxes nobody will use again");
   };
-  const reapQuietly = () => reap().catch((error: unknown) => log.warn({ err: error }, "reaping sandboxes failed; the next round tries again"));
+  // Work repositories a dead worker left (a job closes its own): nothing in them is needed once the job is not running.
+  const workDir = path.join(config.dataDir, "work");
+  const reapWorkRepositories = () => reapLocalSandboxes(workDir, runningOf);
+  const reapQuietly = () => Promise.all([reap(), reapWorkRepositories()]).catch((error: unknown) => log.warn({ err: error }, "reaping sandboxes failed; the next round tries again"));
   if (e2b) void reapQuietly();
   else await reapQuietly();
   const reaper = setInterval(() => void reapQuietly(), 10 * 60_000).unref();
@@ -89,13 +92,13 @@ export async function startWorkerRole(input: {
       options.sandboxes ??
       (e2b
         ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
-        : createLocalSandboxProvider({ rootDir: sandboxRoot })),
+        : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX })),
     settings,
     lookUpRole: createRoleLookup(),
     cancellations,
-    // For the local provider (the default): beside the sandboxes, not under them (the reaper empties that directory), and on the
-    // same file system, so that clones hard-link the mirror's objects instead of copying them.
-    ...(options.sandboxes || e2b ? {} : { mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }) }),
+    // Beside the sandboxes, not under them (the reaper empties that directory); never visible inside a sandbox.
+    mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }),
+    workDir,
     log,
   };
   await startWorker(input.boss, {
@@ -112,6 +115,11 @@ export async function startWorkerRole(input: {
       await showJobChange(pipelines, job);
     },
   });
+}
+
+/** The app's secrets on disk, masked in every local sandbox: its private key, and Probot's `.env` in the working directory. */
+function secretFilesOf(config: Config): string[] {
+  return [config.env.PRIVATE_KEY_PATH, ".env"].filter((file): file is string => file !== undefined).map((file) => path.resolve(file));
 }
 
 function workerSettingsOf(config: Config, appId: number, webUrl: string | null): WorkerSettings {

@@ -41,6 +41,8 @@ export const envSchema = z.object({
   SANDBOX_PROVIDER: withDefault(z.enum(["local", "e2b"]), "local"),
   /** Permit the local sandbox when NODE_ENV=production (it runs repository code on this host). */
   ALLOW_LOCAL_SANDBOX: withDefault(booleanString, "false"),
+  /** Development only: run the local sandbox without bubblewrap where it cannot run (the agent then shares this host: its files, processes and secrets). */
+  ALLOW_UNCONFINED_SANDBOX: withDefault(booleanString, "false"),
   /** Local sandbox: address-space limit of each command, in MiB (`ulimit -v`); 0 for none. V8 reserves far more address space than it uses, so keep it generous. */
   SANDBOX_MEMORY_MB: withDefault(z.coerce.number().int().min(0), 0),
   /** Local sandbox: CPU seconds of each command (`ulimit -t`); 0 for none. */

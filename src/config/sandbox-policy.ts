@@ -1,8 +1,9 @@
 import { ConfigError, type Config } from "./load-config.ts";
 
 /**
- * Hosts an E2B sandbox may reach when E2B_EGRESS_ALLOW is not set: GitHub (the clone runs
- * inside the sandbox) and the package registries installs need. Everything else is denied.
+ * Hosts an E2B sandbox may reach when E2B_EGRESS_ALLOW is not set: the package registries
+ * installs need, and GitHub for the git dependencies some of them name (the checkout itself
+ * arrives as a bundle from the worker). Everything else is denied.
  */
 export const DEFAULT_EGRESS_ALLOW = [
   "github.com",

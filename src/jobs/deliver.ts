@@ -1,16 +1,18 @@
 import type { ProbotOctokit } from "probot";
 import { statusOf } from "../github/authorize-sender.ts";
 import { openPullRequest } from "../github/pull-request.ts";
-import { changedFiles, commitAll, credentialsOf, hasChanges, pushBranch, restoreGitConfig } from "../sandbox/git-workspace.ts";
+import { commitAll, hasChanges } from "../sandbox/git-workspace.ts";
+import { pushWork } from "../sandbox/push-work.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { WorkRepository } from "../sandbox/work-repository.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { withCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { JobError } from "./errors.ts";
 import type { JobRun } from "./job-run.ts";
 
 export interface WorkToPush {
-  /** `.git/config` as cloned, restored before the token is used again. */
-  gitConfig: string;
+  /** The job's work repository on the worker, which pushes; the sandbox only hands over a bundle. */
+  repository: WorkRepository;
   /** Null where git needs no credentials (a repository on this machine). */
   token: string | null;
   build: BuildState;
@@ -28,18 +30,17 @@ export async function commitAndPush(run: JobRun, sandbox: Sandbox, work: WorkToP
   const baseSha = job.baseSha!;
   // DESIGN §6: never the default branch, whatever a trigger let through.
   if (job.branch === job.defaultBranch) throw new JobError("push", `refusing to push to the default branch (${job.defaultBranch})`);
-  await restoreGitConfig(sandbox, work.gitConfig);
   if (!(await hasChanges(sandbox, baseSha))) {
     throw new JobError("no_changes", `the agent finished without changing any file. Its last words: ${work.build.summary.slice(0, 500)}`);
   }
   const summary = run.redact(work.build.summary);
   await commitAll(sandbox, commitMessage(job, summary));
-  const files = await changedFiles(sandbox, baseSha);
   // A branch others push to (a pull request's) may move while the agent works: replay on top of it.
   // So does a pipeline step: steps that ran in parallel push to the run's one branch in turn.
   const rebaseIfMoved = job.baseBranch === job.branch || job.pipelineRunId !== null;
   const sharedWith = job.pipelineRunId === null ? undefined : PIPELINE_STEPS_SHARE;
-  const sha = await pushBranch(sandbox, { url: job.cloneUrl, branch: job.branch, ...credentialsOf(work.token), rebaseIfMoved, ...(sharedWith ? { sharedWith } : {}) });
+  const remote = { url: job.cloneUrl, token: work.token };
+  const { sha, files } = await pushWork(sandbox, work.repository, { remote, branch: job.branch, base: baseSha, rebaseIfMoved, ...(sharedWith ? { sharedWith } : {}) });
   const verification = work.build.verification;
   const pushed: PushedWork = {
     sha,

@@ -1,5 +1,7 @@
-import { cloneRepository, createBranch, credentialsOf, excludeInstallArtifacts, snapshotGitConfig, syncToCommit } from "../sandbox/git-workspace.ts";
+import { fileURLToPath } from "node:url";
+import { cloneRepository, createBranch, excludeInstallArtifacts, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
+import { closeWorkRepository, ensureCommit, openWorkRepository, type GitRemoteAccess, type WorkRepository } from "../sandbox/work-repository.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
 import { readCheckpoint } from "./checkpoint.ts";
@@ -11,8 +13,8 @@ import type { SandboxHolder } from "./sandbox-holder.ts";
 /** A job's sandbox with the repository checked out on the job's branch, ready for the agent. */
 export interface Workspace {
   sandbox: Sandbox;
-  /** `.git/config` as cloned, restored before the token is used again. */
-  gitConfig: string;
+  /** The job's own repository on the worker: where the checkout's commits came from, and the agent's are pushed from. Closed by the caller. */
+  repository: WorkRepository;
   /** The build session of the earlier job whose sandbox this is (a resumed follow-up). */
   continueSession?: string;
 }
@@ -20,26 +22,28 @@ export interface Workspace {
 /**
  * The sandbox and checkout a job works in: the one the earlier job on the pull request
  * parked, brought to the branch's head, when there is one; otherwise a new sandbox with a
- * fresh clone (from the mirror when this host has one).
+ * fresh checkout. Either way the commits come from the job's work repository, which
+ * borrows the mirror's objects when this host has a mirror: the sandbox gets no token.
  */
 export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token: string | null): Promise<Workspace> {
   const job = run.job;
   const parked = readCheckpoint(job).build ? null : await run.step("prepare", () => claimParkedSandbox(run));
   const resumed = parked ? await run.step("prepare", () => sandboxes.resume(job, parked.sandboxId, run.deps.settings.limits)) : null;
   if (parked) await run.event("sandbox", resumed ? `resuming the workspace and agent session of the earlier job (${parked.sandboxId})` : "the earlier job's workspace is gone; starting afresh");
+  // The mirror refreshes while the sandbox starts: neither needs the other.
+  const mirror = (job.followUp?.fork || token === null ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
   if (resumed) {
     // Held by this job from now on: the reapers leave a sandbox alone while a job holds it.
     await run.record({ parkedSandboxId: resumed.id });
-    const gitConfig = await run.step("prepare", () => resumeCheckout(resumed, job, token));
-    return { sandbox: resumed, gitConfig, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
+    const repository = await run.step("prepare", async () => openRepository(run, await mirror));
+    await run.step("prepare", () => withRepository(repository, () => resumeCheckout(resumed, repository, job, token)));
+    return { sandbox: resumed, repository, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
   }
-  // The mirror refreshes while the sandbox starts: neither needs the other.
-  const mirror = (job.followUp?.fork || token === null ? undefined : run.deps.mirrors?.refresh({ repoId: job.repoId, url: job.cloneUrl, token, sha: job.baseSha ?? undefined })) ?? Promise.resolve(null);
   const egress = await run.step("prepare", () => run.host.egress(run));
   const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits, egress));
-  const reference = await run.step("prepare", () => mirror);
-  const gitConfig = await run.step("prepare", () => cloneCheckout(sandbox, job, { token, reference, botEmail: run.deps.settings.botEmail }));
-  return { sandbox, gitConfig };
+  const repository = await run.step("prepare", async () => openRepository(run, await mirror));
+  await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, { token, botEmail: run.deps.settings.botEmail })));
+  return { sandbox, repository };
 }
 
 /** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
@@ -70,22 +74,42 @@ export async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Ch
   return failing;
 }
 
-/** A parked workspace, brought to the pull request's head: someone may have pushed since. */
-async function resumeCheckout(sandbox: Sandbox, job: Job, token: string | null): Promise<string> {
-  if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
-  await syncToCommit(sandbox, { url: job.cloneUrl, branch: job.branch, sha: job.baseSha, ...credentialsOf(token) });
-  return snapshotGitConfig(sandbox);
+/**
+ * The job's work repository, borrowing the objects of the mirror, or of the repository
+ * itself when it is a path on this machine (`running-agent run`, tests' remotes).
+ */
+async function openRepository(run: JobRun, mirror: string | null): Promise<WorkRepository> {
+  return openWorkRepository({ dir: run.deps.workDir, jobId: run.job.id, objectsOf: mirror ?? localPathOf(run.job.cloneUrl) });
 }
 
-async function cloneCheckout(sandbox: Sandbox, job: Job, input: { token: string | null; reference: string | null; botEmail: string }): Promise<string> {
+/** A repository that could not be filled is removed at once: nobody else will. */
+async function withRepository(repository: WorkRepository, fill: () => Promise<void>): Promise<void> {
+  try {
+    await fill();
+  } catch (error) {
+    await closeWorkRepository(repository);
+    throw error;
+  }
+}
+
+/** A parked workspace, brought to the pull request's head: someone may have pushed since. */
+async function resumeCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, token: string | null): Promise<void> {
+  if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
+  await ensureCommit(repository, { url: job.cloneUrl, token }, { branch: job.branch, sha: job.baseSha });
+  await syncToCommit(sandbox, repository, { branch: job.branch, sha: job.baseSha });
+}
+
+async function cloneCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, input: { token: string | null; botEmail: string }): Promise<void> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
   const fork = job.followUp?.fork;
-  await cloneRepository(sandbox, {
-    // A fork is cloned as anyone may, without the token: it is scoped to this repository.
-    ...(fork ? { url: fork.cloneUrl, branch: job.branch } : { url: job.cloneUrl, branch: job.baseBranch ?? job.defaultBranch, ...credentialsOf(input.token) }),
-    sha: job.baseSha,
-    ...(input.reference === null ? {} : { reference: input.reference }),
-  });
+  // A fork is fetched as anyone may, without the token: it is scoped to this repository.
+  const source: GitRemoteAccess & { branch: string } = fork ? { url: fork.cloneUrl, token: null, branch: job.branch } : { url: job.cloneUrl, token: input.token, branch: job.baseBranch ?? job.defaultBranch };
+  await ensureCommit(repository, source, { branch: source.branch, sha: job.baseSha });
+  await cloneRepository(sandbox, repository, { url: source.url, branch: source.branch, sha: job.baseSha });
   await createBranch(sandbox, job.branch, { email: input.botEmail });
-  return snapshotGitConfig(sandbox);
+}
+
+function localPathOf(url: string): string | null {
+  if (url.startsWith("file://")) return fileURLToPath(url);
+  return url.startsWith("/") ? url : null;
 }

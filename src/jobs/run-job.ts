@@ -6,7 +6,8 @@ import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
 import { applyPatch } from "../sandbox/git-workspace.ts";
 import type { MirrorCache } from "../sandbox/mirror-cache.ts";
-import type { SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
+import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
+import { closeWorkRepository, type WorkRepository } from "../sandbox/work-repository.ts";
 import type { Db } from "../store/database.ts";
 import { claimJob, findJob } from "../store/job-queries.ts";
 import { hasEnded, type Job } from "../store/jobs.sql.ts";
@@ -54,8 +55,10 @@ export interface RunJobDeps {
   log: Logger;
   /** Who may be quoted to the agent: discussion from people without write access is left out. */
   lookUpRole: RoleLookup;
-  /** Bare mirrors of the repositories on this host (local provider): a second clone takes a fraction of the first. */
+  /** Bare mirrors of the repositories on this host: a job's work repository borrows their objects, so a second job fetches almost nothing. */
   mirrors?: MirrorCache;
+  /** Where each job's work repository lives on this host (`DATA_DIR/work`): the only git that holds a token. */
+  workDir: string;
   /** Tells a running job that someone asked to cancel it; without it, jobs cannot be cancelled while they run. */
   cancellations?: CancelWatch;
   now?: () => Date;
@@ -100,10 +103,19 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
 async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
   await run.host.prepare(run);
   const job = run.job;
-  const saved = readCheckpoint(job);
   const token = await run.step("prepare", () => run.host.gitToken(job));
   if (token !== null) run.addSecret(token);
-  const { sandbox, gitConfig, continueSession } = await openWorkspace(run, sandboxes, token);
+  const { sandbox, repository, continueSession } = await openWorkspace(run, sandboxes, token);
+  try {
+    return await buildIn(run, { sandbox, repository, token, signal, ...(continueSession ? { continueSession } : {}) });
+  } finally {
+    await closeWorkRepository(repository);
+  }
+}
+
+async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkRepository; token: string | null; signal: AbortSignal; continueSession?: string }): Promise<PushedWork> {
+  const { sandbox, repository, token, signal, continueSession } = input;
+  const saved = readCheckpoint(run.job);
   // opencode takes a second or more to start: let it boot while dependencies install. If
   // anything below fails first, destroying the sandbox stops it.
   const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
@@ -123,11 +135,11 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
     build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...(continueSession ? { continueSession } : {}) }, resumedBuild);
   } finally {
-    // No agent process may be alive while the worker pushes with a token, and none may use the models after.
+    // Nothing of the agent's may still write to the workspace while its work is taken out, and nothing may use the models after.
     await server.stop();
     await revokeGatewayAccess(run);
   }
-  return run.step("deliver", () => run.host.publish(run, sandbox, { gitConfig, token, build }));
+  return run.step("deliver", () => run.host.publish(run, sandbox, { repository, token, build }));
 }
 
 /** Mark the job running (a new attempt), after making sure its host shows it. Null when there is nothing to run. */

@@ -76,6 +76,14 @@ export async function openLocalEngine(options: { config: Config; overrides?: Loc
   const scratch = await mkdtemp(path.join(os.tmpdir(), "running-agent-"));
   // As root, the embedded Postgres runs as `postgres`, which must reach its data directory.
   await chmod(scratch, 0o755);
+  // Before a Postgres starts: a host where the sandbox cannot be confined is refused at once.
+  let sandboxes: RunJobDeps["sandboxes"];
+  try {
+    sandboxes = createLocalSandboxProvider({ rootDir: path.join(scratch, "sandboxes"), dataDir: scratch, unconfined: config.env.ALLOW_UNCONFINED_SANDBOX });
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
   const embedded = config.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(scratch, "data"), options.log);
   const database = openDatabase(config.env.DATABASE_URL ?? embedded!.url, { max: 5 });
   const close = async () => {
@@ -90,16 +98,16 @@ export async function openLocalEngine(options: { config: Config; overrides?: Loc
     throw error;
   }
   const settings = localSettingsOf(config, options.overrides ?? {});
-  const sandboxes = createLocalSandboxProvider({ rootDir: path.join(scratch, "sandboxes") });
+  const workDir = path.join(scratch, "work");
   return {
     settings,
-    run: (request, runOptions) => runOnce({ database, sandboxes, settings, log: options.log }, request, runOptions),
+    run: (request, runOptions) => runOnce({ database, sandboxes, workDir, settings, log: options.log }, request, runOptions),
     close,
   };
 }
 
 async function runOnce(
-  engine: { database: Database; sandboxes: RunJobDeps["sandboxes"]; settings: WorkerSettings; log: Logger },
+  engine: { database: Database; sandboxes: RunJobDeps["sandboxes"]; workDir: string; settings: WorkerSettings; log: Logger },
   request: LocalRunRequest,
   options: LocalRunOptions,
 ): Promise<LocalRunResult> {
@@ -112,6 +120,7 @@ async function runOnce(
     db: database.db,
     hostFor: async () => localHost({ db: database.db, progress: events.progress }),
     sandboxes: engine.sandboxes,
+    workDir: engine.workDir,
     settings: engine.settings,
     log: engine.log,
     lookUpRole: async () => null,

@@ -152,9 +152,15 @@ function wrapE2bSandbox(vm: E2bSdkSandbox, input: { log: Logger; env?: Record<st
     urlOf: (port) => Promise.resolve(`https://${vm.getHost(port)}`),
     requestHeaders: (): Record<string, string> => (vm.trafficAccessToken ? { "e2b-traffic-access-token": vm.trafficAccessToken } : {}),
     writeFile: async (path, content) => {
-      await vm.files.write(posix.resolve(e2bWorkdir, path), content);
+      await vm.files.write(posix.resolve(e2bWorkdir, path), typeof content === "string" ? content : new Blob([content]));
     },
     readFile: (path) => vm.files.read(posix.resolve(e2bWorkdir, path)),
+    readBytes: async (path, maxBytes) => {
+      const file = posix.resolve(e2bWorkdir, path);
+      const { size } = await vm.files.getInfo(file);
+      if (size > maxBytes) throw new JobError("sandbox", `${posix.basename(file)} is ${size} bytes, more than the ${maxBytes} the worker takes from a sandbox.`);
+      return Buffer.from(await vm.files.read(file, { format: "bytes" }));
+    },
     destroy: () =>
       (ending ??= (async () => {
         await release();

@@ -1,13 +1,20 @@
 /**
- * The local sandbox: a directory on this host and child processes in their own process
- * groups. It isolates the environment (allow-listed variables, its own HOME) and the
- * lifetime of processes, not the file system or the network: that is why production
- * refuses it unless enabled (decided elsewhere; this provider refuses nothing).
+ * The local sandbox: a directory on this host (workspace, HOME, tmp) and child processes,
+ * each run under bubblewrap (`bubblewrap.ts`): its own PID, mount, IPC and UTS namespaces,
+ * the host read-only, the data directory and the host user's HOME hidden, nothing left
+ * running when a command or the sandbox ends. The environment is an allow-list. It shares
+ * the host's network, which is why production refuses it unless enabled (decided in
+ * `sandbox-policy.ts`). Without bubblewrap it refuses to start, unless the operator opted
+ * out for development (`unconfined`).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { resolveOpencodeBinary } from "../agent/opencode-binary.ts";
 import { JobError } from "../jobs/errors.ts";
+import { readContained, writeContained } from "./contained-file.ts";
+import { bubblewrapArgv, bubblewrapProblem, confinementOf, type Confinement } from "./bubblewrap.ts";
 import { buildLocalEnv, hostRustupHome, xdgDirsOf } from "./local-env.ts";
 import { exitCodeOf, startLocalProcess, type LocalProcess } from "./local-process.ts";
 import type { ExecOptions, ExecResult, Sandbox, SandboxLimits, SandboxProvider, SpawnOptions } from "./sandbox.ts";
@@ -20,16 +27,52 @@ export const PARKED_MARKER = ".parked";
 export const OWNER_MARKER = ".owner";
 const SANDBOX_ID = /^[A-Za-z0-9_.-]+-[0-9a-f]{8}$/;
 
-export function createLocalSandboxProvider(options: { rootDir: string }): SandboxProvider {
+export interface LocalSandboxOptions {
+  /** Where sandboxes live: `DATA_DIR/sandboxes`. */
+  rootDir: string;
+  /** Hidden from every sandbox (other jobs, the mirrors, an embedded Postgres). Default: `rootDir`. */
+  dataDir?: string;
+  /** The app's secret files (its private key, `.env`), masked in every sandbox. */
+  secretFiles?: string[];
+  /** Run without bubblewrap: the operator's explicit opt-out, for development only. */
+  unconfined?: boolean;
+}
+
+/** Throws, saying what to install or set, when bubblewrap cannot run here and the operator did not opt out. */
+export function createLocalSandboxProvider(options: LocalSandboxOptions): SandboxProvider {
+  const confinement = options.unconfined ? null : hostConfinement(options);
   return {
     name: "local",
-    create: (createOptions) => createLocalSandbox({ rootDir: options.rootDir, ...createOptions }),
-    resume: (id, resumeOptions) => resumeLocalSandbox({ rootDir: options.rootDir, id, ...resumeOptions }),
+    create: (createOptions) => createLocalSandbox({ rootDir: options.rootDir, confinement, ...createOptions }),
+    resume: (id, resumeOptions) => resumeLocalSandbox({ rootDir: options.rootDir, confinement, id, ...resumeOptions }),
   };
+}
+
+function hostConfinement(options: LocalSandboxOptions): Confinement {
+  const problem = bubblewrapProblem();
+  if (problem !== null) throw new JobError("sandbox", `The local sandbox cannot confine the agent: ${problem}. For development only, ALLOW_UNCONFINED_SANDBOX=true runs it unconfined; E2B is the production path.`);
+  return confinementOf({
+    dataDir: resolve(options.dataDir ?? options.rootDir),
+    hostHome: homedir(),
+    path: process.env.PATH ?? "",
+    rustupHome: hostRustupHome(),
+    opencodeBinary: opencodeBinaryOrNothing(),
+    secretFiles: [resolve(".env"), ...(options.secretFiles ?? [])],
+  });
+}
+
+/** The sandbox runs opencode from the host: its directory must stay visible where HOME is hidden. */
+function opencodeBinaryOrNothing(): string | undefined {
+  try {
+    return resolveOpencodeBinary();
+  } catch {
+    return undefined;
+  }
 }
 
 async function createLocalSandbox(options: {
   rootDir: string;
+  confinement: Confinement | null;
   jobId: string;
   limits: SandboxLimits;
   env?: Record<string, string>;
@@ -43,7 +86,7 @@ async function createLocalSandbox(options: {
 }
 
 /** A parked sandbox's directory, taken back (once: the marker goes), or null when it is not here. */
-async function resumeLocalSandbox(options: { rootDir: string; id: string; jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox | null> {
+async function resumeLocalSandbox(options: { rootDir: string; confinement: Confinement | null; id: string; jobId: string; limits: SandboxLimits; env?: Record<string, string> }): Promise<Sandbox | null> {
   if (!SANDBOX_ID.test(options.id)) return null;
   const dir = join(resolve(options.rootDir), options.id);
   // The owner first: between the two writes the reaper sees a parked sandbox of a running job, and keeps it.
@@ -59,7 +102,7 @@ async function resumeLocalSandbox(options: { rootDir: string; id: string; jobId:
   return claimed ? openLocalSandbox({ ...options, dir }) : null;
 }
 
-function openLocalSandbox(options: { id: string; dir: string; limits: SandboxLimits; env?: Record<string, string> }): Sandbox {
+function openLocalSandbox(options: { id: string; dir: string; confinement: Confinement | null; limits: SandboxLimits; env?: Record<string, string> }): Sandbox {
   const { id, dir } = options;
   const workdir = join(dir, "workspace");
   const home = join(dir, "home");
@@ -70,7 +113,12 @@ function openLocalSandbox(options: { id: string; dir: string; limits: SandboxLim
 
   const start = (argv: readonly string[], cwd: string | undefined, env: Record<string, string> | undefined, stdin?: string): LocalProcess => {
     if (destroying) throw new JobError("sandbox", `The sandbox ${id} has been destroyed; nothing more can run in it.`);
-    const proc = startLocalProcess(argv, { cwd: resolve(workdir, cwd ?? "."), env: { ...baseEnv, ...env }, stdin });
+    const where = resolve(workdir, cwd ?? ".");
+    const environment = { ...baseEnv, ...env };
+    const confined = options.confinement
+      ? { argv: bubblewrapArgv({ argv, cwd: where, env: environment, writable: { workspace: workdir, home, tmp }, confinement: options.confinement }), cwd: where, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }
+      : { argv, cwd: where, env: environment };
+    const proc = startLocalProcess(confined.argv, { cwd: confined.cwd, env: confined.env, stdin });
     running.add(proc);
     void proc.closed.then(() => running.delete(proc));
     return proc;
@@ -107,12 +155,9 @@ function openLocalSandbox(options: { id: string; dir: string; limits: SandboxLim
     // would kill them for no fault. The job's wall-clock limit bounds them instead.
     spawn: (command, spawnOptions: SpawnOptions = {}) => start(command, spawnOptions.cwd, spawnOptions.env),
     urlOf: (port) => Promise.resolve(`http://127.0.0.1:${port}`),
-    writeFile: async (path, content) => {
-      const target = resolve(workdir, path);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, content);
-    },
-    readFile: (path) => readFile(resolve(workdir, path), "utf8"),
+    writeFile: (path, content) => writeContained(dir, resolve(workdir, path), content),
+    readFile: async (path) => (await readContained(dir, resolve(workdir, path))).toString("utf8"),
+    readBytes: (path, maxBytes) => readContained(dir, resolve(workdir, path), maxBytes),
     destroy,
     park,
   };
@@ -134,6 +179,9 @@ async function execCommand(start: Start, argv: readonly string[], options: ExecO
     // outlive the command): "run to completion" includes its children.
     proc.reapGroup();
     await proc.closed;
+    // Confined, a command that cannot start is bwrap's failure, not a spawn error: keep the contract.
+    const unstartable = code === 1 ? /^bwrap: execvp ([^\n]*)/.exec(proc.stderr.text()) : null;
+    if (unstartable) throw new JobError("sandbox", `Could not start \`${argv[0]}\` in the sandbox: ${unstartable[1]}`);
     return {
       exitCode: exitCodeOf(code, proc.signal()),
       stdout: proc.stdout.text(),

@@ -25,7 +25,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "
 import path from "node:path";
 import type { Logger } from "pino";
 import { createRedactor, redactKnownTokens } from "../context/redact.ts";
-import { exitCodeOf, startLocalProcess } from "./local-process.ts";
+import { lastLines, runHostGit } from "./host-git.ts";
 
 export interface MirrorCache {
   /**
@@ -150,7 +150,7 @@ async function refreshMirror(settings: RefreshSettings, request: MirrorRequest):
 async function cloneMirror(mirror: string, request: MirrorRequest, timeoutMs: number): Promise<void> {
   const fresh = `${mirror}.tmp-${randomBytes(4).toString("hex")}`;
   try {
-    const init = await runGit(["init", "--quiet", "--bare", fresh], {}, timeoutMs);
+    const init = await runHostGit(["init", "--quiet", "--bare", fresh], { timeoutMs });
     if (init.exitCode !== 0) throw new Error(`git init failed: ${lastLines(init.stderr)}`);
     const fetched = await fetchInto(fresh, request, timeoutMs);
     if (!fetched.ok) throw new Error(`git fetch failed: ${fetched.error}`);
@@ -167,7 +167,7 @@ async function cloneMirror(mirror: string, request: MirrorRequest, timeoutMs: nu
 
 async function fetchInto(gitDir: string, request: MirrorRequest, timeoutMs: number): Promise<{ ok: true } | { ok: false; remote: boolean; error: string }> {
   const args = ["--git-dir", gitDir, "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", request.url, "+refs/heads/*:refs/heads/*"];
-  const result = await runGit(args, credentialEnv(request.token), timeoutMs);
+  const result = await runHostGit(args, { token: request.token, timeoutMs });
   if (result.exitCode === 0) return { ok: true };
   // Whether cloning again could help: not when the remote is unreachable or refuses us.
   const remote = result.timedOut || /(could not resolve|unable to access|connection|timed out|authentication|not found|could not read from remote|does not appear to be a git repository|HTTP \d{3}|returned error|early EOF|hung up|RPC failed)/i.test(result.stderr);
@@ -176,14 +176,14 @@ async function fetchInto(gitDir: string, request: MirrorRequest, timeoutMs: numb
 
 /** A repository whose ref tips can all be read: catches a half-written directory, a lost or truncated pack, a garbled ref. */
 async function isHealthy(gitDir: string): Promise<boolean> {
-  const bare = await runGit(["--git-dir", gitDir, "rev-parse", "--is-bare-repository"], {}, 60_000);
+  const bare = await runHostGit(["--git-dir", gitDir, "rev-parse", "--is-bare-repository"], { timeoutMs: 60_000 });
   if (bare.exitCode !== 0 || bare.stdout.trim() !== "true") return false;
-  const tips = await runGit(["--git-dir", gitDir, "rev-list", "--no-walk", "--all"], {}, 60_000);
+  const tips = await runHostGit(["--git-dir", gitDir, "rev-list", "--no-walk", "--all"], { timeoutMs: 60_000 });
   return tips.exitCode === 0;
 }
 
 async function hasCommit(gitDir: string, sha: string): Promise<boolean> {
-  const result = await runGit(["--git-dir", gitDir, "cat-file", "-e", `${sha}^{commit}`], {}, 60_000);
+  const result = await runHostGit(["--git-dir", gitDir, "cat-file", "-e", `${sha}^{commit}`], { timeoutMs: 60_000 });
   return result.exitCode === 0;
 }
 
@@ -192,61 +192,6 @@ async function removeLeftovers(dir: string, id: string): Promise<void> {
   const entries = await readdir(dir);
   const leftover = entries.filter((name) => name.startsWith(`${id}.git.tmp-`) || name.startsWith(`${id}.git.old-`));
   await Promise.all(leftover.map((name) => rm(path.join(dir, name), { recursive: true, force: true })));
-}
-
-// ---- git on this host ----
-
-interface GitResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-async function runGit(args: string[], env: Record<string, string>, timeoutMs: number): Promise<GitResult> {
-  // Hooks and fsmonitor off as in the workspace; the host's and user's git config ignored,
-  // so the mirror sees the remote exactly as a sandbox's clone does.
-  const safety = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never"];
-  const proc = startLocalProcess(["git", ...safety, ...args], { cwd: process.cwd(), env: { ...hostEnv(), ...env } });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void proc.kill();
-  }, timeoutMs);
-  try {
-    const code = await proc.exited;
-    proc.reapGroup();
-    await proc.closed;
-    return { exitCode: exitCodeOf(code, proc.signal()), stdout: proc.stdout.text(), stderr: proc.stderr.text(), timedOut };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What git needs from the worker's environment (PATH, proxies, CA bundles), and none of its secrets. */
-function hostEnv(): Record<string, string> {
-  const passed = ["PATH", "TMPDIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "SSL_CERT_FILE", "SSL_CERT_DIR"];
-  const env: Record<string, string> = { LANG: "C", LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
-  for (const name of passed) {
-    const value = process.env[name];
-    if (value !== undefined && value !== "") env[name] = value;
-  }
-  return env;
-}
-
-/** The same hand-over as `git-workspace.ts`: an `http.extraHeader` in GIT_CONFIG_* for this one command. */
-function credentialEnv(token: string): Record<string, string> {
-  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
-}
-
-function lastLines(text: string, count = 5): string {
-  return text
-    .trim()
-    .split("\n")
-    .filter((line) => !line.startsWith("hint:"))
-    .slice(-count)
-    .join("\n");
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -18,8 +18,11 @@ export interface Sandbox {
   urlOf(port: number): Promise<string>;
   /** Headers a client must send to reach those ports (E2B's traffic access token); none for the local sandbox. */
   requestHeaders?(): Record<string, string>;
-  writeFile(path: string, content: string): Promise<void>;
+  /** Relative paths are under `workdir`. The local sandbox refuses a path that leads out of the sandbox through a link. */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
   readFile(path: string): Promise<string>;
+  /** A file's bytes (a bundle of the agent's commits); refuses, without reading it, a file larger than `maxBytes`. */
+  readBytes(path: string, maxBytes: number): Promise<Buffer>;
   /** Kill every process and remove every file. Safe to call twice. */
   destroy(): Promise<void>;
   /**

@@ -1,7 +1,8 @@
+import { execFileSync } from "node:child_process";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { listJobEvents } from "../../src/store/job-queries.ts";
-import { startModelServer, type ModelServer, type Turn } from "../fakes/model-server.ts";
+import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
 import { seedFirstJob as seedEarlierJob } from "../support/first-job.ts";
@@ -136,18 +137,23 @@ describe("a follow-up on the agent's pull request", () => {
   });
 
   it("replays its commit on top of commits pushed while the agent worked, keeping theirs", async () => {
-    // While the agent builds, a human pushes to the pull request's branch (a bash step of the
-    // script stands in for them: it pushes from a clone of its own, outside the workspace).
+    // While the agent builds, a human pushes to the pull request's branch: the model server
+    // does it, on this host, as the build agent asks for its first step (the sandbox itself
+    // can reach no remote).
     const humanPush = [
       `work=$(mktemp -d) && git clone -q ${e2e.remote.bareDir} "$work" && cd "$work" && git checkout -q ${BRANCH}`,
       'echo "notes from a human" > NOTES.md && git add NOTES.md',
       "git -c user.name=Bob -c user.email=bob@example.com commit -qm 'Add notes' && git push -q origin HEAD",
     ].join(" && ");
-    e2e.model = await startModelServer(
-      agentScript({
-        build: [[{ toolCalls: [{ name: "bash", arguments: { command: humanPush, description: "a human pushes" } }] }, write("farewell.js", "exports.farewell = (name) => `Goodbye, ${name}!`;\n"), { text: "Added farewell.js." }]],
-      }),
-    );
+    const script = agentScript({ build: [[write("farewell.js", "exports.farewell = (name) => `Goodbye, ${name}!`;\n"), { text: "Added farewell.js." }]] }) as (request: ModelRequest) => Turn;
+    let pushed = false;
+    e2e.model = await startModelServer((request) => {
+      if (request.agent === "build" && request.tools.length > 0 && !pushed) {
+        pushed = true;
+        execFileSync("sh", ["-c", humanPush], { env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } });
+      }
+      return script(request);
+    });
     const repo = testRepo({ cloneUrl: e2e.remote.url });
     e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
     const firstSha = await seedFirstJob(repo);
@@ -182,9 +188,10 @@ describe("a follow-up on the agent's pull request", () => {
     e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
     nockInstallationToken(4);
     nockRole(repo, "octocat", "write");
-    nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
+    // The follow-up comment is 9001: this one needs an id of its own, or the follow-up is a replay.
+    nockAnnounce(repo, { issueNumber: 7, commentId: 9000, baseSha: e2e.remote.headSha });
     const first = nockWorkerCalls(repo, { expectPullRequest: true });
-    await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
+    await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo, commentId: 9000 }) });
     const firstJob = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.parkedSandboxId !== null);
     await waitUntil(() => first.checkRuns.at(-1)?.status === "completed", { what: "the first check run to complete" });
     expect(firstJob).toMatchObject({ status: "succeeded", prNumber: PR });

@@ -7,8 +7,8 @@
  *   `POST /sandboxes/:id/pause`;
  * - each VM's envd (`E2b-Sandbox-Id` and `X-Access-Token` headers): Connect-RPC with JSON
  *   for `process.Process/Start` (server streaming, enveloped) and `SendSignal`,
- *   `filesystem.Filesystem/MakeDir` and `Remove` (unary), and `POST|GET /files` for
- *   upload (multipart) and download.
+ *   `filesystem.Filesystem/MakeDir`, `Stat` and `Remove` (unary), and `POST|GET /files`
+ *   for upload (multipart) and download.
  *
  * Commands do not run: the test's `onCommand` plays the process (output, exit) through a
  * `FakeProcess`. Files live in memory. Every request is recorded.
@@ -40,7 +40,8 @@ export interface FakeSandbox {
   created: Record<string, unknown>;
   /** The last connect (resume) request's body, if any. */
   connected?: Record<string, unknown>;
-  files: Map<string, string>;
+  /** By absolute path; bytes as uploaded (`text()` reads one as UTF-8). */
+  files: Map<string, Buffer>;
   dirs: Set<string>;
 }
 
@@ -204,14 +205,14 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
     if (url.pathname === "/files" && req.method === "GET") {
       const content = sandbox.files.get(path);
       if (content === undefined) return json(res, 404, { code: 404, message: `path '${path}' does not exist` });
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": Buffer.byteLength(content) });
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": content.length });
       return void res.end(content);
     }
     if (url.pathname === "/files" && req.method === "POST") {
       const form = await new Response(new Uint8Array(raw), { headers: { "content-type": req.headers["content-type"] ?? "" } }).formData();
       const file = form.get("file");
       if (!(file instanceof Blob)) return json(res, 400, { code: 400, message: "no file" });
-      sandbox.files.set(path, await file.text());
+      sandbox.files.set(path, Buffer.from(await file.arrayBuffer()));
       return json(res, 200, [{ name: posixBasename(path), type: "file", path }]);
     }
     const request = body as Record<string, unknown> | null;
@@ -219,6 +220,11 @@ export async function startFakeE2b(options: { apiKey?: string } = {}): Promise<F
       case "/filesystem.Filesystem/MakeDir":
         sandbox.dirs.add(String(request?.path));
         return json(res, 200, { entry: { name: posixBasename(String(request?.path)), type: "FILE_TYPE_DIRECTORY", path: request?.path } });
+      case "/filesystem.Filesystem/Stat": {
+        const content = sandbox.files.get(String(request?.path));
+        if (content === undefined) return json(res, 404, { code: "not_found", message: "no such file" });
+        return json(res, 200, { entry: { name: posixBasename(String(request?.path)), type: "FILE_TYPE_FILE", path: request?.path, size: String(content.length) } });
+      }
       case "/filesystem.Filesystem/Remove":
         if (!sandbox.files.delete(String(request?.path))) return json(res, 404, { code: "not_found", message: "no such file" });
         return json(res, 200, {});

@@ -169,7 +169,7 @@ describe("E2B provider: commands", () => {
     let seen: string | undefined;
     fake.onCommand = (command, process) => {
       const path = /< '(\/tmp\/running-agent-stdin-[0-9a-f]+)'$/.exec(command.script)?.[1];
-      seen = path === undefined ? undefined : fake.sandboxes.get(command.sandboxId)?.files.get(path);
+      seen = path === undefined ? undefined : fake.sandboxes.get(command.sandboxId)?.files.get(path)?.toString("utf8");
       process.stdout(seen ?? "");
       process.exit(0);
     };
@@ -198,10 +198,22 @@ describe("E2B provider: commands", () => {
   it("writes and reads files relative to the workdir", async () => {
     const sandbox = await createSandbox();
     await sandbox.writeFile("notes/plan.md", "# Plan\nçà et là\n");
-    expect(fake.sandboxes.get(sandbox.id)?.files.get("/home/user/workspace/notes/plan.md")).toBe("# Plan\nçà et là\n");
+    expect(fake.sandboxes.get(sandbox.id)?.files.get("/home/user/workspace/notes/plan.md")?.toString("utf8")).toBe("# Plan\nçà et là\n");
     expect(await sandbox.readFile("notes/plan.md")).toBe("# Plan\nçà et là\n");
     expect(await sandbox.readFile("/home/user/workspace/notes/plan.md")).toBe("# Plan\nçà et là\n");
     await expect(sandbox.readFile("missing.txt")).rejects.toThrow(/does not exist/);
+  });
+
+  it("carries bytes both ways (a bundle of commits), and refuses one larger than asked for before downloading it", async () => {
+    const sandbox = await createSandbox();
+    const bytes = Buffer.from([0, 255, 1, 254, 10, 13, 0x80, 0xc3]);
+    await sandbox.writeFile(".git/in.bundle", bytes);
+    expect(fake.sandboxes.get(sandbox.id)?.files.get("/home/user/workspace/.git/in.bundle")).toEqual(bytes);
+    expect(await sandbox.readBytes(".git/in.bundle", 1024)).toEqual(bytes);
+    const downloads = () => fake.requests.filter((request) => request.path === "/files" && request.method === "GET").length;
+    const before = downloads();
+    await expect(sandbox.readBytes(".git/in.bundle", 4)).rejects.toThrow(/8 bytes, more than the 4/);
+    expect(downloads()).toBe(before);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
- * The mirror cache against local bare repositories, and `cloneRepository` from a mirror
- * (its `reference` option) in the local sandbox. Concurrency across processes is tested
+ * The mirror cache against local bare repositories (how a work repository borrows from
+ * it: `work-repository.test.ts`). Concurrency across processes is tested
  * with a second Node process; locks are made stale by backdating, never by waiting.
  */
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -12,10 +12,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cloneRepository, commitAll, createBranch, diffAgainst, pushBranch } from "../../src/sandbox/git-workspace.ts";
-import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import { createMirrorCache, type MirrorCacheOptions } from "../../src/sandbox/mirror-cache.ts";
-import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { createGitRemote, GREETING_PROJECT, type GitRemote } from "../support/git-remote.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
@@ -25,7 +22,6 @@ const REPO_ID = 4242;
 let root: string;
 let mirrors: string;
 let remote: GitRemote;
-const sandboxes: Sandbox[] = [];
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), "ra-mirror-"));
@@ -33,7 +29,6 @@ beforeEach(async () => {
   remote = await createGitRemote(GREETING_PROJECT);
 });
 afterEach(async () => {
-  await Promise.all(sandboxes.splice(0).map((sandbox) => sandbox.destroy()));
   await remote.cleanup();
   await rm(root, { recursive: true, force: true });
 });
@@ -200,67 +195,6 @@ describe("MirrorCache.refresh", () => {
   });
 });
 
-describe("cloneRepository from a mirror", () => {
-  it("checks out the base commit, configured as a clone from the remote, and the work commits and pushes", async () => {
-    const base = remote.headSha;
-    await commitToRemote(remote, { "CHANGELOG.md": "# 1.0.1\n" });
-    const mirror = (await newCache().cache.refresh({ repoId: REPO_ID, url: remote.url, token: TOKEN }))!;
-    const plain = await newSandbox();
-    await cloneRepository(plain, { url: remote.url, branch: "main", sha: base, credentials: { token: TOKEN } });
-
-    const sandbox = await newSandbox();
-    await cloneRepository(sandbox, { url: remote.url, branch: "main", sha: base, credentials: { token: TOKEN }, reference: mirror });
-
-    expect(await gitOut(sandbox, "rev-parse", "HEAD")).toBe(base);
-    expect(await gitOut(sandbox, "status", "--porcelain")).toBe("");
-    expect(await gitOut(sandbox, "config", "--list", "--local")).toBe(await gitOut(plain, "config", "--list", "--local"));
-    // Hard links to the mirror's files, not alternates: the workspace owes the mirror nothing.
-    expect(existsSync(path.join(sandbox.workdir, ".git/objects/info/alternates"))).toBe(false);
-    expect(Math.max(...(await filesUnder(path.join(sandbox.workdir, ".git/objects"))).map((file) => statSync(file).nlink))).toBeGreaterThan(1);
-    await rm(mirror, { recursive: true });
-
-    await createBranch(sandbox, "agent/7-greet", { email: "bot@example.com" });
-    await sandbox.writeFile("greet.js", "exports.greet = (name) => `Hello, ${name}!`;\n");
-    expect(await diffAgainst(sandbox, base)).toContain("+exports.greet");
-    const commit = await commitAll(sandbox, "Add greet");
-    await pushBranch(sandbox, { url: remote.url, branch: "agent/7-greet", credentials: { token: TOKEN } });
-
-    expect(remote.git("rev-parse", "refs/heads/agent/7-greet")).toBe(commit);
-    expect(remote.git("rev-parse", "refs/heads/agent/7-greet^")).toBe(base);
-    expect(remote.git("fsck", "--no-progress")).toBe("");
-  });
-
-  it("fetches the commit from the remote when the mirror does not have it yet", async () => {
-    const mirror = (await newCache().cache.refresh({ repoId: REPO_ID, url: remote.url, token: TOKEN }))!;
-    const pushed = await commitToRemote(remote, { "CHANGELOG.md": "# 1.0.1\n" });
-    const sandbox = await newSandbox();
-
-    await cloneRepository(sandbox, { url: remote.url, branch: "main", sha: pushed, credentials: { token: TOKEN }, reference: mirror });
-
-    expect(await gitOut(sandbox, "rev-parse", "HEAD")).toBe(pushed);
-    expect(await sandbox.readFile("CHANGELOG.md")).toBe("# 1.0.1\n");
-    expect(gitIn(mirror, "rev-parse", "refs/heads/main")).toBe(remote.headSha);
-  });
-
-  const unusable: Array<[string, () => Promise<string>]> = [
-    ["there is no mirror at that path (an E2B sandbox)", async () => path.join(root, "missing.git")],
-    ["the mirror is damaged", async () => {
-      const mirror = (await newCache().cache.refresh({ repoId: REPO_ID, url: remote.url, token: TOKEN }))!;
-      for (const entry of await readdir(path.join(mirror, "objects"))) await rm(path.join(mirror, "objects", entry), { recursive: true });
-      return mirror;
-    }],
-  ];
-  it.each(unusable)("clones from the remote when %s", async (_, reference) => {
-    const sandbox = await newSandbox();
-
-    await cloneRepository(sandbox, { url: remote.url, branch: "main", sha: remote.headSha, credentials: { token: TOKEN }, reference: await reference() });
-
-    expect(await gitOut(sandbox, "rev-parse", "HEAD")).toBe(remote.headSha);
-    expect(await gitOut(sandbox, "status", "--porcelain")).toBe("");
-    expect(await gitOut(sandbox, "remote", "get-url", "origin")).toBe(remote.url);
-  });
-});
-
 // ---- helpers ----
 
 function newCache(options: Partial<MirrorCacheOptions> = {}) {
@@ -268,18 +202,6 @@ function newCache(options: Partial<MirrorCacheOptions> = {}) {
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   const cache = createMirrorCache({ dir: mirrors, log, ...options });
   return { cache, lines, messages: () => lines.map((line) => String(line.msg)) };
-}
-
-async function newSandbox(): Promise<Sandbox> {
-  const sandbox = await createLocalSandboxProvider({ rootDir: path.join(root, "sandboxes") }).create({ jobId: "mirror", limits: { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 } });
-  sandboxes.push(sandbox);
-  return sandbox;
-}
-
-async function gitOut(sandbox: Sandbox, ...args: string[]): Promise<string> {
-  const result = await sandbox.exec(["git", ...args]);
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
-  return result.stdout.trim();
 }
 
 function gitIn(gitDir: string, ...args: string[]): string {

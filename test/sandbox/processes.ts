@@ -58,3 +58,20 @@ export function processesUnder(dir: string): number[] {
     })
     .map(Number);
 }
+
+/**
+ * Live processes whose command line contains `marker`: how a test finds a sandbox's
+ * processes from the host, since the pids they see of themselves are their PID namespace's.
+ */
+export function processesWith(marker: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name) && isProcessAlive(Number(name)))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

@@ -1,0 +1,64 @@
+import { JobError } from "../jobs/errors.ts";
+import { receiveWork, sendCommits } from "./commit-transfer.ts";
+import { git } from "./git-workspace.ts";
+import { isTransientGitFailure, lastLines, type GitResult } from "./host-git.ts";
+import type { Sandbox } from "./sandbox.ts";
+import { fetchBranch, filesChanged, pushCommit, type GitRemoteAccess, type WorkRepository } from "./work-repository.ts";
+
+export interface PushOptions {
+  remote: GitRemoteAccess;
+  branch: string;
+  /** The commit the agent started from: what its work must descend from. */
+  base: string;
+  /**
+   * The job builds on a branch others push to (a pull request's, a pipeline run's): a
+   * rejection because it moved meanwhile is answered once by replaying the agent's commits
+   * on top, in the sandbox, so their commits stay and ours follow.
+   */
+  rebaseIfMoved?: boolean;
+  /** Who else pushes to the branch, and what to do about a conflict with them, for the error. */
+  sharedWith?: { who: string; nextStep: string };
+}
+
+/**
+ * The agent's committed work, out of the sandbox and onto the remote branch: taken out as a
+ * bundle and checked (`receiveWork`), pushed from the work repository by the worker
+ * alone. Returns the commit pushed, and the files the agent's own commits changed.
+ */
+export async function pushWork(sandbox: Sandbox, repository: WorkRepository, options: PushOptions): Promise<{ sha: string; files: string[] }> {
+  const sha = await receiveWork(sandbox, repository, { base: options.base });
+  const files = await filesChanged(repository, options.base, sha);
+  const first = await pushCommit(repository, options.remote, { sha, branch: options.branch });
+  if (first.exitCode === 0) return { sha, files };
+  if (!options.rebaseIfMoved || !isNonFastForward(first)) throw pushRejected(options.branch, first);
+  const moved = await fetchBranch(repository, options.remote, options.branch);
+  if (moved.sha === null) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(moved.result.stderr)}`, { retryable: isTransientGitFailure(moved.result) });
+  await rebaseInSandbox(sandbox, repository, { ...options, onto: moved.sha, ours: sha });
+  const rebased = await receiveWork(sandbox, repository, { base: moved.sha });
+  const second = await pushCommit(repository, options.remote, { sha: rebased, branch: options.branch });
+  if (second.exitCode !== 0) throw pushRejected(options.branch, second);
+  return { sha: rebased, files };
+}
+
+/** The branch's new commits sent into the sandbox, and the agent's replayed on top there (no token needed, none present). */
+async function rebaseInSandbox(sandbox: Sandbox, repository: WorkRepository, input: PushOptions & { onto: string; ours: string }): Promise<void> {
+  const pushed = `refs/remotes/pushed/${input.branch}`;
+  await sendCommits(sandbox, repository, { sha: input.onto, ref: pushed, has: [input.ours, input.base] });
+  const rebased = await git(sandbox, ["rebase", "--quiet", pushed]);
+  if (rebased.exitCode === 0) return;
+  const conflicts = await git(sandbox, ["diff", "--name-only", "--diff-filter=U"]);
+  await git(sandbox, ["rebase", "--abort"]);
+  const files = conflicts.stdout.split("\n").filter((line) => line !== "");
+  const who = input.sharedWith?.who ?? "someone";
+  throw new JobError("push", `${who} pushed to ${input.branch} while the agent worked, and their changes conflict with the agent's${files.length > 0 ? ` in ${files.join(", ")}` : ""}`, {
+    nextStep: input.sharedWith?.nextStep ?? "Resolve it on the branch (or revert the conflicting change), then comment `/agent retry`.",
+  });
+}
+
+function isNonFastForward(result: GitResult): boolean {
+  return /\[rejected\]|non-fast-forward|fetch first|updates were rejected/i.test(result.stderr + result.stdout);
+}
+
+function pushRejected(branch: string, result: GitResult): JobError {
+  return new JobError("push", `git push to ${branch} was rejected: ${lastLines(result.stderr || result.stdout)}`, { retryable: isTransientGitFailure(result) });
+}
