@@ -1,4 +1,4 @@
-import { Probot, ProbotOctokit, Server } from "probot";
+import { Probot, ProbotOctokit } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
 import { createApiHandler } from "./api/routes.ts";
@@ -14,13 +14,17 @@ import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { settleForgottenSteps, showJobChange, showStaleRuns } from "./pipelines/settle-step.ts";
 import { createApiGitHub } from "./github/api-github.ts";
-import { findFreePort } from "./sandbox/free-port.ts";
+import { MAX_WEBHOOK_BODY_BYTES } from "./github/body-limit.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./store/embedded-postgres.ts";
 import type { Job } from "./store/jobs.sql.ts";
 import { migrateDatabase } from "./store/migrate.ts";
+import { startWebServer, type RequestHandler, type WebServer } from "./web-server.ts";
 import { startWorkerRole } from "./worker-role.ts";
+
+/** Where GitHub delivers webhooks: the app registration in app.yml points here. */
+const WEBHOOK_PATH = "/api/github/webhooks";
 
 export interface StartOptions {
   config: Config;
@@ -30,6 +34,8 @@ export interface StartOptions {
   sandboxes?: SandboxProvider;
   /** First delay before a job is retried, in seconds (default 5; tests shorten it). */
   retryDelaySeconds?: number;
+  /** Largest webhook body accepted, in bytes (default GitHub's cap, MAX_WEBHOOK_BODY_BYTES; tests lower it). */
+  maxWebhookBodyBytes?: number;
 }
 
 export interface RunningApp {
@@ -74,7 +80,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   // Aborted at shutdown: running jobs stop their sandboxes and go back to the queue.
   const stopping = new AbortController();
   const role = config.env.ROLE;
-  const server = role === "worker" ? null : await startWeb(config, log, ProbotWithAuth, { database, boss, background });
+  const server = role === "worker" ? null : await startWeb(config, log, ProbotWithAuth, { database, boss, background, maxWebhookBodyBytes: options.maxWebhookBodyBytes ?? MAX_WEBHOOK_BODY_BYTES });
   if (server) {
     const probot = new ProbotWithAuth();
     await scheduleRedelivery(boss, async () => redeliverFailedDeliveries(await probot.auth(), database.db, log), log);
@@ -126,13 +132,13 @@ async function startWeb(
   config: Config,
   log: Logger,
   ProbotWithAuth: typeof Probot,
-  deps: { database: Database; boss: PgBoss; background: Set<Promise<unknown>> },
-): Promise<{ server: Server; url: string }> {
-  // Probot's Server reads port 0 as "unset" and takes 3000; ask the kernel for a free one instead.
-  const port = config.env.PORT === 0 ? await findFreePort(config.env.HOST) : config.env.PORT;
-  const server = new Server({ Probot: ProbotWithAuth, host: config.env.HOST, port, log: log.child({ name: "server" }) });
+  deps: { database: Database; boss: PgBoss; background: Set<Promise<unknown>>; maxWebhookBodyBytes: number },
+): Promise<{ server: WebServer; url: string }> {
+  // Our own server, not Probot's: webhook bodies are size-checked before Probot reads them (web-server.ts).
+  const probot = new ProbotWithAuth();
+  const handlers: RequestHandler[] = [];
   const lookUpRole = createRoleLookup();
-  await server.load((probot, { addHandler }) => {
+  await probot.load((probot, { addHandler }) => {
     registerTriggers(probot, {
       pool: deps.database.pool,
       db: deps.database.db,
@@ -150,8 +156,16 @@ async function startWeb(
     if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
     const apiGitHub = createApiGitHub(probot, { pool: deps.database.pool, background: deps.background, log });
     addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
+  }, { cwd: process.cwd(), addHandler: (handler) => void handlers.push(handler) });
+  const server = await startWebServer({
+    host: config.env.HOST,
+    port: config.env.PORT,
+    log,
+    webhooks: await probot.getNodeMiddleware({ path: WEBHOOK_PATH }),
+    webhookPath: WEBHOOK_PATH,
+    maxWebhookBodyBytes: deps.maxWebhookBodyBytes,
+    handlers,
   });
-  await server.start();
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;
-  return { server, url: `http://${host}:${port}` };
+  return { server, url: `http://${host}:${server.port}` };
 }

@@ -56,31 +56,122 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-const KNOWN_TOKENS: ReadonlyArray<readonly [RegExp, string]> = [
+/** One kind of secret found and replaced. */
+type Redaction = (text: string) => string;
+
+const replacing =
+  (pattern: RegExp, replacement: string): Redaction =>
+  (text) =>
+    text.replace(pattern, replacement);
+
+// Every pattern here runs on text others wrote (command output, comments, logs). Each is
+// linear in it; three that were not are replaced by the functions below, with the same
+// result: those took seconds on a few hundred KB shaped to hurt.
+const KNOWN_TOKENS: readonly Redaction[] = [
   // An unterminated key (cut-off log) is redacted as far as its base64 body goes.
-  [
-    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\:,.-]*)/g,
-    REDACTED,
-  ],
-  [/(gh[pousr]_)[A-Za-z0-9]{36,}/g, `$1${REDACTED}`],
-  [/github_pat_[A-Za-z0-9_]{22,}/g, `github_pat_${REDACTED}`],
-  [/(x-access-token:)[^@\s/]+(?=@)/g, `$1${REDACTED}`],
+  redactPrivateKeys,
+  replacing(/(gh[pousr]_)[A-Za-z0-9]{36,}/g, `$1${REDACTED}`),
+  replacing(/github_pat_[A-Za-z0-9_]{22,}/g, `github_pat_${REDACTED}`),
+  redactAccessTokenUsers,
   // Any password in a URL's user-info: https://user:password@host.
-  [/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/]+:)[^\s@/]+(?=@)/g, `$1${REDACTED}`],
+  redactUrlPasswords,
   // Header lines, git's `http.extraheader=AUTHORIZATION: basic …`, and JSON-ish forms.
-  [/((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[^\s"',;]+/gi, `$1${REDACTED}`],
+  replacing(/((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[^\s"',;]+/gi, `$1${REDACTED}`),
   // OpenAI and Anthropic keys; not inside words such as "risk-assessment-…".
-  [/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g, `sk-${REDACTED}`],
-  [/AIza[0-9A-Za-z_-]{35}/g, REDACTED],
+  replacing(/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g, `sk-${REDACTED}`),
+  replacing(/AIza[0-9A-Za-z_-]{35}/g, REDACTED),
   // The model gateway's job tokens (src/gateway); a cut-off one too, not words like `drag_and_drop`.
-  [/(?<![A-Za-z0-9_-])rag_[A-Za-z0-9_-]{16,}/g, `rag_${REDACTED}`],
+  replacing(/(?<![A-Za-z0-9_-])rag_[A-Za-z0-9_-]{16,}/g, `rag_${REDACTED}`),
   // API keys in the headers the model SDKs send them in (Probot logs request headers).
-  [/((?:x-api-key|x-goog-api-key)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, `$1${REDACTED}`],
+  replacing(/((?:x-api-key|x-goog-api-key)["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, `$1${REDACTED}`),
 ];
 
 /** Text with GitHub tokens, private keys, credentials in URLs and headers, and model API keys replaced. */
 export function redactKnownTokens(text: string): string {
   let result = text;
-  for (const [pattern, replacement] of KNOWN_TOKENS) result = result.replace(pattern, replacement);
+  for (const redact of KNOWN_TOKENS) result = redact(result);
   return result;
+}
+
+const KEY_HEADER = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/y;
+const KEY_FOOTER = /-----END [A-Z0-9 ]*PRIVATE KEY-----/y;
+const KEY_BODY = /[A-Za-z0-9+/=\s\\:,.-]*/y;
+
+/**
+ * Private key blocks, as `/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\:,.-]*)/g`
+ * replaced them: up to the first footer after the header, else as far as the base64 body
+ * goes. That pattern looked for a footer from every header to the end of the text; the
+ * footers are found once here.
+ */
+function redactPrivateKeys(text: string): string {
+  const footers = footersIn(text);
+  let next = 0;
+  let result = "";
+  let copied = 0;
+  for (let at = text.indexOf("-----BEGIN "); at !== -1; ) {
+    const headerEnd = stickyEnd(KEY_HEADER, text, at);
+    if (headerEnd === -1) {
+      at = text.indexOf("-----BEGIN ", at + 1);
+      continue;
+    }
+    while (next < footers.length && footers[next]!.start < headerEnd) next += 1;
+    const end = next < footers.length ? footers[next]!.end : stickyEnd(KEY_BODY, text, headerEnd);
+    result += text.slice(copied, at) + REDACTED;
+    copied = end;
+    at = text.indexOf("-----BEGIN ", end);
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
+/** Every place a footer matches, overlapping ones included, in order. */
+function footersIn(text: string): Array<{ start: number; end: number }> {
+  const footers: Array<{ start: number; end: number }> = [];
+  for (let at = text.indexOf("-----END "); at !== -1; at = text.indexOf("-----END ", at + 1)) {
+    const end = stickyEnd(KEY_FOOTER, text, at);
+    if (end !== -1) footers.push({ start: at, end });
+  }
+  return footers;
+}
+
+/** Where a sticky `pattern` matched at `at` ends, or -1. */
+function stickyEnd(pattern: RegExp, text: string, at: number): number {
+  pattern.lastIndex = at;
+  return pattern.test(text) ? pattern.lastIndex : -1;
+}
+
+const GIT_BASIC_USER_RUN = /x-access-token:[^@\s/]*/g;
+
+/**
+ * `x-access-token:TOKEN@` (git's user in a clone URL), as `/(x-access-token:)[^@\s/]+(?=@)/g`
+ * replaced it. That pattern read the rest of a run again from every `x-access-token:` in
+ * it; here a run is read once: when it is not followed by `@`, no start inside it is.
+ */
+function redactAccessTokenUsers(text: string): string {
+  return text.replace(GIT_BASIC_USER_RUN, (run: string, offset: number) =>
+    run.length > GIT_BASIC_USER.length && text[offset + run.length] === "@" ? GIT_BASIC_USER + REDACTED : run,
+  );
+}
+
+// Tried only where a run of scheme characters starts; the scheme's first letter is found in the run.
+const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])([A-Za-z0-9+.-]+)(:\/\/[^\s:@/]+:)[^\s@/]+(?=@)/g;
+
+/**
+ * `scheme://user:PASSWORD@`, as `/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/]+:)[^\s@/]+(?=@)/g`
+ * replaced it. That pattern started at every word boundary of a run such as `a.a.a.a…`
+ * and read the run to its end each time. Every start inside one run shares what follows
+ * the run, so the run is read once and the pattern's first start in it looked up.
+ */
+function redactUrlPasswords(text: string): string {
+  return text.replace(URL_CREDENTIALS, (match: string, run: string, user: string, offset: number) =>
+    schemeStartIn(run, text[offset - 1]) === -1 ? match : match.slice(0, run.length + user.length) + REDACTED,
+  );
+}
+
+/** The first letter of `run` that follows no word character (`\b[A-Za-z]`), or -1. */
+function schemeStartIn(run: string, before: string | undefined): number {
+  for (let at = 0; at < run.length; at += 1) {
+    const previous = at === 0 ? before : run[at - 1];
+    if (/[A-Za-z]/.test(run[at]!) && !/\w/.test(previous ?? "")) return at;
+  }
+  return -1;
 }

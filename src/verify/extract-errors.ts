@@ -14,6 +14,17 @@
 import { estimateTokens, fitToTokens, TRUNCATION_MARKER_TOKENS } from "../context/tokens.ts";
 import { budgetOf, truncateMiddle, truncationMarker } from "../context/truncate.ts";
 import { summarizeTestOutput } from "./test-summary.ts";
+import {
+  caretLabelOf,
+  compilerDiagnosticOf,
+  eslintProblemOf,
+  FILE,
+  locationAtEndOf,
+  tapFailureOf,
+  tapLocationOf,
+  withoutProjectLabel,
+  withoutTimeElapsed,
+} from "./line-readers.ts";
 
 export interface ErrorLocation {
   /** As printed, without `file://` or a leading `./`: may be absolute (the sandbox's path). */
@@ -129,20 +140,19 @@ function scanLine(lines: readonly string[], index: number, found: Findings, stat
   return next;
 }
 
-// File paths as tools print them: no spaces, ending in an extension.
-const FILE = String.raw`(?:[A-Za-z]:)?[^\s:()'"<>|*?\[\]]*\.[A-Za-z0-9]{1,10}`;
-const DURATION_SUFFIX = /\s+(?:\(\d+(?:\.\d+)?\s?m?s\)|\d+(?:\.\d+)?\s?m?s)$/;
+// `(?<!\s)`: tried from every blank of a long run, the pattern was quadratic; the match starts at a run's first blank anyway.
+const DURATION_SUFFIX = /(?<!\s)\s+(?:\(\d+(?:\.\d+)?\s?m?s\)|\d+(?:\.\d+)?\s?m?s)$/;
 
 /** node:test's TAP: `not ok 2 - name`, then a YAML block with the error, location and stack. */
 const tapFailure: Rule = (line, { lines, index, found }) => {
-  const match = /^(\s*)not ok \d+(?: -)?\s*(.*?)\s*(#\s*(?:SKIP|TODO)\b.*)?$/i.exec(line);
-  if (!match) return undefined;
-  const end = yamlBlockEnd(lines, index, match[1].length);
-  if (match[3]) return end;
+  const failure = tapFailureOf(line);
+  if (!failure) return undefined;
+  const end = yamlBlockEnd(lines, index, failure.indent);
+  if (failure.directive !== undefined) return end;
   const block = lines.slice(index + 1, end);
   // A suite fails when a test in it fails; the test itself is reported on its own.
   if (block.some((entry) => /^\s*failureType:\s*'?subtestsFailed'?\s*$/.test(entry))) return end;
-  const name = match[2] || `test ${index + 1}`;
+  const name = failure.name || `test ${index + 1}`;
   if (found.test(name)) found.keep(`not ok - ${name}`);
   readTapBlock(block, found);
   return end;
@@ -160,9 +170,10 @@ function yamlBlockEnd(lines: readonly string[], index: number, indent: number): 
 function readTapBlock(block: readonly string[], found: Findings): void {
   for (let at = 0; at < block.length; at += 1) {
     const entry = block[at];
-    const location = /^\s*location:\s*'?(.+?):(\d+):(\d+)'?\s*$/.exec(entry);
-    if (location) found.location(location[1], location[2], location[3]);
-    const keyed = /^(\s*)(error|stack|expected|actual):\s*(.*)$/.exec(entry);
+    const location = tapLocationOf(entry);
+    if (location) found.location(location.file, location.line, location.column);
+    // `(?!\s)`: all the blanks or none; giving them back one by one to `(.*)` only found the same line terminator again.
+    const keyed = /^(\s*)(error|stack|expected|actual):\s*(?!\s)(.*)$/.exec(entry);
     if (!keyed) continue;
     const [, keyIndent, key, value] = keyed;
     if (!/^[|>]-?$/.test(value)) {
@@ -211,11 +222,12 @@ const nodeSpec: Rule = (line, { index, found, state }) => {
 
 /** Jest and Vitest: `FAIL file[ > suite > test]`, `× name`/`✕ name`, `● suite › test`, `→ message`. */
 const jsRunner: Rule = (line, { lines, index, found, state }) => {
-  const header = /^\s*(FAIL|PASS) {1,2}(\S.*?)\s*$/.exec(line);
+  // The name ends with its last non-blank (a lazy `(\S.*?)\s*$` tried the blanks after every character).
+  const header = /^\s*(FAIL|PASS) {1,2}(\S(?:.*\S)?)\s*$/.exec(line);
   if (header) {
     found.leaveSuite();
     if (header[1] === "PASS") return index + 1;
-    const name = header[2].replace(/\s+\[ .* \]$/, "").replace(DURATION_SUFFIX, "");
+    const name = withoutProjectLabel(header[2]).replace(DURATION_SUFFIX, "");
     // A file on its own heads the file's failures (Jest), or failed to load (Vitest).
     const shown = name.includes(" > ") ? found.test(name) : found.enterSuite(name);
     if (shown) found.keep(`FAIL ${name}`);
@@ -237,7 +249,7 @@ const jsRunner: Rule = (line, { lines, index, found, state }) => {
     found.keep(`● ${name}`);
     // Jest's first line under the name is the error ("Cannot find module…"), whatever its form.
     const first = lines.slice(index + 1, index + 4).find((next) => next.trim() !== "");
-    if (first !== undefined && !/^\s*>?\s*\d+ \|/.test(first)) found.keep(first);
+    if (first !== undefined && !/^\s*(?:>\s*)?\d+ \|/.test(first)) found.keep(first);
     return index + 1;
   }
   const arrow = /^\s*→ (.+)$/.exec(line);
@@ -293,8 +305,8 @@ const cargoTest: Rule = (line, { index, found, state }) => {
   }
   const panic = /^thread '(.+?)'(?: \(\d+\))? panicked at (.*)$/.exec(line);
   if (panic) {
-    const at = /(\S+?):(\d+):(\d+):?$/.exec(panic[2]);
-    if (at) found.location(at[1], at[2], at[3]);
+    const at = locationAtEndOf(panic[2]);
+    if (at) found.location(at.file, at.line, at.column);
     found.keep(line.replace(/ \(\d+\) panicked/, " panicked"));
     state.panicLines = 8;
     return index + 1;
@@ -315,9 +327,9 @@ const RUSTC_ARROW = new RegExp(String.raw`^\s*--> (${FILE}):(\d+):(\d+)`);
 
 /** rustc: `error[E0308]: message` with ` --> file:line:col` below, and caret labels. */
 const rustc: Rule = (line, { lines, index, found }) => {
-  const label = /^\s*(?:\d+\s*)?\|.*\^+\s+(\S.*)$/.exec(line);
-  if (label) {
-    found.keep(label[1]);
+  const label = caretLabelOf(line);
+  if (label !== null) {
+    found.keep(label);
     return index + 1;
   }
   const match = /^(error|warning)(\[E\d+\])?: (.+)$/.exec(line);
@@ -377,9 +389,9 @@ const eslintStylish: Rule = (line, { index, found, state }) => {
     state.eslintFile = file[1];
     return index + 1;
   }
-  const problem = /^\s+(\d+):(\d+)\s+(error|warning)\s+(.+)$/.exec(line);
+  const problem = eslintProblemOf(line);
   if (!problem || state.eslintFile === null) return undefined;
-  const [, lineNumber, column, severity, rest] = problem;
+  const { lineNumber, column, severity, rest } = problem;
   const message = rest.trim().replace(/\s{2,}/g, "  ");
   found.diagnostic(`${state.eslintFile}:${lineNumber}:${column}:${message}`, severity === "error" ? "error" : "warning");
   found.location(state.eslintFile, lineNumber, column);
@@ -388,19 +400,15 @@ const eslintStylish: Rule = (line, { index, found, state }) => {
   return index + 1;
 };
 
-const COMPILER_STYLE = new RegExp(
-  String.raw`^(${FILE}):(\d+)(?::(\d+))?:(?:\s+(?:(fatal error|error|warning|note|info|hint|remark)(?:\[[^\]]*\])?:)?\s*(.*))?$`,
-);
-
 /**
  * `file:line:col: [severity:] message` at the start of a line: gcc, clang, go build and vet,
  * mypy, ruff, flake8, javac. Without a column or a severity it is only a location
  * (pytest's `tests/test_x.py:12: AssertionError`).
  */
 const compilerStyle: Rule = (line, { index, found }) => {
-  const match = COMPILER_STYLE.exec(line);
-  if (!match) return undefined;
-  const [, file, lineNumber, column, severity, message = ""] = match;
+  const diagnostic = compilerDiagnosticOf(line);
+  if (!diagnostic) return undefined;
+  const { file, line: lineNumber, column, severity, message } = diagnostic;
   if (severity === "note" || severity === "info" || severity === "hint" || severity === "remark") return index + 1;
   if (severity === undefined && column === undefined) {
     found.location(file, lineNumber);
@@ -433,7 +441,7 @@ const pytest: Rule = (line, { index, found }) => {
     if (shown) found.keep(`___ ${title} ___`);
     return index + 1;
   }
-  const detail = /^E\s+(.*)$/.exec(line);
+  const detail = /^E\s+(?!\s)(.*)$/.exec(line);
   if (detail) {
     found.keep(`E ${detail[1].trim()}`);
     return index + 1;
@@ -490,7 +498,7 @@ const junit: Rule = (line, { index, found, state, level }) => {
       if (suite) found.enterSuite(suite[1]);
       return index + 1;
     }
-    const raw = line.replace(/\s+(?:-{1,2}\s+)?Time elapsed:.*$/, "").trim();
+    const raw = withoutTimeElapsed(line).trim();
     // Surefire 2 prints `method(com.example.Class)`.
     const old = /^([\w$]+)\(([\w.$]+)\)$/.exec(raw);
     const name = old ? `${old[2]}.${old[1]}` : raw;
@@ -501,7 +509,8 @@ const junit: Rule = (line, { index, found, state, level }) => {
     state.mavenResults = true;
     return index + 1;
   }
-  const result = state.mavenResults ? /^\s+([\w$]+(?:\.[\w$]+)+?)(?::\d+)?\s+(.*)$/.exec(line) : null;
+  // `(?!\s)`: all the blanks or none, as in readTapBlock.
+  const result = state.mavenResults ? /^\s+([\w$]+(?:\.[\w$]+)+?)(?::\d+)?\s+(?!\s)(.*)$/.exec(line) : null;
   if (result) {
     found.test(result[1]);
     found.keep(line.trim());

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createRedactor, REDACTED, redactKnownTokens } from "../../src/context/redact.ts";
+import { expectLinearTime } from "../support/linear-time.ts";
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 const TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
@@ -146,5 +147,44 @@ describe("redactKnownTokens", () => {
   it("is idempotent", () => {
     const text = `${TOKEN} https://a:b@c Authorization: Bearer xyz sk-abcdefghijklmnopqrstuvwxyz`;
     expect(redactKnownTokens(redactKnownTokens(text))).toBe(redactKnownTokens(text));
+  });
+});
+
+describe("redactKnownTokens on text shaped to hurt", () => {
+  // The patterns three redactions replaced, as the reference for what they redact: each took
+  // seconds on a few hundred KB, so they only ever see short inputs here.
+  const byPattern = (pattern: RegExp, replacement: string) => (text: string) => text.replace(pattern, replacement);
+  const references = [
+    byPattern(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\:,.-]*)/g, REDACTED),
+    byPattern(/(x-access-token:)[^@\s/]+(?=@)/g, `$1${REDACTED}`),
+    byPattern(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/]+:)[^\s@/]+(?=@)/g, `$1${REDACTED}`),
+  ];
+  const piece = fc.constantFrom(
+    ...["-----BEGIN ", "-----END ", "RSA ", "PRIVATE KEY-----", "KEY-----", "-----", "=", "!", "\n"],
+    ...["x-access-token:", "@", "/", " ", "\t", ":", "a", "x-"],
+    ...["http", "https://", "://", ".", "+", "-", "_", "1", "u:p@", "\u00e9"],
+  );
+
+  it("redacts private keys, git's token user and URL passwords as the patterns did", () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 25 }), (pieces) => {
+        const text = pieces.join("");
+        // The other redactions do not touch these pieces: what is left to compare is these three.
+        expect(redactKnownTokens(text)).toBe(references.reduce((result, redact) => redact(result), text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    ["x-access-token: over and over", "x-access-token:"],
+    ["a scheme run with a word boundary at every letter", "a."],
+    ["URL user-info that never ends in @", "a://b:c"],
+    ["private key headers with no footer", "-----BEGIN PRIVATE KEY-----!"],
+    ["private key blocks", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----"],
+    ["Authorization headers", "authorization: bearer "],
+    ["token prefixes", "sk-ghp_github_pat_rag_AIza"],
+  ])("takes time linear in the text: %s", (_, unit) => {
+    expectLinearTime(redactKnownTokens, (chars) => unit.repeat(Math.ceil(chars / unit.length)));
   });
 });

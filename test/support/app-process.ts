@@ -72,7 +72,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-process-"));
   // Embedded Postgres runs as the `postgres` user, which must traverse this directory.
   chmodSync(dataDir, 0o755);
-  // Probot's Server reads PORT=0 as unset (3000), so the port is picked here.
+  // Picked here, so that the test knows where the process will listen before it says so.
   const port = await findFreePort("127.0.0.1");
   const env = buildEnv({
     PATH: process.env.PATH,

@@ -313,3 +313,43 @@ describe("extractErrors in general", () => {
     expect(estimateTokens(result.text)).toBeLessThanOrEqual(100);
   });
 });
+
+describe("extractErrors on lines shaped to hurt", () => {
+  // Lines are cut at 2,000 characters before any pattern runs, so time per line cannot grow
+  // without bound; what can is the cost of one such line. Each shape below once took a
+  // pattern cubic or quadratic time (40 TAP lines: 21.5 s; one compiler-style line: ~10 s):
+  // now a line of any shape costs about what an ordinary line of the same length does.
+  // The patterns' own growth with length is tested on lines of up to 256 KiB in line-readers.test.ts.
+  const LINE = 2_000;
+  const blanks = (chars: number) => " ".repeat(chars);
+  const shapes: Array<[string, string]> = [
+    ["a TAP failure", `not ok 1${blanks(995)}a${blanks(995)}\u2028y`],
+    ["a compiler diagnostic", `.0:0:\t\u2028${"\t\t".repeat(990)}[l:\u2028`],
+    ["a TAP block's location and error", `not ok 1 - t\n  ---\n  location:${"\t".repeat(LINE - 20)}x\n  stack:${"\t".repeat(LINE - 20)}x\u2028y\n  ...`],
+    ["a Jest header with a duration and a label", `FAIL x${"\t".repeat(LINE - 20)}x [ a${" [ a".repeat(3)}\u2028 ]`],
+    ["a Jest code frame", `● a › b\n${" ".repeat(LINE - 2)}x`],
+    ["a rustc caret label", `|${"^".repeat(LINE - 2)}0`],
+    ["an ESLint problem", `src/a.js\n\t0:0\terror\t${"\t".repeat(LINE - 20)}x\u2028y`],
+    ["a pytest detail", `E${"\t".repeat(LINE - 5)}x\u2028y`],
+    ["a Surefire verdict", `${"\t".repeat(LINE - 40)}x\tTime elapsed:\u2028 <<< FAILURE!`],
+    ["a panic's location", `thread 'a' panicked at ${"0".repeat(LINE - 40)}`],
+  ];
+
+  /** The quickest of `runs` runs of extractErrors on `lines` copies of `line`, in nanoseconds. */
+  function costOf(line: string, runs: number): number {
+    const output = Array.from({ length: 4 }, () => line).join("\n");
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < runs; run += 1) {
+      const start = process.hrtime.bigint();
+      extractErrors(output, ROOMY);
+      best = Math.min(best, Number(process.hrtime.bigint() - start));
+    }
+    return best;
+  }
+
+  it.each(shapes)("costs about what an ordinary line costs: %s", (_, line) => {
+    const ordinary = costOf("x".repeat(LINE), 5);
+    // A ratio of timings on one machine, never a wall time; 8x leaves room for noise (it was 10,000x).
+    expect(costOf(line, 3) / ordinary).toBeLessThan(8);
+  });
+});

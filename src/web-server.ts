@@ -1,0 +1,85 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { readBodyWithin } from "./github/body-limit.ts";
+
+/** A route as Probot's `addHandler` takes it: true (or a promise of it) when it answered. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | boolean | Promise<void | boolean>;
+
+export interface WebServerOptions {
+  host: string;
+  /** 0 for any free port. */
+  port: number;
+  log: Logger;
+  /** Probot's webhook middleware (`probot.getNodeMiddleware()`) and the path it serves. */
+  webhooks: RequestHandler;
+  webhookPath: string;
+  /** Largest webhook body read; a larger one is refused with 413 before it is buffered. */
+  maxWebhookBodyBytes: number;
+  /** Our routes (the API, the model gateway), asked in order after the webhooks and /ping. */
+  handlers: readonly RequestHandler[];
+}
+
+export interface WebServer {
+  /** The port it listens on (the one the kernel chose for 0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The web role's HTTP server, in place of Probot's `Server`: that one hands every request
+ * to Probot's webhook middleware first, which buffers the whole body before it checks the
+ * signature, and leaves no place for a size check in front of it. Otherwise this serves
+ * what Probot's did: webhooks, `GET /ping`, our routes, 404, and 500 when a route throws.
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const log = options.log.child({ name: "http" });
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    res.once("finish", () => log.info(`${req.method} ${pathOf(req.url)} ${res.statusCode} - ${Math.round(performance.now() - started)}ms`));
+    answer(req, res, options).catch((error: unknown) => {
+      log.error({ err: error }, "a request handler failed");
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+async function answer(req: IncomingMessage, res: ServerResponse, options: WebServerOptions): Promise<void> {
+  // Only requests that passed the size check ever reach Probot's middleware.
+  if (trimSlashes(pathOf(req.url)) === trimSlashes(options.webhookPath)) {
+    if (req.method === "POST") {
+      const body = await readBodyWithin(req, res, options.maxWebhookBodyBytes);
+      if (body === null) return;
+      // @octokit/webhooks takes a string `body` as the raw payload and does not read the stream again.
+      Object.assign(req, { body: new TextDecoder("utf-8", { fatal: false }).decode(body) });
+    }
+    if (await options.webhooks(req, res)) return;
+  }
+  if (req.method === "GET" && pathOf(req.url) === "/ping") {
+    res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
+    return;
+  }
+  for (const handler of options.handlers) if (await handler(req, res)) return;
+  if (!res.headersSent) res.writeHead(404).end();
+}
+
+function pathOf(url: string | undefined): string {
+  return (url ?? "/").split("?")[0]!;
+}
+
+/** Probot takes its webhook path with trailing slashes too (`/api/github/webhooks/`). */
+function trimSlashes(path: string): string {
+  // A loop, not /\/+$/: that pattern is quadratic on a URL of many slashes not at the end.
+  let end = path.length;
+  while (end > 1 && path[end - 1] === "/") end -= 1;
+  return path.slice(0, end);
+}
