@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { joinLines } from "../context/trim-trailing.ts";
 
 /**
  * The plan agent's answer. Models drift from the format they were given, so the schema is
@@ -63,7 +64,7 @@ function cleanFiles(files: readonly unknown[]): string[] {
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  return joinLines(text).trim();
 }
 
 /** At most `max` characters; a cut ends in "…" and never splits a surrogate pair. */

@@ -2,6 +2,7 @@ import { formatDuration } from "../github/render-progress.ts";
 import { formatUsd } from "../jobs/budget.ts";
 import { slowestPhaseOf } from "./phase-times.ts";
 import type { EvalReport, EvalTaskResult } from "./report.schema.ts";
+import { joinLines } from "../context/trim-trailing.ts";
 
 /** `report.md`: a row per task, the totals, where the time went, and the failures' check output. */
 export function renderMarkdown(report: EvalReport): string {
@@ -71,5 +72,5 @@ export function percentOf(fraction: number): string {
 
 /** Text in a table cell: a `|` would end the cell, a newline the row. */
 export function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
+  return joinLines(text.replace(/\|/g, "\\|"));
 }

@@ -8,6 +8,7 @@ import { fenceUntrusted, sanitizeUntrusted } from "../context/sanitize.ts";
 import { allocateBudget, estimateTokens, fitToTokens, type BudgetPart } from "../context/tokens.ts";
 import type { DiscussionEntry } from "../github/pull-request-discussion.ts";
 import type { ReviewTarget, ThreadReply } from "../github/review-comments.ts";
+import { trimTrailing } from "../context/trim-trailing.ts";
 
 export interface FollowUpTaskInput {
   pullRequest: { number: number; title: string; body: string | null; headRef: string };
@@ -232,6 +233,7 @@ export type FollowUpOutcome =
 
 const NOTE_CHARS = 500;
 const REASON_CHARS = 1_000;
+const MAX_REPORT_LINE_CHARS = 4_000;
 // "Review comment 3: done — …", tolerating list markers, bold and other dashes around it.
 const REPORT_LINE = /^[\s>*_•-]*(?:review\s+comment|comment|target)\s*#?(\d+)[\s*_]*[:.)\-–—][\s*_]*(.+)$/i;
 
@@ -276,10 +278,11 @@ export function carryReports(previous: string, next: string, count: number): str
 export function reportedPerTarget(summary: string, count: number): Map<number, string> {
   const notes = new Map<number, string>();
   for (const line of sanitizeUntrusted(summary).split("\n")) {
-    const match = REPORT_LINE.exec(line);
+    // A report line is short; REPORT_LINE backtracks quadratically on a long line shaped against it.
+    const match = line.length <= MAX_REPORT_LINE_CHARS ? REPORT_LINE.exec(line) : null;
     if (!match) continue;
     const number = Number(match[1]);
-    const note = shortLine(match[2]!.replace(/[*_]+$/, ""), NOTE_CHARS).replace(/@(?=[A-Za-z0-9])/g, "@&#8203;");
+    const note = shortLine(trimTrailing(match[2]!, "*_"), NOTE_CHARS).replace(/@(?=[A-Za-z0-9])/g, "@&#8203;");
     if (number >= 1 && number <= count && note !== "") notes.set(number, note);
   }
   return notes;

@@ -1,5 +1,6 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
 import { parseTemplate } from "./parse-template.ts";
+import { trimTrailing } from "../context/trim-trailing.ts";
 
 /** What a step's task can refer to: the run's inputs and the outputs of finished steps. */
 export type TemplateValues = {
@@ -81,7 +82,7 @@ function textOf(value: unknown): string {
 
 /** Text before a block ends its line (trailing spaces dropped): the note must start a line. */
 function endLine(text: string): string {
-  return text === "" || text.endsWith("\n") ? text : `${text.replace(/[ \t]+$/, "")}\n`;
+  return text === "" || text.endsWith("\n") ? text : `${trimTrailing(text, " \t")}\n`;
 }
 
 /** Text after a block starts a new line: the closing fence must be alone on its line. */

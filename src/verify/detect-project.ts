@@ -277,10 +277,22 @@ function makeTargetsOf(files: ProjectFiles): ReadonlySet<string> {
   const targets = new Set<string>();
   if (makefile === undefined) return targets;
   for (const line of textOf(files, makefile).split(/\r?\n/)) {
-    // `name another: deps` or `name::`, but not `VAR := value` and not recipe lines.
-    const rule = /^([^\s:#=][^:#=]*?)\s*::?(?![:=])/.exec(line);
-    if (!rule) continue;
-    for (const target of rule[1].split(/\s+/)) targets.add(target);
+    for (const target of ruleTargetsOf(line)) targets.add(target);
   }
   return targets;
+}
+
+/**
+ * The targets of a Makefile rule line: `name another: deps` or `name::`, but not
+ * `VAR := value`, a comment or a recipe line. A scan, not a pattern: a lazy pattern over a
+ * long line of blanks is quadratic, and a repository's files are the agent's to write.
+ */
+function ruleTargetsOf(line: string): string[] {
+  const colon = line.indexOf(":");
+  if (colon <= 0 || /[\s:#=]/.test(line[0]!)) return [];
+  const head = line.slice(0, colon);
+  if (head.includes("#") || head.includes("=")) return [];
+  const after = line[colon + 1] === ":" ? colon + 2 : colon + 1;
+  if (line[after] === ":" || line[after] === "=") return [];
+  return head.trim().split(/\s+/);
 }

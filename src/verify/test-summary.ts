@@ -9,6 +9,7 @@
  * `result.length <= Math.max(maxChars, truncationMarker(cleaned.length).length)`.
  */
 import { budgetOf, truncateMiddle, truncationMarker } from "../context/truncate.ts";
+import { trimTrailing } from "../context/trim-trailing.ts";
 
 // Colours, cursor movement and OSC hyperlinks: they cost characters and carry nothing.
 // eslint-disable-next-line no-control-regex -- terminal escape sequences start with ESC.
@@ -70,7 +71,7 @@ function cleanTerminalOutput(output: string): string {
 
 /** Progress bars redraw a line after `\r`; only the last drawing is what the user saw. */
 function keepLastRedraw(line: string): string {
-  const trimmed = line.replace(/\r+$/, "");
+  const trimmed = trimTrailing(line, "\r");
   return trimmed.slice(trimmed.lastIndexOf("\r") + 1);
 }
 
