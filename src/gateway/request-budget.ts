@@ -73,13 +73,19 @@ export function planReservation(size: RequestSize, terms: ModelTerms): Reservati
  * whose worst case together with the prompt fits in `reservedMicroUsd`.
  */
 export function clampMaxTokens(reservedMicroUsd: number, promptTokens: number, wantedTokens: number, pricing: ModelPricing): number {
-  const outputPrice = nonNegative(pricing.outputPerMillion);
-  if (outputPrice === 0) return wantedTokens;
-  const promptCost = nonNegative(promptTokens) * nonNegative(pricing.inputPerMillion);
-  let tokens = Math.min(wantedTokens, Math.floor((reservedMicroUsd - promptCost) / outputPrice));
-  // Floating point may land the product a hair above the reservation; step back until it fits.
-  while (tokens > 0 && worstCaseOf({ tokensIn: promptTokens, tokensOut: tokens }, pricing) > reservedMicroUsd) tokens -= 1;
-  return Math.max(0, tokens);
+  if (nonNegative(pricing.outputPerMillion) === 0) return wantedTokens;
+  const fits = (tokens: number) => worstCaseOf({ tokensIn: promptTokens, tokensOut: tokens }, pricing) <= reservedMicroUsd;
+  // The largest count that fits, by bisection on the same rounded cost the reservation used:
+  // a division lands off by the rounding (a price so small that the answer costs nothing
+  // beyond the prompt's rounded cost would give none at all).
+  let [low, high] = [0, Math.max(0, Math.floor(wantedTokens))];
+  if (fits(high)) return high;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /**

@@ -43,6 +43,8 @@ describe("clampMaxTokens", () => {
     expect(clampMaxTokens(990_000, 10_000, 64_000, sonnet.pricing)).toBe(64_000);
     expect(clampMaxTokens(1_000, 0, 64_000, { inputPerMillion: 1, outputPerMillion: 0 })).toBe(64_000);
     expect(clampMaxTokens(0, 10_000, 64_000, sonnet.pricing)).toBe(0);
+    // An output price too small to move the rounded cost: every token the model allows fits.
+    expect(clampMaxTokens(200, 1, 1, { inputPerMillion: 200, outputPerMillion: 5e-324 })).toBe(1);
   });
 
   it("never lets the output limit cost more than the reservation, nor fall below a minimal answer once the minimum is reserved", () => {
