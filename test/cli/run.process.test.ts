@@ -91,7 +91,7 @@ describe("running-agent run", () => {
     expect(run.stderr).toMatch(/^build · round 1 · /m);
     expect(run.stderr).toMatch(/^\[[^\]]+\] push: /m);
     expect(run.stderr.search(/^\[[^\]]+\] round: round 1: checks passed/m)).toBeLessThan(run.stderr.search(/^deliver · /m));
-  }, 120_000);
+  });
 
   it("exits 1 when the checks never pass, and --json prints exactly the job as the REST API shows it", async () => {
     script = agentScript({ build: [[write('exports.greet = (name) => `Hi, ${name}`;\n'), { text: "Added greet()." }]] });
@@ -106,7 +106,7 @@ describe("running-agent run", () => {
     // The summary is on stderr with --json, so that stdout is only the JSON.
     expect(run.stderr).toContain("Result:     finished, but the checks still fail");
     expect(repo.git("branch", "--list", BRANCH)).toContain(BRANCH);
-  }, 120_000);
+  });
 
   it.each(["SIGINT", "SIGTERM"] as const)("cancels the job on %s (Ctrl-C, kill): exit 130, nothing pushed (task from --task-file)", async (signal) => {
     script = agentScript({ build: [[{ hang: true }]] });
@@ -127,7 +127,7 @@ describe("running-agent run", () => {
     expect(run.code, run.stderr).toBe(130);
     expect(run.stdout).toContain("Result:     cancelled");
     expect(repo.git("branch", "--list", "agent/*")).toBe("");
-  }, 120_000);
+  });
 
   describe("refuses bad input with one line on stderr and exit code 2, before any job", () => {
     const cases: Array<[string, () => Promise<{ args: string[]; env?: Record<string, string> }>, RegExp]> = [

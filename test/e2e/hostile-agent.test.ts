@@ -79,7 +79,8 @@ describe("an agent that attacks the worker's push and the host", () => {
     const seen = nockWorkerCalls(repo, { expectPullRequest: true });
 
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
-    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    // Parked just after it ends: wait for that too, or the sandbox directory may still be on its way.
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && (candidate.status !== "succeeded" || candidate.parkedSandboxId !== null));
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     // The attacks ran: their output went back to the model.

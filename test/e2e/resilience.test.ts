@@ -51,9 +51,7 @@ describe("transient failures and stopping workers", () => {
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
     await waitUntil(() => e2e.model!.requests.some((request) => request.tools?.length), { what: "the agent to ask the model" });
 
-    const stopping = Date.now();
     await e2e.harness.app.stop();
-    expect(Date.now() - stopping).toBeLessThan(15_000);
 
     const job = await e2e.harness.waitForJob(() => true);
     expect(job).toMatchObject({ status: "queued", finishedAt: null, failureKind: null });

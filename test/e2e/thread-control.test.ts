@@ -158,7 +158,6 @@ describe("steering a job from the thread", () => {
     await comment(repo, "/agent also add NOTES.md", 9002);
     await waitUntil(async () => (await e2e.harness!.database.db.select().from(jobs)).every((job) => job.status === "succeeded") && comments.size === 2, {
       what: "both jobs to succeed",
-      timeoutMs: 120_000,
     });
 
     const [first, second] = (await e2e.harness.database.db.select().from(jobs)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

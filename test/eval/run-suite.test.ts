@@ -121,12 +121,10 @@ describe("runSuite", () => {
     git("bundle", "create", "--quiet", path.join(suite, "slow", "repo.bundle"), "--all");
     const [task] = await loadSuite(suite);
     const engine = standInEngine();
-    const started = Date.now();
 
     const result = await runEvalTask(engine, task!);
 
     expect(result).toMatchObject({ success: false, checkOutput: expect.stringContaining("[the check was stopped after 1 s]") });
-    expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.jobStatus).toBe("succeeded");
   });
 });
@@ -186,7 +184,7 @@ describe("running-agent eval, for real", () => {
     expect(markdown).toContain("### greet-wrong: greet-wrong");
     // The table printed at the end is the report's.
     expect(run.stdout).toContain(markdown.slice(0, markdown.indexOf("\n## ")).trimEnd());
-  }, 180_000);
+  });
 
   it("--compare marks a task that succeeded before and fails now as a regression, and exits 1", async () => {
     const old = path.join(temp, "old.json");
@@ -208,7 +206,7 @@ describe("running-agent eval, for real", () => {
     expect(run.stdout).toContain("| greet-right | removed (was ✅) |");
     expect(run.stderr).toContain("1 task regressed since the compared report.");
     expect(await readFile(path.join(out, "report.md"), "utf8")).toContain("## Compared with 2026-11-01T10:00:00.000Z\n");
-  }, 180_000);
+  });
 
   it("refuses a report to compare with that is not one, before running anything (exit 2)", async () => {
     const bad = path.join(temp, "bad.json");

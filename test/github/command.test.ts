@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/github/command.ts";
+import { expectLinearTime } from "../support/linear-time.ts";
 
 describe("parseCommand", () => {
   it("reads a task from the rest of the line and the lines after it", () => {
@@ -117,12 +118,16 @@ describe("parseCommand", () => {
   });
 
   it("takes linear time on markup made to make it rescan", () => {
-    const started = performance.now();
-    for (const line of ["<pre></pre>".repeat(50_000), "`".repeat(50_000) + "``".repeat(50_000), `<!--${"-".repeat(200_000)}`, `</pre${" ".repeat(200_000)}`]) {
-      parseCommand(`${line}\n/agent fix it`);
-      parseCommand(`<pre>\n${line}\n/agent fix it`);
+    const shapes: Array<(chars: number) => string> = [
+      (chars) => "<pre></pre>".repeat(chars / 11),
+      (chars) => "`".repeat(chars / 3) + "``".repeat(chars / 3),
+      (chars) => `<!--${"-".repeat(chars)}`,
+      (chars) => `</pre${" ".repeat(chars)}`,
+    ];
+    for (const shape of shapes) {
+      expectLinearTime((line) => parseCommand(`${line}\n/agent fix it`), shape);
+      expectLinearTime((line) => parseCommand(`<pre>\n${line}\n/agent fix it`), shape);
     }
-    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it("ignores commands hidden in HTML comments", () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   model = await startModelServer((request) => (typeof script === "function" ? script(request) : { text: "no script" }));
   engine = await openLocalEngine({ config: loadConfig({ ...scriptedModelEnv(model), DATABASE_URL: database.url, AGENT_MAX_ITERATIONS: "2" }), log: pino({ level: "silent" }) });
-}, 60_000);
+});
 
 afterAll(async () => {
   await engine?.close();
@@ -81,7 +81,7 @@ describe("a job on a repository on this machine", () => {
     expect(new Set(progress.states.map((state) => state.phase).filter((phase) => phase !== null))).toEqual(new Set(["prepare", "explore", "plan", "build", "verify", "deliver"]));
     expect(progress.states.at(-1)).toMatchObject({ status: "succeeded" });
     expect(result.events.some((event) => event.kind === "push")).toBe(true);
-  }, 90_000);
+  });
 
   it("never overwrites a branch the repository has: a second run takes the next name", async () => {
     repo.git("branch", "agent/add-greet-name-in-greet-js");
@@ -91,7 +91,7 @@ describe("a job on a repository on this machine", () => {
 
     expect(result.branch).toBe("agent/add-greet-name-in-greet-js-2");
     expect(repo.git("rev-parse", "agent/add-greet-name-in-greet-js")).toBe(repo.git("rev-parse", "main"));
-  }, 90_000);
+  });
 
   it("builds on --base, and keeps the work on its branch when the checks never pass", async () => {
     repo.git("checkout", "--quiet", "-b", "feature");
@@ -106,7 +106,7 @@ describe("a job on a repository on this machine", () => {
     expect(result.job).toMatchObject({ status: "succeeded", testsPassed: false, iterations: 2 });
     expect(repo.git("rev-parse", `${result.branch}~1`)).toBe(repo.git("rev-parse", "feature"));
     expect(repo.git("show", `${result.branch}:greet.js`)).toBe(WRONG_GREET.trim());
-  }, 90_000);
+  });
 
   it("refuses a path outside any repository and an unknown base, before any job runs", async () => {
     await expect(engine.run({ repo: path.dirname(repo.dir), task: "anything" }, { progress: recordingProgress() })).rejects.toThrow(LocalRunError);
@@ -129,5 +129,5 @@ describe("a job on a repository on this machine", () => {
     expect(result.job).toMatchObject({ status: "cancelled", failureKind: "cancelled" });
     expect(result.branch).toBeNull();
     expect(repo.git("branch", "--list", "agent/*")).toBe("");
-  }, 90_000);
+  });
 });

@@ -20,8 +20,6 @@ import { agentScript, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 const BRANCH = "agent/7-add-a-greeting-function";
-const JOB_TIMEOUT_MS = 60_000;
-const TEST_TIMEOUT_MS = 90_000;
 
 interface Scenario {
   remote: GitRemote;
@@ -76,7 +74,7 @@ async function finishedJob(scenario: Scenario): Promise<Job> {
     return await waitUntil(async () => {
       const job = await onlyJob(scenario);
       return job?.finishedAt ? job : undefined;
-    }, { timeoutMs: JOB_TIMEOUT_MS, what: "the job to finish" });
+    }, { what: "the job to finish" });
   } catch (error) {
     const outputs = scenario.apps.map((app) => `--- app ${app.pid}:\n${app.output().slice(-8_000)}`).join("\n");
     throw new Error(`${(error as Error).message}\nGitHub saw:\n${describeRequests(scenario.github.requests)}\n${outputs}`, { cause: error });
@@ -91,9 +89,9 @@ async function expectPullRequestOnGitHub({ github, remote, model, apps }: Scenar
   expect(github.pullRequests[0]!.body).toContain("Closes #7");
 
   // The final report: the check run completed, the progress comment links the pull request.
-  const completed = await github.waitFor((request) => request.route === "checks.update" && (request.body as { status?: string }).status === "completed", 10_000);
+  const completed = await github.waitFor((request) => request.route === "checks.update" && (request.body as { status?: string }).status === "completed");
   expect(completed.body).toMatchObject({ conclusion: "success" });
-  await waitUntil(() => [...github.comments.values()].some((comment) => comment.body.includes(job.prUrl!)), { timeoutMs: 10_000, what: "the progress comment to link the pull request" });
+  await waitUntil(() => [...github.comments.values()].some((comment) => comment.body.includes(job.prUrl!)), { what: "the progress comment to link the pull request" });
 
   // Authenticated as the app, then as the installation; a token scoped to the repository for git.
   const routes = github.requests.map((request) => request.route);
@@ -111,7 +109,7 @@ async function expectPullRequestOnGitHub({ github, remote, model, apps }: Scenar
 }
 
 describe.concurrent("a signed /agent webhook becomes a pull request", () => {
-  it("in one process, as `npm start` runs it (ROLE=all)", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("in one process, as `npm start` runs it (ROLE=all)", async (context) => {
     const scenario = await startScenario(context);
     const app = await start(scenario, "all");
 
@@ -121,7 +119,7 @@ describe.concurrent("a signed /agent webhook becomes a pull request", () => {
     await expectPullRequestOnGitHub(scenario, await finishedJob(scenario));
   });
 
-  it("in separate processes on one database: ROLE=web queues the job, ROLE=worker delivers it", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("in separate processes on one database: ROLE=web queues the job, ROLE=worker delivers it", async (context) => {
     const scenario = await startScenario(context);
     const web = await start(scenario, "web");
     const response = await deliverAgentComment(scenario, web);

@@ -32,7 +32,7 @@ describe("invalid configuration", () => {
   it("refuses ROLE=worker without DATABASE_URL with exit code 2, naming the variable", async () => {
     app = await startAppProcess({ role: "worker", waitForReady: false });
 
-    const exit = await app.waitForExit(20_000);
+    const exit = await app.waitForExit();
     expect(exit).toEqual({ code: 2, signal: null });
     expect(app.output()).toMatch(/ROLE=worker needs DATABASE_URL/);
   });
@@ -41,7 +41,7 @@ describe("invalid configuration", () => {
     const secrets = { WEBHOOK_SECRET: "whsec-must-never-be-printed", API_TOKEN: "short-secret", DATABASE_URL: "postgres://ra:db-password-never-printed@127.0.0.1:1/ra" };
     app = await startAppProcess({ env: { PORT: "not-a-port", ...secrets }, waitForReady: false });
 
-    const exit = await app.waitForExit(20_000);
+    const exit = await app.waitForExit();
     expect(exit).toEqual({ code: 2, signal: null });
     const output = app.output();
     expect(output).toMatch(/^\s*PORT: /m);

@@ -7,6 +7,7 @@ import { hostRustupHome } from "../../src/sandbox/local-env.ts";
 import { JobError } from "../../src/jobs/errors.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../../src/sandbox/sandbox.ts";
+import { missingToolchain } from "../support/toolchains.ts";
 import { livingGroupMembers, processesWith, waitUntil } from "./processes.ts";
 
 const noLimits: SandboxLimits = { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 };
@@ -86,7 +87,10 @@ describe("local sandbox", () => {
     }
   });
 
-  it.skipIf(!hostRustupHome())("lets rustup's cargo find the host's toolchain, though HOME is the sandbox's", async () => {
+  it("lets rustup's cargo find the host's toolchain, though HOME is the sandbox's", async (context) => {
+    if (!hostRustupHome()) return context.skip("needs a rustup installation (~/.rustup or RUSTUP_HOME): Rust is an optional toolchain");
+    const missing = missingToolchain("rust");
+    if (missing) return context.skip(missing);
     const sandbox = await createSandbox(noLimits);
     const result = await sandbox.exec(["cargo", "--version"]);
     expect(result.stderr).not.toContain("could not choose a version");

@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config/load-config.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
 import { findJob } from "../../src/store/job-queries.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { HANG_MS } from "./patience.ts";
 import { testAppEnv, TestOctokit } from "./probot.ts";
 
 export const API_TOKEN = "test-api-token-0123456789";
@@ -38,7 +39,7 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
     url: app.url!,
     database,
     dataDir,
-    async waitForJob(done, timeoutMs = 120_000) {
+    async waitForJob(done, timeoutMs = HANG_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const result = await database.pool.query<{ id: string }>("select id from jobs order by created_at desc limit 1");

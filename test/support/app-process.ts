@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { findFreePort } from "../../src/sandbox/free-port.ts";
+import { HANG_MS } from "./patience.ts";
 import { testPrivateKey } from "./github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "./probot.ts";
 
@@ -32,6 +33,11 @@ export interface AppProcessOptions {
   /** Wait until the process serves (`/ping`) or, for a worker, logs that it started. Default true. */
   waitForReady?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * Start it as the leader of its own process group, as a shell starts a foreground command:
+   * `process.kill(-pid, signal)` then reaches it and every child left in its group, as Ctrl-C does.
+   */
+  processGroup?: boolean;
 }
 
 export interface Exit {
@@ -88,7 +94,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
     LOG_LEVEL: "info",
     ...options.env,
   });
-  const child = spawn(process.execPath, [path.join("src", "main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join("src", "main.ts")], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: options.processGroup === true });
   if (child.pid === undefined) throw new Error("could not spawn the app process");
   const pid = child.pid;
   running.add(pid);
@@ -112,7 +118,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
     });
   });
 
-  function waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  function waitForOutput(pattern: RegExp, timeoutMs = HANG_MS): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (pattern.test(output)) finish(() => resolve(output));
@@ -137,7 +143,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
     output: () => output,
     waitForOutput,
     exited,
-    async waitForExit(timeoutMs = 30_000) {
+    async waitForExit(timeoutMs = HANG_MS) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
       const result = await Promise.race([exited, deadline]);
@@ -146,7 +152,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
       await app.kill();
       throw new Error(`the app did not exit within ${timeoutMs} ms; killed it. Output:\n${output}`);
     },
-    async stop(signal = "SIGTERM", timeoutMs = 30_000) {
+    async stop(signal = "SIGTERM", timeoutMs = HANG_MS) {
       if (!exit) child.kill(signal);
       return (await app.waitForExit(timeoutMs)).code;
     },
@@ -162,7 +168,7 @@ export async function startAppProcess(options: AppProcessOptions = {}): Promise<
 
   if (options.waitForReady === false) return app;
   try {
-    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const timeoutMs = options.readyTimeoutMs ?? HANG_MS;
     if (role === "worker") await waitForOutput(/"msg":"Running Agent started"/, timeoutMs);
     else await waitForPing(url, () => exit, timeoutMs, () => output);
   } catch (error) {

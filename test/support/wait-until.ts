@@ -1,6 +1,8 @@
-/** Poll `read` until it returns something other than undefined/false, or fail at the deadline. */
+import { HANG_MS } from "./patience.ts";
+
+/** Poll `read` until it returns something other than undefined/false; fail, saying what, if it hangs (`HANG_MS`). */
 export async function waitUntil<T>(read: () => T | undefined | false | Promise<T | undefined | false>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? HANG_MS);
   for (;;) {
     const value = await read();
     if (value !== undefined && value !== false) return value;

@@ -31,11 +31,11 @@ const env = useProcessEnvironment(killableScript, { AGENT_HEARTBEAT_SECONDS: "10
 const start = env.start;
 
 describe("a worker killed mid-build", () => {
-  it("has its job taken over by another worker, which resumes at build", { timeout: 150_000 }, async () => {
+  it("has its job taken over by another worker, which resumes at build", async () => {
     const [web, first] = await Promise.all([start("web"), start("worker")]);
     const repo = testRepo({ cloneUrl: env.remote.url });
     await postWebhook(web.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
-    await waitUntil(() => requestsOf(env.model, "build").length > 0, { timeoutMs: 60_000, what: "the build agent to ask the model" });
+    await waitUntil(() => requestsOf(env.model, "build").length > 0, { what: "the build agent to ask the model" });
     const { rows } = await env.database.pool.query<{ id: string }>("select id from jobs");
     const jobId = rows[0]!.id;
 
@@ -47,7 +47,7 @@ describe("a worker killed mid-build", () => {
         const current = await findJob(env.database.db, jobId);
         return current?.finishedAt ? current : undefined;
       },
-      { timeoutMs: 90_000, what: "another worker to finish the job" },
+      { what: "another worker to finish the job" },
     ).catch(async (error: Error) => {
       const queue = await env.database.pool.query("select state, retry_count, heartbeat_on, heartbeat_seconds, started_on from pgboss.job where data->>'jobId' = $1", [jobId]);
       throw new Error(`${error.message}\nqueue: ${JSON.stringify(queue.rows)}\njob: ${JSON.stringify(await findJob(env.database.db, jobId))}\n--- second worker:\n${second.output().slice(-6_000)}`, { cause: error });

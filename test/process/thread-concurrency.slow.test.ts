@@ -22,8 +22,6 @@ import { waitUntil } from "../support/wait-until.ts";
 
 // Both tests together take 60–85 s on two cores shared with other test runs (the capped one
 // runs three jobs in a row, each mostly opencode starting); the deadlines leave room beyond that.
-const TEST_TIMEOUT_MS = 150_000;
-const JOBS_TIMEOUT_MS = 130_000;
 const FAREWELL_SOURCE = "exports.farewell = (name) => `Goodbye, ${name}!`;\n";
 const OTHER_INSTALLATION_ID = 4343;
 /** Nothing to install and no checks to run: a job is clone, agent, push and pull request, and little else. */
@@ -79,7 +77,7 @@ async function finishedJobs(cluster: Cluster, count: number, sample: () => Promi
       await sample();
       const jobs = await allJobs(cluster);
       return jobs.length === count && jobs.every((job) => job.finishedAt !== null) ? jobs : undefined;
-    }, { timeoutMs: JOBS_TIMEOUT_MS, what: `${count} jobs to finish` });
+    }, { what: `${count} jobs to finish` });
   } catch (error) {
     const jobs = (await allJobs(cluster)).map((job) => `${job.issueNumber}: ${job.status} ${job.phase ?? ""} ${job.failureMessage ?? ""}`).join("\n");
     const outputs = cluster.apps.map((app) => `--- app ${app.pid}:\n${app.output().slice(-6_000)}`).join("\n");
@@ -89,7 +87,7 @@ async function finishedJobs(cluster: Cluster, count: number, sample: () => Promi
 
 /** Nothing GitHub would refuse, except the 404 a job gets when it looks for an agent branch not pushed yet. */
 describe.concurrent("two worker processes on one database", () => {
-  it("run a thread's jobs one after the other, the second continuing the first's pull request", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("run a thread's jobs one after the other, the second continuing the first's pull request", async (context) => {
     const cluster = await startCluster(context);
     const branch = "agent/7-add-a-greeting-function";
 
@@ -119,7 +117,7 @@ describe.concurrent("two worker processes on one database", () => {
     expect(unexpectedRequests(cluster.github.requests)).toEqual([]);
   });
 
-  it("never run more of one installation's jobs at once than AGENT_MAX_JOBS_PER_INSTALLATION, while another installation's go on", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("never run more of one installation's jobs at once than AGENT_MAX_JOBS_PER_INSTALLATION, while another installation's go on", async (context) => {
     const cluster = await startCluster(context, { AGENT_MAX_JOBS_PER_INSTALLATION: "1" });
     const otherRepo = testRepo({ id: 7_000_001, owner: "other-org", cloneUrl: cluster.remote.url });
 

@@ -18,7 +18,6 @@ import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { SHIP_PIPELINE, stepScripts, writeFile } from "../support/pipeline-scripts.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
-const TEST_TIMEOUT_MS = 240_000;
 
 /** The greeting project with its tests passing already: steps add to it. */
 const PASSING_PROJECT = { ...GREETING_PROJECT, "greet.js": GREET_SOURCE };
@@ -46,7 +45,7 @@ async function finishedRun(environment: OwnedProcessEnvironment): Promise<{ run:
         // Over, and shown: the comment edited after the pull request (or its absence) was decided.
         return found && found.status !== "running" && [...github.comments.values()].some((comment) => comment.body.includes("pipeline") && !comment.body.includes("🔄 running")) ? found : undefined;
       },
-      { timeoutMs: TEST_TIMEOUT_MS - 30_000, what: "the pipeline run to end" },
+      { what: "the pipeline run to end" },
     );
     const rows = await database.db.select().from(jobs).where(eq(jobs.pipelineRunId, run.id));
     return { run, stepJobs: new Map(rows.map((job) => [job.pipelineStep!, job])) };
@@ -57,7 +56,7 @@ async function finishedRun(environment: OwnedProcessEnvironment): Promise<{ run:
 }
 
 describe.concurrent("pipelines declared in .github/agent.yml, run from a comment", () => {
-  it("runs steps in DAG order on two workers: outputs flow into later tasks, parallel steps both land in the run's one pull request", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("runs steps in DAG order on two workers: outputs flow into later tasks, parallel steps both land in the run's one pull request", async (context) => {
     const environment = await startPipelineScenario(context, SHIP_PIPELINE.agentYml, SHIP_PIPELINE.script());
     const web = await environment.start("web");
     await environment.start("worker");
@@ -94,7 +93,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     expect(model.requests.length).toBeGreaterThan(0);
   });
 
-  it("lets the dependents of a failed `continue` step run, and cancels those of a failed `stop` step", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("lets the dependents of a failed `continue` step run, and cancels those of a failed `stop` step", async (context) => {
     const agentYml = [
       "pipelines:",
       "  checks:",
@@ -142,7 +141,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     expect(job?.status).toBe("succeeded");
   });
 
-  it("fails the later of two parallel steps that change the same lines, naming the file; the earlier one's work stays", { timeout: TEST_TIMEOUT_MS }, async (context) => {
+  it("fails the later of two parallel steps that change the same lines, naming the file; the earlier one's work stays", async (context) => {
     const agentYml = ["pipelines:", "  rivals:", "    steps:", "      - name: polite", "        task: Make greet polite", "      - name: loud", "        task: Make greet loud"].join("\n");
     const environment = await startPipelineScenario(
       context,

@@ -1,0 +1,101 @@
+/**
+ * Is the test suite green on a busy machine? Runs it three times in a row while a second
+ * copy of it runs beside, over and over, on the same cores and the same Postgres server:
+ * the load a developer's machine sees when two checkouts test at once. Prints each run's
+ * result and time, the neighbour's, and exits non-zero if any of the three was not green.
+ *
+ *   npm run bench:suite-under-load      (BENCH_RUNS=3, BENCH_GROUP=all|fast|slow, default all)
+ *
+ * With DATABASE_URL both copies use that server (each test file makes its own database);
+ * without it each starts its own embedded Postgres.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { loadAverage } from "./support.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const GROUP = process.env.BENCH_GROUP ?? "all";
+const here = path.resolve(import.meta.dirname, "..");
+
+interface SuiteRun {
+  code: number | null;
+  ms: number;
+  /** The summary reporter's closing line. */
+  tests: string;
+  failures: string[];
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  console.log(`node ${process.version}, ${os.availableParallelism()} cpus, load average ${loadAverage()}; group ${GROUP}, ${RUNS} runs beside a neighbour`);
+  const neighbour = startNeighbour();
+  const runs: SuiteRun[] = [];
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      const result = await runSuite().promise;
+      runs.push(result);
+      console.log(`run ${run}/${RUNS}: ${result.code === 0 ? "green" : `RED (exit ${result.code})`} in ${minutes(result.ms)}: ${result.tests}; load average ${loadAverage()}`);
+      for (const failure of result.failures) console.log(`    ${failure}`);
+    }
+  } finally {
+    const rounds = await neighbour.stop();
+    console.log(`neighbour: ${rounds.length} runs beside (${rounds.map((round) => `${round.code === 0 ? "green" : "red"} ${minutes(round.ms)}`).join(", ")}; the last one stopped early)`);
+  }
+  const red = runs.filter((run) => run.code !== 0).length;
+  console.log(red === 0 ? `all ${RUNS} runs green under load` : `${red} of ${RUNS} runs red under load`);
+  process.exitCode = red === 0 ? 0 : 1;
+}
+
+/** The suite over and over until stopped; its results, the interrupted last one included. */
+function startNeighbour(): { stop(): Promise<SuiteRun[]> } {
+  const rounds: SuiteRun[] = [];
+  let current: { child: ChildProcess; promise: Promise<SuiteRun> } | null = null;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      current = runSuite();
+      rounds.push(await current.promise);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      // The whole group: vitest's workers and whatever their tests started.
+      if (current?.child.pid) process.kill(-current.child.pid, "SIGKILL");
+      await loop;
+      return rounds;
+    },
+  };
+}
+
+function runSuite(): { child: ChildProcess; promise: Promise<SuiteRun> } {
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(here, "node_modules/vitest/vitest.mjs"), "run"], {
+    cwd: here,
+    env: { ...process.env, TEST_GROUP: GROUP, NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output = (output + chunk).slice(-200_000)));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output = (output + chunk).slice(-200_000)));
+  const promise = new Promise<SuiteRun>((resolve) => {
+    child.once("exit", (code) => {
+      resolve({
+        code,
+        ms: performance.now() - started,
+        tests: /^Tests: .*$/m.exec(output)?.[0] ?? "no summary line",
+        failures: [...new Set(output.split("\n").filter((line) => /^\s*(FAIL|×)\s/.test(line)).map((line) => line.trim()))].slice(0, 20),
+      });
+    });
+  });
+  return { child, promise };
+}
+
+function minutes(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+await main();
