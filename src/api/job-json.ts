@@ -1,7 +1,7 @@
 import type { JobEvent } from "../store/job-events.sql.ts";
 import type { Job } from "../store/jobs.sql.ts";
 
-/** The public shape of a job (DESIGN.md §5): snake_case, stable, no internal ids or secrets. */
+/** The public shape of a job (README: REST API, `GET /api/jobs/:id`): snake_case, stable, no internal ids or secrets. */
 export function jobToJson(job: Job, events?: JobEvent[]) {
   return {
     id: job.id,

@@ -30,12 +30,12 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
     ...["created", "retry", "active"].map((state) => `running_agent_queue_messages{state="${state}"} ${states.get(state) ?? 0}`),
     "# HELP running_agent_job_duration_seconds Wall-clock time of the jobs that ended in the last 24 hours.",
     "# TYPE running_agent_job_duration_seconds summary",
-    `running_agent_job_duration_seconds{quantile="0.5"} ${numberOf(last?.p50)}`,
-    `running_agent_job_duration_seconds{quantile="0.9"} ${numberOf(last?.p90)}`,
+    `running_agent_job_duration_seconds{quantile="0.5"} ${secondsOf(last?.p50)}`,
+    `running_agent_job_duration_seconds{quantile="0.9"} ${secondsOf(last?.p90)}`,
     `running_agent_job_duration_seconds_count ${Number(last?.count ?? 0)}`,
     "# HELP running_agent_job_cost_usd_24h Model cost of the jobs that ended in the last 24 hours.",
     "# TYPE running_agent_job_cost_usd_24h gauge",
-    `running_agent_job_cost_usd_24h ${Number(last?.cost ?? 0)}`,
+    `running_agent_job_cost_usd_24h ${dollarsOf(last?.cost)}`,
     "# HELP running_agent_job_tokens_24h Model tokens (in and out) of the jobs that ended in the last 24 hours.",
     "# TYPE running_agent_job_tokens_24h gauge",
     `running_agent_job_tokens_24h ${Number(last?.tokens ?? 0)}`,
@@ -43,6 +43,12 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
   ].join("\n");
 }
 
-function numberOf(value: number | null | undefined): string {
-  return value === null || value === undefined ? "NaN" : String(Number(value));
+/** Seconds to the millisecond: percentile_cont interpolates in binary floating point (67.83699999999999). */
+function secondsOf(value: number | null | undefined): string {
+  return value === null || value === undefined ? "NaN" : String(Math.round(Number(value) * 1000) / 1000);
+}
+
+/** Dollars to the micro-dollar, the unit budgets are kept in: a sum of doubles drifts (0.30000000000000004). */
+function dollarsOf(value: number | null | undefined): string {
+  return String(Math.round(Number(value ?? 0) * 1_000_000) / 1_000_000);
 }

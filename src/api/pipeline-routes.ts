@@ -10,7 +10,7 @@ import { REPOSITORY, type Route, readJsonBody, sendError, sendJson, sendProblems
 const storeRequest = z.object({ repository: z.string().regex(REPOSITORY, "owner/name"), name: pipelineNameSchema, definition: z.unknown() }).strict();
 
 /**
- * Pipelines stored through the REST API (DESIGN §5), by repository and name: the same
+ * Pipelines stored through the REST API (README: REST API), by repository and name: the same
  * format and rules as `pipelines:` in `.github/agent.yml`, checked before anything is
  * stored, each problem with the path of the field it is about.
  */

@@ -8,7 +8,7 @@ import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
 import type { Db } from "../store/database.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
-import { BadRequest, hasValidBearer, sendError, sendJson, type Handler } from "./http.ts";
+import { BadRequest, hasValidBearer, readPage, RESOURCE_ID, sendError, sendJson, type Handler } from "./http.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
 import type { ApiGitHub } from "./api-github.ts";
 import { registerJobCreation } from "./create-job-route.ts";
@@ -52,21 +52,22 @@ function hashesOf(html: string, tag: "script" | "style"): string {
 }
 
 
-const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
-
 /**
  * The REST API as a Probot `addHandler` handler: answers `/api/*`, returns false for
  * anything else so Probot's own routes (webhooks, /ping) still work.
  */
 export function createApiHandler(deps: ApiDeps) {
-  const routes: Array<{ method: string; pattern: RegExp; names: string[]; handler: Handler }> = [];
+  const routes: Array<{ method: string; pattern: RegExp; names: string[]; handler: Handler; resource: string | null }> = [];
   const route = (method: string, path: string, handler: Handler) => {
     const names: string[] = [];
     const source = path.replace(/:(\w+)/g, (_, name: string) => {
       names.push(name);
-      return name === "id" ? UUID : "([^/]+)";
+      return "([^/]+)";
     });
-    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+    // What `:id` names (`/api/runs/:id` → "run"): an id that is no UUID is a 404 for that
+    // resource, like an unknown one, not a missing endpoint (nor a database error).
+    const resource = /\/(\w+)s\/:id(?:\/|$)/.exec(path)?.[1] ?? null;
+    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler, resource });
   };
 
   route("GET", "/api/health", async (_req, res) => {
@@ -74,11 +75,8 @@ export function createApiHandler(deps: ApiDeps) {
     sendJson(res, 200, { status: "ok", role: deps.role, database: "ok" });
   });
   route("GET", "/api/jobs", async (_req, res, _params, url) => {
-    const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 50) || 50, 1), 200);
-    const before = url.searchParams.get("before");
-    const beforeDate = before ? new Date(before) : undefined;
-    if (beforeDate && Number.isNaN(beforeDate.getTime())) return sendError(res, 400, "`before` must be an ISO 8601 timestamp");
-    const jobs = await listJobs(deps.db, { limit, ...(beforeDate ? { before: beforeDate } : {}) });
+    const { limit, before } = readPage(url);
+    const jobs = await listJobs(deps.db, { limit, ...(before ? { before } : {}) });
     sendJson(res, 200, { jobs: jobs.map((job) => jobToJson(job)) });
   });
   registerJobCreation(route, { pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub });
@@ -89,11 +87,14 @@ export function createApiHandler(deps: ApiDeps) {
       const existing = await findJob(deps.db, params.id!);
       return existing ? sendError(res, 409, `the job has already ended (${existing.status})`) : sendError(res, 404, "no job with that id");
     }
-    if (outcome!.cancelled.length > 0) deps.showOnGitHub(job);
-    // 202: a running job is stopped by its worker within seconds; poll the job to see it end.
+    // A local job (`running-agent run`) has no GitHub to show it on.
+    if (outcome!.cancelled.length > 0 && job.trigger !== "local") deps.showOnGitHub(job);
+    // 202: a running job is stopped by its worker (a local one by its running-agent process) within seconds; poll the job to see it end.
     sendJson(res, 202, jobToJson(job));
   });
   route("POST", "/api/jobs/:id/retry", async (_req, res, params) => {
+    // Its repository is on the machine that ran it, out of any worker's reach.
+    if ((await findJob(deps.db, params.id!))?.trigger === "local") return sendError(res, 409, "this job ran on a repository on someone's machine; run `running-agent run` there again");
     const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null);
     if (outcome.kind === "none" || outcome.kind === "duplicate_delivery") return sendError(res, 404, "no job with that id");
     if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run that is still going: a step is retried once its run has ended");
@@ -145,6 +146,10 @@ export function createApiHandler(deps: ApiDeps) {
     }
     const values = matched.pattern.exec(url.pathname)!.slice(1);
     const params = Object.fromEntries(matched.names.map((name, index) => [name, values[index]!]));
+    if (matched.resource && !RESOURCE_ID.test(params.id!)) {
+      sendError(res, 404, `no ${matched.resource} with that id`);
+      return true;
+    }
     try {
       await matched.handler(req, res, params, url);
     } catch (error) {

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { z } from "zod";
 import { cancelJobs } from "../jobs/thread-control.ts";
 import { cancelRun } from "../pipelines/advance-run.ts";
@@ -11,7 +11,7 @@ import { jobs, type Job } from "../store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
 import { pipelines } from "../store/pipelines.sql.ts";
 import type { ApiGitHub } from "./api-github.ts";
-import { type Route, readJsonBody, sendError, sendJson, sendProblems } from "./http.ts";
+import { type Route, readJsonBody, readPage, sendError, sendJson, sendProblems } from "./http.ts";
 import { runToJson } from "./run-json.ts";
 
 
@@ -33,7 +33,7 @@ const runRequest = z
   .strict();
 
 /**
- * Runs of pipelines stored through the API (DESIGN §5). A run started here has no issue:
+ * Runs of pipelines stored through the API (README: REST API). A run started here has no issue:
  * its progress is this API (and each step's check run); its pull request opens when it ends.
  */
 export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
@@ -59,21 +59,34 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
     deps.github.showRun(run!);
     sendJson(res, 201, runToJson(run!, await stepJobsOf(deps.db, run!)));
   });
-  route("GET", "/api/pipelines/:id/runs", async (_req, res, params) => {
+  route("GET", "/api/pipelines/:id/runs", async (_req, res, params, url) => {
+    const { limit, before } = readPage(url);
     const [pipeline] = await deps.db.select().from(pipelines).where(eq(pipelines.id, params.id!));
     if (!pipeline) return sendError(res, 404, "no pipeline with that id");
     const runs = await deps.db
       .select()
       .from(pipelineRuns)
-      .where(and(eq(pipelineRuns.repoOwner, pipeline.repoOwner), eq(pipelineRuns.repoName, pipeline.repoName), eq(pipelineRuns.pipelineName, pipeline.name)))
+      .where(
+        and(
+          eq(pipelineRuns.repoOwner, pipeline.repoOwner),
+          eq(pipelineRuns.repoName, pipeline.repoName),
+          eq(pipelineRuns.pipelineName, pipeline.name),
+          before ? lt(pipelineRuns.createdAt, before) : undefined,
+        ),
+      )
       .orderBy(desc(pipelineRuns.createdAt))
-      .limit(100);
+      .limit(limit);
     const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
     sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
   });
   route("GET", "/api/runs", async (_req, res, _params, url) => {
-    const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? 50) || 50, 1), 200);
-    const runs = await deps.db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.createdAt)).limit(limit);
+    const { limit, before } = readPage(url);
+    const runs = await deps.db
+      .select()
+      .from(pipelineRuns)
+      .where(before ? lt(pipelineRuns.createdAt, before) : undefined)
+      .orderBy(desc(pipelineRuns.createdAt))
+      .limit(limit);
     const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
     sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
   });

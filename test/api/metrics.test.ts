@@ -46,6 +46,19 @@ describe("GET /metrics", () => {
     );
   });
 
+  it("prints durations to the millisecond and costs to the micro-dollar, not binary floating point's noise", async () => {
+    await database.pool.query("delete from jobs");
+    const now = Date.now();
+    // percentile_cont interpolates 60.5 s and 75.174 s to 67.837 and 73.70660000000001 s; 0.1 + 0.2 dollars sum to 0.30000000000000004.
+    await insertJob({ status: "succeeded", startedAt: new Date(now - 70_500), finishedAt: new Date(now - 10_000), totalCost: 0.1 });
+    await insertJob({ status: "succeeded", startedAt: new Date(now - 85_174), finishedAt: new Date(now - 10_000), totalCost: 0.2 });
+
+    const text = await (await api.call("GET", "/metrics")).text();
+    expect(text.split("\n")).toEqual(
+      expect.arrayContaining(['running_agent_job_duration_seconds{quantile="0.5"} 67.837', 'running_agent_job_duration_seconds{quantile="0.9"} 73.707', "running_agent_job_cost_usd_24h 0.3"]),
+    );
+  });
+
   it("needs the API token, like the rest of the API", async () => {
     expect((await api.call("GET", "/metrics", { token: null })).status).toBe(401);
   });

@@ -11,9 +11,8 @@ afterEach(async () => {
 });
 
 describe("npm start without APP_ID", () => {
-  it("serves Probot's setup page for registering the GitHub App", async () => {
-    // NO_SMEE_SETUP: the setup page would otherwise ask smee.io for a webhook channel.
-    app = await startAppProcess({ env: { APP_ID: undefined, PRIVATE_KEY: undefined, WEBHOOK_SECRET: undefined, NO_SMEE_SETUP: "true" } });
+  it("serves the setup page for registering the GitHub App", async () => {
+    app = await startAppProcess({ env: { APP_ID: undefined, PRIVATE_KEY: undefined, WEBHOOK_SECRET: undefined } });
 
     const root = await fetch(app.url!, { redirect: "manual" });
     expect(root.status).toBe(302);
