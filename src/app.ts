@@ -11,9 +11,11 @@ import { showStaleJobs } from "./github/show-job-state.ts";
 import { registerTriggers } from "./github/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
+import { stopTakingJobs } from "./queue/worker.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { settleForgottenSteps, showJobChange, showStaleRuns } from "./pipelines/settle-step.ts";
 import { createApiGitHub } from "./github/api-github.ts";
+import { createGitHubCallStop } from "./github/calls-at-stop.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "./github/body-limit.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
@@ -48,7 +50,7 @@ export interface RunningApp {
 
 /**
  * Start the app: Postgres (given or embedded) → migrations → queue → web and/or worker.
- * Everything is torn down in reverse by `stop()`.
+ * `stop()` tears it down in reverse, and never waits on GitHub.
  */
 export async function startApp(options: StartOptions): Promise<RunningApp> {
   const { config, log } = options;
@@ -68,13 +70,15 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     },
     log,
   );
+  // Every GitHub call of this process goes through it: a stop does not wait on GitHub.
+  const githubCalls = createGitHubCallStop();
   const ProbotWithAuth = Probot.defaults({
     appId: app.appId,
     privateKey: app.privateKey,
     secret: app.webhookSecret,
     baseUrl: config.githubApiUrl,
     log: log.child({ name: "probot" }),
-    ...(options.Octokit ? { Octokit: options.Octokit } : {}),
+    Octokit: (options.Octokit ?? ProbotOctokit).plugin(githubCalls.plugin),
   });
   const background = new Set<Promise<unknown>>();
   // Aborted at shutdown: running jobs stop their sandboxes and go back to the queue.
@@ -107,11 +111,16 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     boss,
     stop() {
       stopped ??= (async () => {
-        await server?.server.stop();
-        await Promise.allSettled([...background]);
+        // 1. GitHub: no retries from here on, and every call ends within LAST_CALLS_MS (calls-at-stop.ts).
+        githubCalls.stop();
+        // 2. No new work: no more requests, no more jobs; running jobs stop their sandboxes and are handed back.
         stopping.abort();
+        await Promise.all([server?.server.stop(), stopTakingJobs(boss)]);
+        await Promise.allSettled([...background]);
+        // 3. The queue waits for the running jobs' hand-back and closes its pool; then ours closes.
         await boss.stop({ graceful: true, timeout: 20_000 });
         await database.close();
+        // 4. Postgres last: stopped under open connections, it ends each with an error.
         await embedded?.stop();
       })();
       return stopped;

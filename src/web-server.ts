@@ -6,6 +6,9 @@ import { readBodyWithin } from "./github/body-limit.ts";
 /** A route as Probot's `addHandler` takes it: true (or a promise of it) when it answered. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | boolean | Promise<void | boolean>;
 
+/** How long a stop lets requests in flight finish before it closes their connections. */
+const STREAMS_GRACE_MS = 2_000;
+
 export interface WebServerOptions {
   host: string;
   /** 0 for any free port. */
@@ -49,7 +52,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
   return {
     port: (server.address() as AddressInfo).port,
-    stop: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+        // A request still open after a moment is a stream (a dashboard's event stream) that
+        // would hold the stop for good: its client reconnects to another web process.
+        setTimeout(() => server.closeAllConnections(), STREAMS_GRACE_MS).unref();
+      }),
   };
 }
 

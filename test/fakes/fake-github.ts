@@ -56,6 +56,9 @@ export interface ScriptedFailure {
   status?: number;
 }
 
+/** GitHub down from now on: every request answered with `status`, or never answered at all (`"hang"`). */
+export type Outage = { status: number } | "hang";
+
 export interface FakeGitHubOptions {
   /** The `iss` app JWTs must carry; any positive id when unset. */
   appId?: number;
@@ -112,6 +115,8 @@ export interface FakeGitHub {
   pullRequests: FakePullRequest[];
   /** Installation tokens issued, in order (Probot's own and repository-scoped ones). */
   tokens: string[];
+  /** Start (or, with null, end) an outage: requests are still recorded, a hung one with status 0. */
+  setOutage(outage: Outage | null): void;
   /** Resolve with the first request (already recorded or still to come) that `predicate` accepts. */
   waitFor(predicate: (request: FakeRequest) => boolean, timeoutMs?: number): Promise<FakeRequest>;
   close(): Promise<void>;
@@ -164,6 +169,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     nextReactionId: 1,
   };
   let origin = "";
+  let outage: Outage | null = null;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -185,7 +191,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       status: 0,
       at: Date.now(),
     };
-    const reply = answer(record, url.pathname, text, req.headers.authorization);
+    if (outage === "hang") {
+      // Never answered: the connection stays open until the client gives up or close() ends it.
+      requests.push(record);
+      for (const listener of listeners) listener(record);
+      return;
+    }
+    const reply = outage ? { status: outage.status, body: { message: `outage (HTTP ${outage.status})` } } : answer(record, url.pathname, text, req.headers.authorization);
     record.status = reply.status;
     requests.push(record);
     res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
@@ -334,6 +346,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     checkRuns: state.checkRuns,
     pullRequests: state.pullRequests,
     tokens: state.tokens,
+    setOutage(next) {
+      outage = next;
+    },
     waitFor(predicate, timeoutMs = 30_000) {
       const seen = requests.find(predicate);
       if (seen) return Promise.resolve(seen);
