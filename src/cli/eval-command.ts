@@ -1,9 +1,10 @@
 /**
  * `running-agent eval <suite>`: every task of the suite on one local engine, a line per
  * finished task on stdout, then the results table; report.json and report.md go to
- * `--out`. A task that fails its check is a result, not an error: the exit code is 0
- * when every task ran, 1 when a task could not run (or, with `--compare`, when a task
- * that succeeded in the old report fails now), 130 on Ctrl-C (no report is written).
+ * `--out`, with the engine's log (running-agent.log). A task that fails its check is a
+ * result, not an error: the exit code is 0 when every task ran, 1 when a task could not
+ * run (or, with `--compare`, when a task that succeeded in the old report fails now), 130
+ * on Ctrl-C (no report is written).
  */
 import path from "node:path";
 import { formatDuration } from "../github/render-progress.ts";
@@ -18,11 +19,15 @@ import { INTERRUPTED_EXIT_CODE, openEngineFor, type CliIo } from "./cli-io.ts";
 
 type EvalCommand = Extract<CliCommand, { kind: "eval" }>;
 
+/** The engine's log, in the report's folder. */
+const LOG_FILE = "running-agent.log";
+
 export async function evalCommand(command: EvalCommand, io: CliIo): Promise<number> {
   // Both inputs are read before anything starts: a typo must not cost a suite's run.
   const tasks = await loadSuite(command.suite, { only: command.only });
   const old = command.compare === null ? null : await readReport(command.compare);
-  const engine = await openEngineFor(io, command);
+  // The log goes with the report (and stays when Ctrl-C stops the suite before a report).
+  const engine = await openEngineFor(io, command, path.join(command.out, LOG_FILE));
   const startedAt = new Date();
   let results: EvalTaskResult[];
   try {
@@ -37,7 +42,7 @@ export async function evalCommand(command: EvalCommand, io: CliIo): Promise<numb
     await engine.close();
   }
   if (io.interrupt?.aborted) {
-    io.stderr.write("Interrupted: the running tasks were cancelled; no report was written.\n");
+    io.stderr.write(`Interrupted: the running tasks were cancelled; no report was written (the log is in ${engine.logFile}).\n`);
     return INTERRUPTED_EXIT_CODE;
   }
   const report = summarize({ suite: suiteNameOf(command.suite, io.cwd), startedAt, finishedAt: new Date(), models: engine.settings.models, tasks: results });
@@ -45,7 +50,7 @@ export async function evalCommand(command: EvalCommand, io: CliIo): Promise<numb
   const written = await writeReport(command.out, report, comparison === null ? "" : renderComparison(comparison));
   io.stdout.write(`\n${renderResultsTable(report)}`);
   if (comparison !== null) io.stdout.write(`\n${renderComparison(comparison)}`);
-  io.stdout.write(`\nReport: ${written.markdown} (and ${written.json})\n`);
+  io.stdout.write(`\nReport: ${written.markdown} (and ${written.json}; the log: ${LOG_FILE})\n`);
   return exitCodeOfEval(report, comparison?.regressions ?? 0, io);
 }
 

@@ -1,10 +1,12 @@
 /**
  * `running-agent run`: one job on a repository on this machine, its progress live on
  * stderr, then the summary (or, with `--json`, the job as GET /api/jobs/:id shows it).
+ * The log goes to a file in the temp folder, which the summary names when the run did
+ * not succeed (`log-file.ts`).
  * Bad input throws (LocalRunError, ConfigError, CliUsageError); `main` turns that into
  * one line and exit code 2.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { jobToJson } from "../api/job-json.ts";
 import { checkLocalRequest, type LocalRunResult } from "../local/run-local.ts";
 import { checkTaskText, type CliCommand } from "./args.ts";
@@ -39,14 +41,18 @@ export async function runCommand(command: RunCommand, io: CliIo): Promise<number
     clearInterval(ticker);
     await engine.close();
   }
-  const summary = renderSummary(result.job, { branch: result.branch, files: result.files });
+  const code = io.interrupt?.aborted && result.job.status === "cancelled" ? INTERRUPTED_EXIT_CODE : exitCodeOf(result.job);
+  // A run that did what was asked leaves nothing behind in the temp folder, unless a log was asked for.
+  const keepLog = code !== 0 || Boolean(io.env.LOG_LEVEL);
+  if (!keepLog) await rm(engine.logFile, { force: true });
+  const summary = renderSummary(result.job, { branch: result.branch, files: result.files, ...(keepLog ? { logFile: engine.logFile } : {}) });
   if (command.json) {
     io.stderr.write(`\n${summary}`);
     io.stdout.write(`${JSON.stringify(jobToJson(result.job, result.events), null, 2)}\n`);
   } else {
     io.stdout.write(`\n${summary}`);
   }
-  return io.interrupt?.aborted && result.job.status === "cancelled" ? INTERRUPTED_EXIT_CODE : exitCodeOf(result.job);
+  return code;
 }
 
 async function taskTextOf(command: RunCommand): Promise<string> {

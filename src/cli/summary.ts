@@ -13,6 +13,8 @@ export interface RunOutcome {
   branch: string | null;
   /** Files the commits change, relative to the repository. */
   files: readonly string[];
+  /** Where the command's log went. */
+  logFile?: string;
 }
 
 /** Files listed one by one; more are counted. */
@@ -33,6 +35,7 @@ export function renderSummary(job: Job, outcome: RunOutcome): string {
   rows.push(["Tokens", `${job.totalTokensIn.toLocaleString("en-US")} in / ${job.totalTokensOut.toLocaleString("en-US")} out`]);
   rows.push(["Cost", formatUsd(job.totalCost)]);
   rows.push(["Duration", formatDuration(durationMs(job))]);
+  if (outcome.logFile) rows.push(["Log", outcome.logFile]);
   const lines = rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value}`);
   const listed = outcome.files.slice(0, MAX_FILES_LISTED).map((file) => `  ${file}`);
   if (outcome.files.length > MAX_FILES_LISTED) listed.push(`  … and ${outcome.files.length - MAX_FILES_LISTED} more`);
@@ -61,7 +64,7 @@ function checksOf(job: Job): string {
 }
 
 function failureLines(job: Job): string[] {
-  if (job.status !== "failed" && job.status !== "timed_out") {
+  if (job.status !== "failed" && job.status !== "timed_out" && job.status !== "cancelled") {
     return job.status === "succeeded" && job.testsPassed === false ? ["", `Next step: ${nextSteps.tests}`] : [];
   }
   const message = (job.failureMessage ?? "").trim().split("\n").slice(0, 10);
@@ -69,7 +72,7 @@ function failureLines(job: Job): string[] {
 }
 
 function failureKindOf(job: Job): FailureKind {
-  const kind = job.failureKind ?? (job.status === "timed_out" ? "timeout" : "internal");
+  const kind = job.failureKind ?? (job.status === "timed_out" ? "timeout" : job.status === "cancelled" ? "cancelled" : "internal");
   return Object.hasOwn(failureTitles, kind) ? (kind as FailureKind) : "internal";
 }
 
@@ -110,6 +113,6 @@ const nextSteps: Record<FailureKind, string> = {
   push: "the branch may exist already with other commits; delete or rename it, then run again.",
   github: "run again in a few minutes.",
   config: "fix .github/agent.yml at the base ref, then run again.",
-  cancelled: "run the command again to start over.",
+  cancelled: "run the same command again to start over.",
   internal: "this is a bug in Running Agent; run again, and report it if it happens again.",
 };

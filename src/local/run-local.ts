@@ -1,44 +1,34 @@
-import { execFile } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Config } from "../config/load-config.ts";
 import { loopSettingsOf } from "../jobs/loop-settings.ts";
-import { slugifyTitle } from "../github/branch-name.ts";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
 import type { JobReporter } from "../jobs/job-reporter.ts";
-import { CancelRequested, type CancelWatch } from "../jobs/cancel-watch.ts";
+import { createCancelWatch, type CancelWatch } from "../jobs/cancel-watch.ts";
 import { RetryLater, runJob, type RunJobDeps, type WorkerSettings } from "../jobs/run-job.ts";
+import { releaseAbandonedLocalJobs } from "../queue/release-abandoned.ts";
 import { createLocalSandboxProvider } from "../sandbox/local-sandbox.ts";
 import { openDatabase, type Database } from "../store/database.ts";
 import { startEmbeddedPostgres } from "../store/embedded-postgres.ts";
 import type { JobEvent } from "../store/job-events.sql.ts";
 import { findJob, listJobEvents } from "../store/job-queries.ts";
-import { jobs, type Job } from "../store/jobs.sql.ts";
+import type { Job } from "../store/jobs.sql.ts";
 import { migrateDatabase } from "../store/migrate.ts";
+import { startHeartbeat, type Heartbeat } from "./heartbeat.ts";
+import { localCancelWatch } from "./local-cancel-watch.ts";
 import { localHost } from "./local-host.ts";
+import { createLocalJob, type LocalRunRequest } from "./local-job.ts";
+import { jobsOfGoneProcesses, recordProcess } from "./local-process.ts";
 
-const run = promisify(execFile);
-
-/** Bad input from the user (not a repository, an unknown ref): the CLI exits 2 with this message. */
-export class LocalRunError extends Error {
-  override name = "LocalRunError";
-}
+export { checkLocalRequest, LocalRunError, type LocalRunRequest } from "./local-job.ts";
 
 export interface LocalOverrides {
   models?: Partial<WorkerSettings["models"]>;
   maxCostUsd?: number;
   maxIterations?: number;
-}
-
-export interface LocalRunRequest {
-  /** Any path inside the repository. */
-  repo: string;
-  task: string;
-  /** Branch, tag or commit to build on; the current branch when left out. */
-  base?: string;
 }
 
 export interface LocalRunOptions {
@@ -66,6 +56,8 @@ export interface LocalRunResult {
  */
 export interface LocalEngine {
   readonly settings: WorkerSettings;
+  /** Local jobs found not ended at start whose process is gone (see `releaseAbandonedLocalJobs`): now cancelled. */
+  readonly released: readonly Job[];
   run(request: LocalRunRequest, options: LocalRunOptions): Promise<LocalRunResult>;
   close(): Promise<void>;
 }
@@ -76,23 +68,23 @@ export async function openLocalEngine(options: { config: Config; overrides?: Loc
   const scratch = await mkdtemp(path.join(os.tmpdir(), "running-agent-"));
   // As root, the embedded Postgres runs as `postgres`, which must reach its data directory.
   await chmod(scratch, 0o755);
-  // Before a Postgres starts: a host where the sandbox cannot be confined is refused at once.
-  let sandboxes: RunJobDeps["sandboxes"];
-  try {
-    sandboxes = createLocalSandboxProvider({ rootDir: path.join(scratch, "sandboxes"), dataDir: scratch, unconfined: config.env.ALLOW_UNCONFINED_SANDBOX });
-  } catch (error) {
-    await rm(scratch, { recursive: true, force: true });
-    throw error;
-  }
+  const sandboxes = createLocalSandboxProvider({ rootDir: path.join(scratch, "sandboxes"), dataDir: scratch, unconfined: config.env.ALLOW_UNCONFINED_SANDBOX });
   const embedded = config.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(scratch, "data"), options.log);
   const database = openDatabase(config.env.DATABASE_URL ?? embedded!.url, { max: 5 });
+  const heartbeat = startHeartbeat(database.db, { log: options.log });
+  const cancels = createCancelWatch(database.db, { log: options.log });
   const close = async () => {
+    heartbeat.stop();
+    cancels.stop();
     await database.close();
     await embedded?.stop();
     await rm(scratch, { recursive: true, force: true });
   };
+  let released: Job[];
   try {
     await migrateDatabase(database.pool);
+    // A database shared with earlier runs may hold their jobs, left running by a process that is gone.
+    released = await releaseAbandonedLocalJobs(database.db, { gone: await jobsOfGoneProcesses(database.db) });
   } catch (error) {
     await close();
     throw error;
@@ -101,20 +93,43 @@ export async function openLocalEngine(options: { config: Config; overrides?: Loc
   const workDir = path.join(scratch, "work");
   return {
     settings,
-    run: (request, runOptions) => runOnce({ database, sandboxes, workDir, settings, log: options.log }, request, runOptions),
+    released,
+    run: (request, runOptions) => runOnce({ database, sandboxes, workDir, settings, log: options.log, heartbeat, cancels }, request, runOptions),
     close,
   };
 }
 
-async function runOnce(
-  engine: { database: Database; sandboxes: RunJobDeps["sandboxes"]; workDir: string; settings: WorkerSettings; log: Logger },
-  request: LocalRunRequest,
-  options: LocalRunOptions,
-): Promise<LocalRunResult> {
+/** What a run uses of its engine. */
+interface EngineParts {
+  database: Database;
+  sandboxes: RunJobDeps["sandboxes"];
+  workDir: string;
+  settings: WorkerSettings;
+  log: Logger;
+  heartbeat: Heartbeat;
+  cancels: CancelWatch;
+}
+
+async function runOnce(engine: EngineParts, request: LocalRunRequest, options: LocalRunOptions): Promise<LocalRunResult> {
   const { database } = engine;
   const created = await createLocalJob(database, request);
-  const cancellations = cancelOn(options.signal);
-  const events = followEvents(database, created.id, options.progress, options.onEvent);
+  // From here the row is there for anyone sharing the database to see: it is marked alive until the job ends.
+  engine.heartbeat.add(created.id);
+  try {
+    await recordProcess(database.db, created.id);
+    await runToEnd(engine, created.id, options);
+  } finally {
+    engine.heartbeat.remove(created.id);
+  }
+  const job = (await findJob(database.db, created.id))!;
+  const pushed = readCheckpoint(job).pushed;
+  return { job, events: await listJobEvents(database.db, job.id), branch: pushed ? job.branch : null, files: pushed?.files ?? [] };
+}
+
+async function runToEnd(engine: EngineParts, jobId: string, options: LocalRunOptions): Promise<void> {
+  const { database } = engine;
+  const cancellations = localCancelWatch(engine.cancels, options.signal);
+  const events = followEvents(database, jobId, options.progress, options.onEvent);
   const deps: RunJobDeps = {
     pool: database.pool,
     db: database.db,
@@ -130,19 +145,18 @@ async function runOnce(
     // A transient failure hands the job back, as a worker would; here it is simply run again, from its checkpoint.
     for (let attempt = 1; ; attempt++) {
       try {
-        await runJob(deps, created.id);
-        break;
+        await runJob(deps, jobId);
+        return;
       } catch (error) {
         if (!(error instanceof RetryLater)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** attempt)));
+        // Ctrl-C ends the wait: the next attempt then ends at once, as cancelled.
+        await delay(Math.min(30_000, 1_000 * 2 ** attempt), undefined, options.signal ? { signal: options.signal } : {}).catch(() => {});
       }
     }
   } finally {
+    cancellations.stop();
     await events.stop();
   }
-  const job = (await findJob(database.db, created.id))!;
-  const pushed = readCheckpoint(job).pushed;
-  return { job, events: await listJobEvents(database.db, job.id), branch: pushed ? job.branch : null, files: pushed?.files ?? [] };
 }
 
 /**
@@ -181,109 +195,6 @@ function followEvents(database: Database, jobId: string, progress: JobReporter, 
       clearInterval(timer);
       await then(readEvents);
     },
-  };
-}
-
-/**
- * Whether the request can run (a repository, a base that exists), checked before anything
- * starts: a mistyped path or ref is told at once, not after a database has started.
- */
-export async function checkLocalRequest(request: LocalRunRequest): Promise<void> {
-  const root = await repositoryRoot(request.repo);
-  await baseBranchOf(root, request.base);
-  await commitOf(root, request.base ?? "HEAD");
-}
-
-/** The job row for a run: the base commit and the new branch's name are decided here, from the user's repository. */
-async function createLocalJob(database: Database, request: LocalRunRequest): Promise<Job> {
-  const root = await repositoryRoot(request.repo);
-  const baseBranch = await baseBranchOf(root, request.base);
-  const baseSha = await commitOf(root, request.base ?? "HEAD");
-  const title = request.task.trim().split("\n")[0] ?? "";
-  const branch = await freeBranchName(root, `agent/${slugifyTitle(title) || "task"}`);
-  const [job] = await database.db
-    .insert(jobs)
-    .values({
-      installationId: 0,
-      repoId: 0,
-      repoOwner: "local",
-      repoName: path.basename(root),
-      cloneUrl: root,
-      defaultBranch: baseBranch,
-      issueNumber: 0,
-      issueTitle: title,
-      trigger: "local",
-      task: request.task,
-      requesterLogin: os.userInfo().username,
-      requesterId: 0,
-      branch,
-      baseSha,
-      baseBranch,
-    })
-    .returning();
-  return job!;
-}
-
-async function repositoryRoot(repo: string): Promise<string> {
-  try {
-    return (await git(path.resolve(repo), ["rev-parse", "--show-toplevel"])).trim();
-  } catch {
-    throw new LocalRunError(`${repo} is not inside a git repository`);
-  }
-}
-
-/**
- * The branch the sandbox clones: `base` when it names one, else the branch checked out.
- * A tag or commit as `base` must be on that branch (the clone takes one branch).
- */
-async function baseBranchOf(root: string, base: string | undefined): Promise<string> {
-  if (base !== undefined && (await succeeds(root, ["show-ref", "--verify", "--quiet", `refs/heads/${base}`]))) return base;
-  try {
-    return (await git(root, ["symbolic-ref", "--short", "HEAD"])).trim();
-  } catch {
-    throw new LocalRunError("HEAD is detached: pass --base <branch>");
-  }
-}
-
-async function commitOf(root: string, ref: string): Promise<string> {
-  try {
-    return (await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
-  } catch {
-    throw new LocalRunError(`${ref} is not a branch, tag or commit of the repository`);
-  }
-}
-
-/** `agent/<slug>`, or `agent/<slug>-2`, `-3`… when the repository has that branch already: never overwritten. */
-async function freeBranchName(root: string, wanted: string): Promise<string> {
-  for (let suffix = 1; ; suffix++) {
-    const candidate = suffix === 1 ? wanted : `${wanted}-${suffix}`;
-    if (!(await succeeds(root, ["show-ref", "--verify", "--quiet", `refs/heads/${candidate}`]))) return candidate;
-  }
-}
-
-async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run("git", args, { cwd, encoding: "utf8" });
-  return stdout;
-}
-
-async function succeeds(cwd: string, args: string[]): Promise<boolean> {
-  return git(cwd, args).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Ctrl-C cancels the job (its sandbox is removed, nothing is pushed) instead of leaving it half done. */
-function cancelOn(signal: AbortSignal | undefined): CancelWatch {
-  return {
-    watch() {
-      const controller = new AbortController();
-      if (signal) signal.addEventListener("abort", () => controller.abort(new CancelRequested("you (interrupted)")), { once: true });
-      if (signal?.aborted) controller.abort(new CancelRequested("you (interrupted)"));
-      return controller.signal;
-    },
-    unwatch() {},
-    stop() {},
   };
 }
 

@@ -3,8 +3,8 @@
  * own, against a repository on disk, with the real opencode binary and the scripted model.
  * Full runs are few (each takes seconds); bad input is checked without a job.
  */
-import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -25,6 +25,8 @@ let database: TestDatabase;
 let model: ModelServer;
 let script: Script = [];
 let repo: LocalRepository;
+/** The command's TMPDIR: its scratch folder and its log file go there. */
+let tmp: string;
 
 interface CliRun {
   code: number | null;
@@ -34,7 +36,7 @@ interface CliRun {
 
 /** The command as a process; `onStderr` sees stderr as it grows (to interrupt at the right moment). */
 function runCli(args: string[], options: { env?: Record<string, string>; onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliRun> {
-  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.homedir(), ...scriptedModelEnv(model), DATABASE_URL: database.url, ...options.env };
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.homedir(), TMPDIR: tmp, ...scriptedModelEnv(model), DATABASE_URL: database.url, ...options.env };
   const child = spawn(process.execPath, [BIN, ...args], { cwd: repo.dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -61,10 +63,13 @@ afterAll(async () => {
 
 beforeEach(async () => {
   repo = await createLocalRepository(GREETING_PROJECT);
+  tmp = await mkdtemp(path.join(os.tmpdir(), "ra-cli-tmp-"));
+  await chmod(tmp, 0o755);
 });
 
 afterEach(async () => {
   await repo.cleanup();
+  await rm(tmp, { recursive: true, force: true });
 });
 
 describe("running-agent run", () => {
@@ -87,6 +92,9 @@ describe("running-agent run", () => {
     expect(run.stdout).toContain(`Branch:     ${BRANCH}`);
     expect(run.stdout).toContain("  greet.js");
     expect(run.stdout).toContain("Checks:     passed");
+    // A run that did what was asked leaves no log behind, and names none.
+    expect(run.stdout).not.toMatch(/^Log:/m);
+    expect((await readdir(tmp)).filter((name) => name.endsWith(".log"))).toEqual([]);
     // Progress went to stderr, a line per change (not a TTY), with the notable events as they happened.
     expect(run.stderr).toMatch(/^build · round 1 · /m);
     expect(run.stderr).toMatch(/^\[[^\]]+\] push: /m);
@@ -145,6 +153,17 @@ describe("running-agent run", () => {
         /the task file .*empty\.md is empty/,
       ],
       ["a bad AGENT_* variable", async () => ({ args: ["run", TASK], env: { AGENT_MAX_ITERATIONS: "lots" } }), /^running-agent: Invalid configuration: AGENT_MAX_ITERATIONS: /],
+      [
+        "a machine without bubblewrap",
+        async () => {
+          // git and nothing else of the host's on PATH: no bwrap, so the sandbox could not be confined.
+          const bin = path.join(tmp, "bin-without-bwrap");
+          await mkdir(bin, { recursive: true });
+          await symlink(execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim(), path.join(bin, "git")).catch(() => undefined);
+          return { args: ["run", TASK], env: { PATH: bin, DATABASE_URL: "" } };
+        },
+        /^running-agent: The local sandbox cannot confine the agent: bubblewrap \(`bwrap`\) is not installed.*ALLOW_UNCONFINED_SANDBOX=true/,
+      ],
     ];
 
     it.each(cases)("%s", async (_name, setUp, message) => {
