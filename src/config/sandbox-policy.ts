@@ -1,3 +1,4 @@
+import { bubblewrapProblem } from "../sandbox/bubblewrap.ts";
 import { ConfigError, type Config } from "./load-config.ts";
 
 /**
@@ -35,6 +36,16 @@ export function checkSandboxPolicy(config: Config): void {
       "SANDBOX_PROVIDER=local runs repository code directly on this host, which is refused with NODE_ENV=production. Use SANDBOX_PROVIDER=e2b, or set ALLOW_LOCAL_SANDBOX=true if this host is itself disposable and isolated.",
     );
   }
+  // A web process runs no sandbox.
+  if (env.ROLE !== "web") checkLocalConfinement(config);
+}
+
+/** The local sandbox runs under bubblewrap, or not at all unless the operator opted out: at start, in one line. */
+export function checkLocalConfinement(config: Config, envPath = process.env.PATH ?? ""): void {
+  if (config.env.ALLOW_UNCONFINED_SANDBOX) return;
+  const problem = bubblewrapProblem(envPath);
+  if (problem === null) return;
+  throw new ConfigError(`The local sandbox cannot confine the agent: ${problem}. Install bubblewrap, or use SANDBOX_PROVIDER=e2b; for development only, ALLOW_UNCONFINED_SANDBOX=true runs it unconfined.`);
 }
 
 /**

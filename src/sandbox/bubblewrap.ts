@@ -88,24 +88,28 @@ export class BubblewrapUnavailable extends Error {
   override name = "BubblewrapUnavailable";
 }
 
-let probed: string | null | undefined;
+const probed = new Map<string, string | null>();
 
 /**
  * Whether bubblewrap can make its namespaces here: null when it can, else why not, in one
- * line. Asked once per process (it costs a few milliseconds).
+ * line. Asked once per process and PATH (it costs a few milliseconds).
  */
-export function bubblewrapProblem(): string | null {
-  if (probed !== undefined) return probed;
-  const result = spawnSync("bwrap", ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL", "--die-with-parent", "--", "true"], { encoding: "utf8", timeout: 30_000 });
-  if (result.error && (result.error as NodeJS.ErrnoException).code === "ENOENT") {
-    probed = "bubblewrap (`bwrap`) is not installed: install the Debian package `bubblewrap` (apt-get install bubblewrap)";
-  } else if (result.status !== 0) {
-    const reason = (result.stderr || result.error?.message || `exit code ${result.status}`).trim().split("\n")[0];
-    probed = `bubblewrap cannot create the sandbox's namespaces here (${reason}); in Docker, run the container with a seccomp profile that allows user namespaces (see the README)`;
-  } else {
-    probed = null;
+export function bubblewrapProblem(envPath = process.env.PATH ?? ""): string | null {
+  if (!probed.has(envPath)) probed.set(envPath, probeBubblewrap(envPath));
+  return probed.get(envPath)!;
+}
+
+function probeBubblewrap(envPath: string): string | null {
+  // In a session of its own (`setsid --wait`): a terminal's Ctrl-C during start-up must not
+  // kill the check and pass for a failure.
+  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL", "--die-with-parent", "--", "true"];
+  const result = spawnSync("setsid", ["--wait", "bwrap", ...args], { encoding: "utf8", timeout: 30_000, env: { PATH: envPath } });
+  if (/failed to execute bwrap|No such file/.test(result.stderr ?? "") || (result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    return "bubblewrap (`bwrap`) is not installed: install the Debian package `bubblewrap` (apt-get install bubblewrap)";
   }
-  return probed;
+  if (result.status === 0) return null;
+  const reason = (result.stderr || result.error?.message || `exit code ${result.status}`).trim().split("\n")[0];
+  return `bubblewrap cannot create the sandbox's namespaces here (${reason}); in Docker, run the container with a seccomp profile that allows user namespaces (see the README)`;
 }
 
 function byDepth(paths: readonly string[]): string[] {

@@ -5,7 +5,7 @@
  * `GIT_CONFIG_GLOBAL=/dev/null`), an empty HOME of its own, no hooks, no fsmonitor, no
  * `ext::` transport, and an environment built from an allow-list.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { exitCodeOf, startLocalProcess } from "./local-process.ts";
@@ -64,9 +64,16 @@ export function lastLines(text: string, count = 5): string {
 
 let home: string | undefined;
 
-/** An empty directory of this process's, as HOME: nothing for git to find there. */
+/**
+ * An empty directory of this process's own (0700), as HOME: nothing for git to find there,
+ * not even a `.netrc`, which git's HTTP reads from HOME. Removed when the process exits.
+ */
 function emptyHome(): string {
-  home ??= mkdtempSync(path.join(tmpdir(), "running-agent-git-home-"));
+  if (home === undefined) {
+    const made = mkdtempSync(path.join(tmpdir(), "running-agent-git-home-"));
+    process.once("exit", () => rmSync(made, { recursive: true, force: true }));
+    home = made;
+  }
   return home;
 }
 

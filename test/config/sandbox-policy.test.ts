@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load-config.ts";
-import { checkSandboxPolicy, DEFAULT_EGRESS_ALLOW, egressAllowListOf } from "../../src/config/sandbox-policy.ts";
+import { checkLocalConfinement, checkSandboxPolicy, DEFAULT_EGRESS_ALLOW, egressAllowListOf } from "../../src/config/sandbox-policy.ts";
 
 describe("the sandbox policy checked at start", () => {
   it("refuses the local sandbox in production unless explicitly allowed, and says why", () => {
@@ -8,6 +8,14 @@ describe("the sandbox policy checked at start", () => {
     expect(() => checkSandboxPolicy(loadConfig({ NODE_ENV: "production" }))).toThrow("runs repository code directly on this host");
     expect(() => checkSandboxPolicy(loadConfig({ NODE_ENV: "production", ALLOW_LOCAL_SANDBOX: "true" }))).not.toThrow();
     expect(() => checkSandboxPolicy(loadConfig({}))).not.toThrow();
+  });
+
+  it("refuses a local sandbox bubblewrap cannot confine, in one line saying what to do, unless the operator opted out", () => {
+    const withoutBwrap = "/nonexistent-bin:/usr/local/nonexistent";
+    expect(() => checkLocalConfinement(loadConfig({}), withoutBwrap)).toThrow(ConfigError);
+    expect(() => checkLocalConfinement(loadConfig({}), withoutBwrap)).toThrow(/^The local sandbox cannot confine the agent: bubblewrap \(`bwrap`\) is not installed.*ALLOW_UNCONFINED_SANDBOX=true/);
+    expect(() => checkLocalConfinement(loadConfig({ ALLOW_UNCONFINED_SANDBOX: "true" }), withoutBwrap)).not.toThrow();
+    expect(() => checkLocalConfinement(loadConfig({}))).not.toThrow();
   });
 
   it("needs an API key for E2B, which is fine in production", () => {
