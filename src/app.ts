@@ -6,17 +6,17 @@ import { ConfigError, type Config } from "./config/load-config.ts";
 import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
 import { createModelGateway } from "./gateway/model-gateway.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
-import { redeliverFailedDeliveries } from "./github/redeliver-failed.ts";
-import { showStaleJobs } from "./github/show-job-state.ts";
-import { registerTriggers } from "./github/triggers.ts";
+import { redeliverFailedDeliveries } from "./github/webhook/redeliver-failed.ts";
+import { showStaleJobs } from "./github/show/show-job-state.ts";
+import { registerTriggers } from "./github/webhook/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
 import { stopTakingJobs } from "./queue/worker.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
-import { settleForgottenSteps, showJobChange, showStaleRuns } from "./pipelines/settle-step.ts";
-import { createApiGitHub } from "./github/api-github.ts";
+import { settleAndShowForgottenSteps, showJobChange, showStaleRuns } from "./github/show/show-job-change.ts";
+import { createApiGitHub } from "./github/host/api-github.ts";
 import { createGitHubCallStop } from "./github/calls-at-stop.ts";
-import { MAX_WEBHOOK_BODY_BYTES } from "./github/body-limit.ts";
+import { MAX_WEBHOOK_BODY_BYTES } from "./body-limit.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { openDatabase, type Database } from "./store/database.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./store/embedded-postgres.ts";
@@ -94,7 +94,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
         const pipelines = { pool: database.pool, db: database.db, boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
         for (const job of await releaseAbandonedJobs(database, boss)) await showJobChange(pipelines, job);
         // Pipeline steps whose end their run never heard of (a process died in between).
-        await settleForgottenSteps(pipelines);
+        await settleAndShowForgottenSteps(pipelines);
         // And jobs and runs whose last state never reached GitHub (a failed write, a process that died).
         await showStaleJobs(pipelines);
         await showStaleRuns(pipelines);
@@ -102,7 +102,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       log,
     );
   }
-  if (role !== "web") await startWorkerRole({ options, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal, webUrl: server?.url ?? null });
+  if (role !== "web") await startWorkerRole({ config, log, sandboxes: options.sandboxes, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal, webUrl: server?.url ?? null });
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
   let stopped: Promise<void> | undefined;
   return {

@@ -1,5 +1,5 @@
 import pino, { type Logger } from "pino";
-import { redactKnownTokens } from "./context/redact.ts";
+import { redactKnownTokens } from "./redact.ts";
 
 /**
  * The process logger. Every line passes through the token redactor on its way out, so a

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { readBodyWithin } from "./github/body-limit.ts";
+import { readBodyWithin } from "./body-limit.ts";
 
 /** A route as Probot's `addHandler` takes it: true (or a promise of it) when it answered. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | boolean | Promise<void | boolean>;

@@ -3,15 +3,14 @@ import type { Probot } from "probot";
 import type { Logger } from "pino";
 import type { PgBoss } from "pg-boss";
 import { and, eq, gt, inArray, or } from "drizzle-orm";
-import type { StartOptions } from "./app.ts";
 import type { Config } from "./config/load-config.ts";
 import { versionOf } from "./config/gateway-providers.schema.ts";
 import { egressAllowListOf, operatorEgressPatternsOf } from "./config/sandbox-policy.ts";
-import { redactKnownTokens } from "./context/redact.ts";
+import { redactKnownTokens } from "./redact.ts";
 import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
-import { githubHost } from "./github/github-host.ts";
-import { settleStepJob, showJobChange } from "./pipelines/settle-step.ts";
+import { githubHost } from "./github/host/github-host.ts";
+import { settleAndShowStep, showJobChange } from "./github/show/show-job-change.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
 import { loopSettingsOf } from "./jobs/loop-settings.ts";
@@ -21,6 +20,7 @@ import { reapE2bSandboxes } from "./sandbox/e2b-reap.ts";
 import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import { createMirrorCache } from "./sandbox/mirror-cache.ts";
+import type { SandboxProvider } from "./sandbox/sandbox.ts";
 import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
 import type { Database } from "./store/database.ts";
 import { findJob, updateJob } from "./store/job-queries.ts";
@@ -28,7 +28,10 @@ import { jobs, type Job } from "./store/jobs.sql.ts";
 
 /** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
 export async function startWorkerRole(input: {
-  options: StartOptions;
+  config: Config;
+  log: Logger;
+  /** Where sandboxes come from; default: the one SANDBOX_PROVIDER names (tests pass their own). */
+  sandboxes?: SandboxProvider | undefined;
   appId: number;
   database: Database;
   boss: PgBoss;
@@ -37,8 +40,7 @@ export async function startWorkerRole(input: {
   /** This process's web role, if it has one: the default address of the model gateway. */
   webUrl: string | null;
 }): Promise<void> {
-  const { options, database } = input;
-  const { config, log } = options;
+  const { config, log, database } = input;
   const sandboxRoot = path.join(config.dataDir, "sandboxes");
   // Running, or ended moments ago: a job parks or destroys its sandbox just after it ends,
   // and a reaper passing in between must not take the sandbox from under it.
@@ -51,7 +53,7 @@ export async function startWorkerRole(input: {
     return new Set(rows.map((row) => row.id));
   };
   const settings = workerSettingsOf(config, input.appId, input.webUrl);
-  const e2b = !options.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
+  const e2b = !input.sandboxes && config.env.SANDBOX_PROVIDER === "e2b";
   // Sandboxes a dead worker left, and parked ones past their keep time: at start (E2B's
   // listing is a network call, so it does not hold the start up) and every ten minutes.
   const reap = async () => {
@@ -77,24 +79,24 @@ export async function startWorkerRole(input: {
   const cancellations = createCancelWatch(database.db, { log });
   input.signal.addEventListener("abort", () => cancellations.stop(), { once: true });
   const repositoryToken = createRepositoryTokenIssuer(probot);
+  const lookUpRole = createRoleLookup();
   const pipelines = { pool: database.pool, db: database.db, boss: input.boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
   // A pipeline step that ended moves its run on: the next steps start, GitHub is shown the run.
   const settleStepOf = async (jobId: string) => {
     const job = await findJob(database.db, jobId);
-    if (job) await settleStepJob(pipelines, job).catch((error: unknown) => log.warn({ err: error, jobId }, "advancing the pipeline run failed; the minute's sweep will"));
+    if (job) await settleAndShowStep(pipelines, job).catch((error: unknown) => log.warn({ err: error, jobId }, "advancing the pipeline run failed; the minute's sweep will"));
   };
   const deps = {
     pool: database.pool,
     db: database.db,
     hostFor: async (job: Job, jobLog: Logger) =>
-      githubHost({ pool: database.pool, octokit: await probot.auth(job.installationId), repositoryToken: () => repositoryToken(job.installationId, job.repoId), log: jobLog, now: () => new Date() }),
+      githubHost({ pool: database.pool, octokit: await probot.auth(job.installationId), repositoryToken: () => repositoryToken(job.installationId, job.repoId), lookUpRole, log: jobLog, now: () => new Date() }),
     sandboxes:
-      options.sandboxes ??
+      input.sandboxes ??
       (e2b
         ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
         : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX })),
     settings,
-    lookUpRole: createRoleLookup(),
     cancellations,
     // Beside the sandboxes, not under them (the reaper empties that directory); never visible inside a sandbox.
     mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }),

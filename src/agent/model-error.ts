@@ -4,7 +4,7 @@
  * model or API failure reaches the user: kind `model`, retryable when waiting may help.
  */
 import type { AssistantMessage } from "@opencode-ai/sdk/v2";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 
 export type AssistantError = NonNullable<AssistantMessage["error"]>;
 

@@ -2,7 +2,7 @@
  * One request to the opencode server, its failure named. The SDK throws plain Errors
  * (with `throwOnError: true`); a job needs to know it was the agent's server that failed.
  */
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 
 export async function callOpencode<T>(what: string, request: () => Promise<{ data: T }>): Promise<T> {
   try {

@@ -4,11 +4,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { createOpencodeClient, type Config, type OpencodeClient } from "@opencode-ai/sdk/v2";
-import { JobError } from "../jobs/errors.ts";
-import { findFreePort } from "../sandbox/free-port.ts";
+import { JobError } from "../job-error.ts";
+import { findFreePort } from "../free-port.ts";
 import { xdgDirsOf } from "../sandbox/local-env.ts";
 import type { Sandbox, SandboxProcess } from "../sandbox/sandbox.ts";
-import { resolveOpencodeBinary } from "./opencode-binary.ts";
+import { resolveOpencodeBinary } from "../sandbox/opencode-binary.ts";
 
 export interface OpencodeServer {
   /** Base URL the worker reaches the server at. */

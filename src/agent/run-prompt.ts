@@ -9,7 +9,7 @@
  * abort, the session is aborted (which also stops its running bash) before we throw.
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { jobErrorOfAssistantError } from "./model-error.ts";
 import { callOpencode } from "./opencode-call.ts";
 import type { OpencodeServer } from "./opencode-server.ts";
@@ -46,6 +46,12 @@ export interface PromptResult {
 
 type Server = Pick<OpencodeServer, "client" | "exited" | "output">;
 
+/**
+ * One prompt to an opencode server, to the end of the agent's turn: a session created or
+ * continued, progress reported, the deadline and the signal honoured. It knows no job: a
+ * job's cost budget and usage records are added around it by `promptWithinLimits`
+ * (src/jobs/prompt-within-limits.ts).
+ */
 export async function runPrompt(server: Server, options: RunPromptOptions): Promise<PromptResult> {
   const { client } = server;
   const model = parseModel(options.model);

@@ -1,7 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import { pipelineNameSchema } from "../pipelines/pipeline.schema.ts";
-import { parsePipeline } from "../pipelines/validate-pipeline.ts";
+import { pipelineNameSchema } from "../config/pipeline.schema.ts";
+import { parsePipeline } from "../config/validate-pipeline.ts";
 import type { Db } from "../store/database.ts";
 import { pipelines, type StoredPipeline } from "../store/pipelines.sql.ts";
 import { REPOSITORY, type Route, readJsonBody, sendError, sendJson, sendProblems } from "./http.ts";

@@ -5,6 +5,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { PgBoss } from "pg-boss";
 import { cancelJobs, retryJob } from "../jobs/thread-control.ts";
+import { reopenStep } from "../pipelines/advance-run.ts";
 import type { Db } from "../store/database.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
@@ -95,7 +96,7 @@ export function createApiHandler(deps: ApiDeps) {
   route("POST", "/api/jobs/:id/retry", async (_req, res, params) => {
     // Its repository is on the machine that ran it, out of any worker's reach.
     if ((await findJob(deps.db, params.id!))?.trigger === "local") return sendError(res, 409, "this job ran on a repository on someone's machine; run `running-agent run` there again");
-    const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null);
+    const outcome = await retryJob(deps.pool, deps.boss, { jobId: params.id! }, null, reopenStep);
     if (outcome.kind === "none" || outcome.kind === "duplicate_delivery") return sendError(res, 404, "no job with that id");
     if (outcome.kind === "pipeline_step") return sendError(res, 409, "this job is a step of a pipeline run that is still going: a step is retried once its run has ended");
     if (outcome.kind !== "retried") return sendError(res, 409, `only a failed, timed-out or cancelled job can be retried; this one is ${outcome.job.status}`);

@@ -1,5 +1,5 @@
-import { stepViewsOf } from "../github/render-run.ts";
-import { microsOf, usdOf } from "../jobs/budget.ts";
+import { stepViewsOf } from "../pipelines/step-views.ts";
+import { microsOf, usdOf } from "../budget.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import type { PipelineRun } from "../store/pipeline-runs.sql.ts";
 

@@ -7,8 +7,8 @@
  * on Ctrl-C (no report is written).
  */
 import path from "node:path";
-import { formatDuration } from "../github/render-progress.ts";
-import { formatUsd } from "../jobs/budget.ts";
+import { formatDuration } from "../duration.ts";
+import { formatUsd } from "../budget.ts";
 import { compareReports, renderComparison } from "../eval/compare-reports.ts";
 import { percentOf, renderResultsTable } from "../eval/report-markdown.ts";
 import { readReport, summarize, writeReport, type EvalReport, type EvalTaskResult } from "../eval/report.ts";

@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino, { type Logger } from "pino";
-import { redactKnownTokens } from "../context/redact.ts";
+import { redactKnownTokens } from "../redact.ts";
 
 export interface LogFile {
   readonly path: string;

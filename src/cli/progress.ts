@@ -3,9 +3,9 @@
  * is rewritten in place; anywhere else (CI logs, pipes) a line is written only when the
  * status, phase or round changes, so a log never fills with repeats of the same state.
  */
-import { formatUsd } from "../jobs/budget.ts";
-import { formatDuration } from "../github/render-progress.ts";
-import type { JobReporter } from "../jobs/job-reporter.ts";
+import { formatUsd } from "../budget.ts";
+import { formatDuration } from "../duration.ts";
+import type { JobReporter } from "../jobs/job-host.ts";
 import type { JobEvent } from "../store/job-events.sql.ts";
 import type { Job } from "../store/jobs.sql.ts";
 

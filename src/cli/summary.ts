@@ -3,9 +3,9 @@
  * The failure words are the CLI's own: the GitHub ones tell the user to comment
  * `/agent retry`, which means nothing in a terminal.
  */
-import { formatUsd } from "../jobs/budget.ts";
-import type { FailureKind } from "../jobs/errors.ts";
-import { formatDuration } from "../github/render-progress.ts";
+import { formatUsd } from "../budget.ts";
+import type { FailureKind } from "../job-error.ts";
+import { formatDuration } from "../duration.ts";
 import type { Job } from "../store/jobs.sql.ts";
 
 export interface RunOutcome {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pipelineNameSchema, pipelineSchema } from "../pipelines/pipeline.schema.ts";
+import { pipelineNameSchema, pipelineSchema } from "./pipeline.schema.ts";
 
 const command = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])

@@ -1,8 +1,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
-import { pipelineSchema } from "../pipelines/pipeline.schema.ts";
-import { validatePipeline } from "../pipelines/validate-pipeline.ts";
-import type { ProjectInfo } from "../verify/detect-project.ts";
+import { pipelineSchema } from "./pipeline.schema.ts";
+import { validatePipeline } from "./validate-pipeline.ts";
 import { repoConfigSchema, type RepoConfig } from "./repo-config.schema.ts";
 
 export const REPO_CONFIG_PATH = ".github/agent.yml";
@@ -83,18 +82,6 @@ function checkConfig(document: Document, lineCounter: LineCounter, value: unknow
       return `${where}${problem.path.map(String).join(".") || "(top level)"}: ${problem.message}`;
     }),
   );
-}
-
-/** Apply the file's command overrides to what detection found. Pure. */
-export function applyCommandOverrides(project: ProjectInfo, config: RepoConfig): ProjectInfo {
-  const overrides = config.commands ?? {};
-  const result = { ...project };
-  for (const key of ["install", "test", "build", "lint", "typecheck"] as const) {
-    const value = overrides[key];
-    if (value === undefined) continue;
-    result[key] = value === false ? null : typeof value === "string" ? ["sh", "-c", value] : value;
-  }
-  return result;
 }
 
 function problemOf(issue: z.core.$ZodIssue): Problem {

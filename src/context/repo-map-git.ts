@@ -10,7 +10,7 @@
  * the index's version of each file, which right after the clone is the checkout. Why base64:
  * `readFile` decodes UTF-8, which would lose the byte lengths in a file that is not UTF-8.
  */
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 
 export interface TrackedFile {

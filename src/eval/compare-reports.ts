@@ -2,8 +2,8 @@
  * What got better or worse between two eval reports of a suite. A task that succeeded
  * before and fails now is a regression, whatever it costs; cost and time only move.
  */
-import { formatDuration } from "../github/render-progress.ts";
-import { formatUsd, microsOf, usdOf } from "../jobs/budget.ts";
+import { formatDuration } from "../duration.ts";
+import { formatUsd, microsOf, usdOf } from "../budget.ts";
 import { cell } from "./report-markdown.ts";
 import type { EvalReport, EvalTaskResult } from "./report.schema.ts";
 

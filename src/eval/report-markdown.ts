@@ -1,5 +1,5 @@
-import { formatDuration } from "../github/render-progress.ts";
-import { formatUsd } from "../jobs/budget.ts";
+import { formatDuration } from "../duration.ts";
+import { formatUsd } from "../budget.ts";
 import { slowestPhaseOf } from "./phase-times.ts";
 import type { EvalReport, EvalTaskResult } from "./report.schema.ts";
 import { joinLines } from "../context/trim-trailing.ts";

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { microsOf, sumUsage, usdOf } from "../jobs/budget.ts";
+import { microsOf, sumUsage, usdOf } from "../budget.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { describeIssues, EvalInputError, readJsonText } from "./eval-input-error.ts";
 import { phaseTimesOf, slowestPhaseOf } from "./phase-times.ts";

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { JobReporter } from "../jobs/job-reporter.ts";
+import type { JobReporter } from "../jobs/job-host.ts";
 import type { LocalEngine, LocalRunResult } from "../local/run-local.ts";
 import { gradeTask, materializeRepository } from "./task-workspace.ts";
 import { taskResultOf, type EvalTaskResult } from "./report.ts";

@@ -17,5 +17,3 @@ export const evalTaskFileSchema = z
     timeoutSeconds: z.number().int().positive().optional(),
   })
   .strict();
-
-export type EvalTaskFile = z.infer<typeof evalTaskFileSchema>;

@@ -5,10 +5,10 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Usage } from "../jobs/budget.ts";
+import type { Usage } from "../budget.ts";
 import type { Db } from "../store/database.ts";
 import { gatewayTokens, type GatewayToken } from "../store/gateway-tokens.sql.ts";
-import { microsOf, usdOf } from "../jobs/budget.ts";
+import { microsOf, usdOf } from "../budget.ts";
 
 /** `rag_` and 32 random bytes in base64url: a fixed prefix so the log redactor can find tokens it was never told about. */
 export const GATEWAY_TOKEN_PATTERN = /^rag_[A-Za-z0-9_-]{43}$/;

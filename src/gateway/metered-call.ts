@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { formatUsd, usdOf } from "../jobs/budget.ts";
+import { formatUsd, usdOf } from "../budget.ts";
 import type { Db } from "../store/database.ts";
 import { forwardToProvider, type ForwardResult, type ProviderTarget } from "./forward-request.ts";
 import { sendGatewayError } from "./gateway-errors.ts";

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { formatUsd, usdOf } from "../jobs/budget.ts";
+import { formatUsd, usdOf } from "../budget.ts";
 import type { Db } from "../store/database.ts";
 import { forwardToProvider } from "./forward-request.ts";
 import { sendGatewayError, type ProviderKind } from "./gateway-errors.ts";

@@ -1,5 +1,5 @@
 /**
- * What a model request costs, in integer micro-dollars (the unit `src/jobs/budget.ts`
+ * What a model request costs, in integer micro-dollars (the unit `src/budget.ts`
  * adds and compares in), and which models a provider may be asked for. Pure.
  *
  * A price per million tokens in dollars is a price per token in micro-dollars, so a

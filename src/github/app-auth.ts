@@ -1,6 +1,6 @@
 import type { Probot, ProbotOctokit } from "probot";
-import { JobError } from "../jobs/errors.ts";
-import { statusOf } from "./authorize-sender.ts";
+import { JobError } from "../job-error.ts";
+import { statusOf } from "./http-status.ts";
 
 /**
  * A token for git alone: scoped to one repository with `contents: write` and nothing

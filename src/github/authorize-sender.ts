@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from "probot";
+import { statusOf } from "./http-status.ts";
 
 /** Roles (collaborator API `role_name`) that may start work. */
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -67,9 +68,4 @@ async function fetchRoleName(octokit: ProbotOctokit, owner: string, repo: string
     if (statusOf(error) === 404) return null;
     throw error;
   }
-}
-
-export function statusOf(error: unknown): number | undefined {
-  if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") return error.status;
-  return undefined;
 }

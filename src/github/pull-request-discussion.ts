@@ -1,17 +1,6 @@
 import type { ProbotOctokit } from "probot";
+import type { DiscussionEntry } from "../jobs/follow-up-task.ts";
 import { decideAuthorization, isBot, type RoleLookup } from "./authorize-sender.ts";
-
-/** One thing said on a pull request, as a follow-up job shows it to the agent. */
-export interface DiscussionEntry {
-  author: string;
-  createdAt: Date;
-  /** Raw text as GitHub has it: sanitize and fence before it reaches a prompt. */
-  body: string;
-  kind: "comment" | "review" | "review_comment";
-  /** File and line of a review comment. */
-  path?: string;
-  line?: number;
-}
 
 export interface DiscussionWindow {
   owner: string;

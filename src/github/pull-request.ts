@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import type { Job } from "../store/jobs.sql.ts";
-import { formatUsd } from "../jobs/budget.ts";
-import { formatDuration } from "./render-progress.ts";
+import { formatUsd } from "../budget.ts";
+import { formatDuration } from "../duration.ts";
 
 export interface PullRequestContent {
   summary: string;

@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import { REPO_CONFIG_PATH } from "../config/repo-config.ts";
-import { statusOf } from "./authorize-sender.ts";
+import { statusOf } from "./http-status.ts";
 
 /**
  * `.github/agent.yml` at `ref`, read through the API (for decisions taken before any

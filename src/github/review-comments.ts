@@ -1,28 +1,8 @@
 import type { ProbotOctokit } from "probot";
-import { statusOf } from "./authorize-sender.ts";
+import type { ThreadReply } from "../jobs/follow-up-task.ts";
+import type { ReviewTarget } from "../store/jobs.sql.ts";
+import { statusOf } from "./http-status.ts";
 
-/** A review comment the agent is asked to address: where it points, and what it says. */
-export interface ReviewTarget {
-  commentId: number;
-  /**
-   * The comment to reply to: the thread's first comment. GitHub refuses replies to replies,
-   * so for a comment that is itself a reply this is its `in_reply_to_id`.
-   */
-  replyToId: number;
-  path: string;
-  /** The line commented on; null for a comment on the whole file. */
-  line: number | null;
-  /** First line of a multi-line comment; null for a single line. */
-  startLine: number | null;
-  /** RIGHT: the pull request's version of the file; LEFT: the base version (removed lines). */
-  side: "LEFT" | "RIGHT";
-  /** The comment was made on a diff that has changed since: `line` is where it was then. */
-  outdated: boolean;
-  /** The diff from the hunk's start down to the commented line (its last line). */
-  diffHunk: string;
-  /** Raw text as GitHub has it: sanitize and fence before it reaches a prompt. */
-  body: string;
-}
 
 /**
  * The fields we read from a review comment, as both the `pull_request_review_comment`
@@ -77,11 +57,6 @@ export async function listReviewTargets(octokit: ProbotOctokit, review: { owner:
   return comments.map(reviewCommentTarget);
 }
 
-export interface ThreadReply {
-  /** The comment to reply to: a `ReviewTarget.replyToId`. */
-  commentId: number;
-  body: string;
-}
 
 export interface ThreadReplyResults {
   replied: Array<{ commentId: number; replyId: number }>;

@@ -9,9 +9,9 @@ import { extractErrors } from "../verify/extract-errors.ts";
 import { judgeChecks, runChecks, type Check, type CheckName, type Verification } from "../verify/run-checks.ts";
 import { withCheckpoint, type BuildState, type StoredPlan } from "./checkpoint.ts";
 import type { JobRun } from "./job-run.ts";
-import { promptAgent } from "./prompt-agent.ts";
+import { promptWithinLimits } from "./prompt-within-limits.ts";
 import { carryReports, reportingReminder } from "./follow-up-task.ts";
-import { taskContextOf } from "./think-steps.ts";
+import { taskContextOf } from "./explore-and-plan.ts";
 
 /** Token budget of the errors fed back to the agent each round. */
 const ERROR_TOKENS = 3_000;
@@ -47,7 +47,7 @@ export async function buildUntilGreen(run: JobRun, input: BuildInput, resumed: B
     const iteration = state.iteration + 1;
     const text = roundPrompt(run, input, state, iteration, !ownSession);
     const reply = await run.step("build", () =>
-      promptAgent(run, input.server, { phase: "build", agent: "build", model: run.deps.settings.models.build, text, signal: input.signal, ...(sessionId ? { sessionId } : {}) }),
+      promptWithinLimits(run, input.server, { phase: "build", agent: "build", model: run.deps.settings.models.build, text, signal: input.signal, ...(sessionId ? { sessionId } : {}) }),
     );
     sessionId = reply.sessionId;
     ownSession = true;

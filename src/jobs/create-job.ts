@@ -1,7 +1,7 @@
 import { eq, or } from "drizzle-orm";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
-import { agentBranchName } from "../github/branch-name.ts";
+import { agentBranchName } from "./branch-name.ts";
 import { enqueueAgentJob } from "../queue/boss.ts";
 import type { Db } from "../store/database.ts";
 import { jobs, type Job } from "../store/jobs.sql.ts";

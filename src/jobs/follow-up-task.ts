@@ -6,9 +6,27 @@
  */
 import { fenceUntrusted, sanitizeUntrusted } from "../context/sanitize.ts";
 import { allocateBudget, estimateTokens, fitToTokens, type BudgetPart } from "../context/tokens.ts";
-import type { DiscussionEntry } from "../github/pull-request-discussion.ts";
-import type { ReviewTarget, ThreadReply } from "../github/review-comments.ts";
+import type { ReviewTarget } from "../store/jobs.sql.ts";
 import { trimTrailing } from "../context/trim-trailing.ts";
+
+/** One thing said on a pull request, as a follow-up job shows it to the agent. */
+export interface DiscussionEntry {
+  author: string;
+  createdAt: Date;
+  /** Raw text as GitHub has it: sanitize and fence before it reaches a prompt. */
+  body: string;
+  kind: "comment" | "review" | "review_comment";
+  /** File and line of a review comment. */
+  path?: string;
+  line?: number;
+}
+
+/** A reply in a review thread, as the follow-up renders it; GitHub's side posts it. */
+export interface ThreadReply {
+  /** The comment to reply to: a `ReviewTarget.replyToId`. */
+  commentId: number;
+  body: string;
+}
 
 export interface FollowUpTaskInput {
   pullRequest: { number: number; title: string; body: string | null; headRef: string };

@@ -1,6 +1,6 @@
 import type { JsonObject } from "../agent/deep-merge.ts";
 import { issueGatewayToken, revokeGatewayTokens } from "../gateway/gateway-tokens.ts";
-import { checkBudget } from "./budget.ts";
+import { checkBudget } from "../budget.ts";
 import type { JobRun } from "./job-run.ts";
 
 /** The gateway as a worker sees it: where sandboxes reach it, and each provider's version segment. */

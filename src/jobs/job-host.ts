@@ -1,15 +1,14 @@
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import type { PushedWork } from "./checkpoint.ts";
-import type { WorkToPush } from "./deliver.ts";
-import type { JobError } from "./errors.ts";
-import type { JobReporter } from "./job-reporter.ts";
+import type { WorkToPush } from "./commit-and-push.ts";
+import type { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
 
 /**
  * Where a job comes from and where it goes: how its repository is reached, where its
  * progress shows, and where its result goes. The recipe (`run-job.ts`) talks only to
- * this. GitHub is one host (`src/github/github-host.ts`: check run, progress comment, pull
+ * this. GitHub is one host (`src/github/host/github-host.ts`: check run, progress comment, pull
  * request); a repository on the user's machine is another (`src/local/local-host.ts`:
  * the terminal, a branch in that repository).
  */
@@ -32,4 +31,18 @@ export interface JobHost {
   deliver(run: JobRun, pushed: PushedWork): Promise<void>;
   /** What is still to say after the job failed, beyond the progress (review threads). Never throws. */
   failed(run: JobRun, error: JobError): Promise<void>;
+}
+
+/** Where a job's progress shows while it runs (`src/github/show/progress-writer.ts` on GitHub, the terminal for a local job). */
+export interface JobReporter {
+  /**
+   * Show the job's current state, without waiting for GitHub: the write happens in the
+   * background, and when several states queue up only the latest is sent. Skipped when
+   * the last update was too recent, unless forced.
+   */
+  update(job: Job, options?: { force?: boolean }): void;
+  /** Wait until every queued update has reached GitHub (or failed). */
+  flush(): Promise<void>;
+  /** Show the final state: completes the check run and edits the comment. False when that failed (it is logged). */
+  finish(job: Job): Promise<boolean>;
 }

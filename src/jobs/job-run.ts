@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { createRedactor, redactKnownTokens } from "../context/redact.ts";
+import { createRedactor, redactKnownTokens } from "../redact.ts";
 import { appendJobEvent, updateJob } from "../store/job-queries.ts";
 import type { Job, JobStatus } from "../store/jobs.sql.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../job-error.ts";
 import type { JobHost } from "./job-host.ts";
 import type { Phase } from "./phases.ts";
 import type { RunJobDeps } from "./run-job.ts";

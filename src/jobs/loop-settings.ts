@@ -1,4 +1,5 @@
 import type { Config } from "../config/load-config.ts";
+import { AGENT_JOB_RETRY_LIMIT } from "../queue/boss.ts";
 import type { WorkerSettings } from "./run-job.ts";
 
 /** The settings of the agent loop itself, the same wherever a job runs (a worker, `running-agent run`). */
@@ -16,7 +17,8 @@ export function loopSettingsOf(config: Config): LoopSettings {
     timeoutMs,
     // The sandbox outlives the job's own limit by a minute: the job ends itself cleanly first.
     limits: { timeoutMs: timeoutMs + 60_000, memoryMb: env.SANDBOX_MEMORY_MB, cpuSeconds: env.SANDBOX_CPU_SECONDS },
-    // Attempts (first run included) before a transient failure becomes final.
-    maxAttempts: 3,
+    // Attempts, the first included, before a transient failure becomes final: as many as the
+    // queue's retries (AGENT_JOB_RETRY_LIMIT), so one retry is always left for a worker that dies.
+    maxAttempts: AGENT_JOB_RETRY_LIMIT,
   };
 }

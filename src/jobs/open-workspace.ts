@@ -1,11 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { cloneRepository, createBranch, excludeInstallArtifacts, syncToCommit } from "../sandbox/git-workspace.ts";
+import { cloneRepository, createBranch, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { closeWorkRepository, ensureCommit, openWorkRepository, type GitRemoteAccess, type WorkRepository } from "../sandbox/work-repository.ts";
 import type { Job } from "../store/jobs.sql.ts";
-import { runChecks, type Check, type CheckName } from "../verify/run-checks.ts";
 import { readCheckpoint } from "./checkpoint.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
 import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
 import type { SandboxHolder } from "./sandbox-holder.ts";
@@ -55,23 +54,6 @@ export async function releaseWorkspace(run: JobRun, sandboxes: SandboxHolder, st
   }
   const parkedId = await sandboxes.park();
   if (parkedId) await run.record({ parkedSandboxId: parkedId });
-}
-
-export async function installDependencies(run: JobRun, sandbox: Sandbox, install: string[] | null): Promise<void> {
-  if (!install) return;
-  const result = await sandbox.exec(install, { timeoutMs: Math.min(run.remainingMs(), 15 * 60_000) });
-  // A failed install is reported, not fatal: fixing it may be part of the task.
-  const outcome = result.exitCode === 0 ? "dependencies installed" : `\`${install.join(" ")}\` failed with exit code ${result.exitCode}`;
-  const excluded = await excludeInstallArtifacts(sandbox);
-  await run.event("install", outcome, { output: (result.stdout + result.stderr).slice(-4_000), excludedFromCommit: excluded });
-}
-
-/** The checks other than the tests that already fail before the agent changes anything. */
-export async function baselineFailures(run: JobRun, sandbox: Sandbox, checks: Check[]): Promise<Set<CheckName>> {
-  const results = await runChecks(sandbox, checks.filter((check) => check.name !== "test"), () => run.remainingMs());
-  const failing = new Set(results.filter((result) => !result.passed).map((result) => result.name));
-  if (failing.size > 0) await run.event("baseline", `already failing before any change (not held against the agent): ${[...failing].join(", ")}`);
-  return failing;
 }
 
 /**

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, or } from "drizzle-orm";
 import type { Db } from "../store/database.ts";
 import { ACTIVE_JOB_STATUSES, jobs } from "../store/jobs.sql.ts";
 import { readCheckpoint } from "./checkpoint.ts";
-import { earlierJobOf } from "./follow-up.ts";
+import { earlierJobOf } from "../store/job-queries.ts";
 import type { JobRun } from "./job-run.ts";
 
 /**
@@ -23,7 +23,7 @@ export function shouldPark(run: JobRun, stopping: AbortSignal): boolean {
 export async function claimParkedSandbox(run: JobRun): Promise<{ sandboxId: string; sessionId: string | null } | null> {
   const followUp = run.job.followUp;
   if (!followUp || followUp.fork) return null;
-  const earlier = await earlierJobOf(run, followUp);
+  const earlier = await earlierJobOf(run.deps.db, run.job, followUp.pullRequest.number);
   if (!earlier?.parkedSandboxId) return null;
   const claimed = await run.deps.db
     .update(jobs)

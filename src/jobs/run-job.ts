@@ -1,6 +1,5 @@
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { RoleLookup } from "../github/authorize-sender.ts";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
 import { buildOpencodeConfig } from "../agent/opencode-config.ts";
 import { startOpencodeServer } from "../agent/opencode-server.ts";
@@ -16,13 +15,14 @@ import { checksOf } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
-import { asJobError, JobError } from "./errors.ts";
+import { asJobError, JobError } from "../job-error.ts";
 import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
 import type { JobHost } from "./job-host.ts";
 import { JobRun } from "./job-run.ts";
-import { baselineFailures, installDependencies, openWorkspace, releaseWorkspace } from "./open-workspace.ts";
+import { openWorkspace, releaseWorkspace } from "./open-workspace.ts";
+import { baselineFailures, installDependencies } from "./prepare-project.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
-import { explore, plan } from "./think-steps.ts";
+import { explore, plan } from "./explore-and-plan.ts";
 
 export interface WorkerSettings {
   models: { explore: string; plan: string; build: string };
@@ -53,8 +53,6 @@ export interface RunJobDeps {
   sandboxes: SandboxProvider;
   settings: WorkerSettings;
   log: Logger;
-  /** Who may be quoted to the agent: discussion from people without write access is left out. */
-  lookUpRole: RoleLookup;
   /** Bare mirrors of the repositories on this host: a job's work repository borrows their objects, so a second job fetches almost nothing. */
   mirrors?: MirrorCache;
   /** Where each job's work repository lives on this host (`DATA_DIR/work`): the only git that holds a token. */

@@ -1,6 +1,6 @@
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
 import type { Job } from "../store/jobs.sql.ts";
-import { JobError } from "./errors.ts";
+import { JobError } from "../job-error.ts";
 
 /**
  * The job's sandbox, destroyable from outside (a stopping worker, a cancel) as well as at

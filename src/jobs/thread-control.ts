@@ -3,8 +3,8 @@ import type pg from "pg";
 import { and, desc, eq } from "drizzle-orm";
 import { enqueueAgentJob } from "../queue/boss.ts";
 import { hasEnded, jobs, type Job } from "../store/jobs.sql.ts";
+import type { Db } from "../store/database.ts";
 import { withTransaction } from "../store/transaction.ts";
-import { reopenStep } from "../pipelines/advance-run.ts";
 import { claimDelivery } from "./create-job.ts";
 import type { JobRequest } from "./job-request.ts";
 
@@ -72,12 +72,19 @@ function whereOf(target: JobTarget) {
 }
 
 /**
+ * Reopens a pipeline run at a step whose job is retried, inside the retry's transaction;
+ * false while the run is still going. Pipelines are built on jobs, so the retry is handed
+ * this (`reopenStep` of src/pipelines/advance-run.ts) rather than importing it.
+ */
+export type StepReopener = (tx: Db, runId: string, stepName: string, jobId: string) => Promise<boolean>;
+
+/**
  * Run a failed, timed-out or cancelled job again, from its checkpoint: phases it finished
  * are not repeated. It gets a fresh clock and a fresh budget (it is a new request by
  * someone with write access), keeps its progress comment, and gets a new check run.
  * The delivery, the job row and the queue message change in one transaction.
  */
-export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, delivery: JobRequest["delivery"]): Promise<RetryOutcome> {
+export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, delivery: JobRequest["delivery"], reopenStep: StepReopener): Promise<RetryOutcome> {
   return withTransaction(pool, async (tx, client) => {
     if (delivery !== null && !(await claimDelivery(tx, delivery, "retry"))) return { kind: "duplicate_delivery" } as const;
     const [last] = await tx.select().from(jobs).where(whereOf(target)).orderBy(desc(jobs.createdAt)).limit(1).for("update");

@@ -1,7 +1,7 @@
 import { findJob } from "../store/job-queries.ts";
-import { commitAndPush } from "../jobs/deliver.ts";
+import { commitAndPush } from "../jobs/commit-and-push.ts";
 import type { JobHost } from "../jobs/job-host.ts";
-import type { JobReporter } from "../jobs/job-reporter.ts";
+import type { JobReporter } from "../jobs/job-host.ts";
 
 /**
  * A job on a repository on this machine (`running-agent run`): no GitHub. The sandbox

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { slugifyTitle } from "../github/branch-name.ts";
+import { slugifyTitle } from "../jobs/branch-name.ts";
 import type { Database } from "../store/database.ts";
 import { jobs, type Job } from "../store/jobs.sql.ts";
 

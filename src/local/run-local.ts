@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/load-config.ts";
 import { loopSettingsOf } from "../jobs/loop-settings.ts";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
-import type { JobReporter } from "../jobs/job-reporter.ts";
+import type { JobReporter } from "../jobs/job-host.ts";
 import { createCancelWatch, type CancelWatch } from "../jobs/cancel-watch.ts";
 import { RetryLater, runJob, type RunJobDeps, type WorkerSettings } from "../jobs/run-job.ts";
 import { releaseAbandonedLocalJobs } from "../queue/release-abandoned.ts";
@@ -138,7 +138,6 @@ async function runToEnd(engine: EngineParts, jobId: string, options: LocalRunOpt
     workDir: engine.workDir,
     settings: engine.settings,
     log: engine.log,
-    lookUpRole: async () => null,
     cancellations,
   };
   try {

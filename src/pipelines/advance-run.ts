@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { Db } from "../store/database.ts";
 import { pipelineRuns, type NewPipelineRun, type PipelineRun, type RunStep } from "../store/pipeline-runs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
-import { graphOf, upstreamOf } from "./pipeline-graph.ts";
+import { graphOf, upstreamOf } from "../config/pipeline-graph.ts";
 import { nextTransitionOf, type StepStates } from "./ready-steps.ts";
 import { renderTask } from "./render-template.ts";
 
@@ -78,18 +78,6 @@ export async function cancelRunsOnThread(pool: pg.Pool, thread: { repoId: number
 }
 
 /**
- * Start what is ready in a run, cancel what can no longer run, and settle its status.
- * Under the run's row lock: two workers advancing the same run take turns, and each sees
- * the other's steps as already started, so every step starts exactly once.
- */
-export async function advanceRun(pool: pg.Pool, runId: string, launch: StepLauncher): Promise<PipelineRun | null> {
-  return withTransaction(pool, async (tx, client) => {
-    const run = await lockRun(tx, runId);
-    return run ? advanceLocked(tx, client, run, launch) : null;
-  });
-}
-
-/**
  * Record how a step's job ended, then advance the run, in one transaction. Only a step
  * still `running` is recorded: a second report of the same end (a redelivered job, two
  * workers) changes nothing, so the run advances exactly once per finished step.
@@ -108,6 +96,11 @@ async function lockRun(tx: Db, runId: string): Promise<PipelineRun | null> {
   return run ?? null;
 }
 
+/**
+ * Start what is ready in a run, cancel what can no longer run, and settle its status.
+ * Called under the run's row lock: two workers advancing the same run take turns, and each
+ * sees the other's steps as already started, so every step starts exactly once.
+ */
 async function advanceLocked(tx: Db, client: pg.PoolClient, locked: PipelineRun, launch: StepLauncher): Promise<PipelineRun> {
   const steps: Record<string, RunStep> = { ...locked.steps };
   const run = { ...locked, steps };

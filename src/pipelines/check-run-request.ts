@@ -1,6 +1,6 @@
 import { parseRepoConfig, REPO_CONFIG_PATH } from "../config/repo-config.ts";
-import { inputKeysOf } from "./parse-template.ts";
-import type { Pipeline } from "./pipeline.schema.ts";
+import { inputKeysOf } from "../config/parse-template.ts";
+import type { Pipeline } from "../config/pipeline.schema.ts";
 
 export type RunRequestCheck = { ok: true; pipeline: Pipeline; inputs: Record<string, string> } | { ok: false; reply: string };
 

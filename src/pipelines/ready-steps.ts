@@ -1,14 +1,7 @@
-import { graphOf, upstreamOf } from "./pipeline-graph.ts";
-import type { PipelineDefinition, PipelineStepDefinition } from "./pipeline.schema.ts";
+import { graphOf, upstreamOf } from "../config/pipeline-graph.ts";
+import type { PipelineDefinition, PipelineStepDefinition } from "../config/pipeline.schema.ts";
+import type { RunStatus, StepState } from "../store/pipeline-runs.sql.ts";
 
-export const STEP_STATES = ["pending", "running", "succeeded", "failed", "cancelled", "skipped"] as const;
-/**
- * A step's state in a run. `skipped` means the step ended without running for a reason
- * that is not a failure (say, a re-run reusing an earlier run's result): it satisfies the
- * steps after it like `succeeded`. Steps stopped by a failure or by the user are `cancelled`.
- */
-export type StepState = (typeof STEP_STATES)[number];
-export type RunStatus = "running" | "succeeded" | "failed" | "cancelled";
 /** Step name → state; a step with no entry is `pending` (a new run starts from `{}`). */
 export type StepStates = Readonly<Partial<Record<string, StepState>>>;
 

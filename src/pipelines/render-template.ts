@@ -1,5 +1,5 @@
 import { fenceUntrusted } from "../context/sanitize.ts";
-import { parseTemplate } from "./parse-template.ts";
+import { parseTemplate } from "../config/parse-template.ts";
 import { trimTrailing } from "../context/trim-trailing.ts";
 
 /** What a step's task can refer to: the run's inputs and the outputs of finished steps. */

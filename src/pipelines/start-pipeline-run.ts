@@ -3,10 +3,10 @@ import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import { claimDelivery } from "../jobs/create-job.ts";
 import type { JobRequest } from "../jobs/job-request.ts";
-import { slugifyTitle } from "../github/branch-name.ts";
+import { slugifyTitle } from "../jobs/branch-name.ts";
 import type { PipelineRun } from "../store/pipeline-runs.sql.ts";
 import { startRun } from "./advance-run.ts";
-import type { Pipeline } from "./pipeline.schema.ts";
+import type { Pipeline } from "../config/pipeline.schema.ts";
 import { stepLauncher } from "./step-jobs.ts";
 
 export interface PipelineRunRequest {

@@ -32,6 +32,7 @@ export function stepLauncher(boss: PgBoss): StepLauncher {
         requesterId: run.requesterId,
         branch: run.branch,
         pipelineRunId: run.id,
+        pipelineName: run.pipelineName,
         pipelineStep: step.name,
       })
       .returning();

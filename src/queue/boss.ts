@@ -9,7 +9,12 @@ import type { Logger } from "pino";
  * queue cannot be changed once created, hence a new name for it ("agent-job" was standard).
  */
 export const AGENT_JOB_QUEUE = "agent-jobs";
-/** Retries after the first attempt: worker crashes (heartbeat lapsed) and transient failures. */
+/**
+ * Retries after the first attempt, for any reason: worker crashes (heartbeat lapsed), a
+ * stopping worker's hand-back, transient failures. A job counts its transient failures
+ * against its own limit (`maxAttempts`, src/jobs/loop-settings.ts), which is this number of
+ * attempts, first included: the queue always has a retry left when a job hands itself back.
+ */
 export const AGENT_JOB_RETRY_LIMIT = 3;
 const BOSS_SCHEMA = "pgboss";
 

@@ -7,7 +7,7 @@
  */
 import { rm, writeFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import type { ExecResult, Sandbox } from "./sandbox.ts";
 import { hasCommit, workGit, type WorkRepository } from "./work-repository.ts";
 import { lastLines } from "./host-git.ts";

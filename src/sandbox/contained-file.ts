@@ -8,7 +8,7 @@
 import { constants } from "node:fs";
 import { mkdir, open, realpath } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 
 export async function writeContained(root: string, path: string, content: string | Uint8Array): Promise<void> {
   const real = await containedTarget(root, path);

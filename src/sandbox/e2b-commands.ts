@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { CommandExitError, type CommandHandle, type Commands, type Filesystem } from "e2b";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { createOutputBuffer } from "./output-buffer.ts";
 import type { ExecResult, SandboxProcess } from "./sandbox.ts";
 

@@ -7,7 +7,7 @@
 import { posix } from "node:path";
 import { ALL_TRAFFIC, Sandbox as E2bSdkSandbox, type CommandHandle, type ConnectionOpts, type SandboxOpts } from "e2b";
 import type { Logger } from "pino";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { execInE2b, spawnInE2b, type E2bRunOptions } from "./e2b-commands.ts";
 import { xdgDirsOf } from "./local-env.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "./sandbox.ts";

@@ -1,4 +1,4 @@
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { sendCommits } from "./commit-transfer.ts";
 import { lastLines } from "./host-git.ts";
 import type { ExecResult, Sandbox } from "./sandbox.ts";

@@ -4,7 +4,7 @@
  */
 import { spawn as spawnChild } from "node:child_process";
 import { constants } from "node:os";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { createOutputBuffer, type OutputBuffer } from "./output-buffer.ts";
 import { signalGroup, terminateGroup } from "./process-group.ts";
 import type { SandboxProcess } from "./sandbox.ts";

@@ -24,7 +24,7 @@ import { hostname } from "node:os";
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import { createRedactor, redactKnownTokens } from "../context/redact.ts";
+import { createRedactor, redactKnownTokens } from "../redact.ts";
 import { lastLines, runHostGit } from "./host-git.ts";
 
 export interface MirrorCache {

@@ -1,4 +1,4 @@
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { receiveWork, sendCommits } from "./commit-transfer.ts";
 import { git } from "./git-workspace.ts";
 import { isTransientGitFailure, lastLines, type GitResult } from "./host-git.ts";

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { JobError } from "../jobs/errors.ts";
+import { JobError } from "../job-error.ts";
 import { isTransientGitFailure, lastLines, runHostGit, type GitResult } from "./host-git.ts";
 
 export interface WorkRepository {

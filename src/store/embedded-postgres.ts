@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import { findFreePort } from "../sandbox/free-port.ts";
+import { findFreePort } from "../free-port.ts";
 import { startPostmaster } from "./postmaster.ts";
 
 export interface EmbeddedDatabase {

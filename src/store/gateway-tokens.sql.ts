@@ -4,7 +4,7 @@ import { jobs } from "./jobs.sql.ts";
 /**
  * Credentials the model gateway accepts from a job's sandbox, in place of the real model
  * API key. Only the token's SHA-256 is kept: a database dump must not hand out working
- * tokens. Money is in integer micro-dollars (see `src/jobs/budget.ts`), so that the
+ * tokens. Money is in integer micro-dollars (see `src/budget.ts`), so that the
  * gateway's concurrent charges add up exactly. A request in flight holds its worst case in
  * `reserved_micro_usd` until it settles to its usage, so that `spent + reserved` never
  * passes the budget however many requests run at once.

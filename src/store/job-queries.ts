@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./database.ts";
 import { jobEvents, type JobEvent } from "./job-events.sql.ts";
 import { ACTIVE_JOB_STATUSES, jobs, type Job, type NewJob } from "./jobs.sql.ts";
@@ -49,4 +49,23 @@ export async function listJobEvents(db: Db, jobId: string, afterId = 0): Promise
     .from(jobEvents)
     .where(sql`${jobEvents.jobId} = ${jobId} and ${jobEvents.id} > ${afterId}`)
     .orderBy(jobEvents.id);
+}
+
+/** The latest earlier job that worked on this pull request: the one that opened it, or a previous follow-up. */
+export async function earlierJobOf(db: Db, job: Job, pullRequestNumber: number): Promise<Job | null> {
+  const number = pullRequestNumber;
+  const [earlier] = await db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.repoId, job.repoId),
+        ne(jobs.id, job.id),
+        lt(jobs.createdAt, job.createdAt),
+        or(eq(jobs.prNumber, number), and(eq(jobs.issueNumber, number), eq(jobs.isPullRequest, true))),
+      ),
+    )
+    .orderBy(desc(jobs.createdAt))
+    .limit(1);
+  return earlier ?? null;
 }

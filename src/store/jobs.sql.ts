@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import type { ReviewTarget } from "../github/review-comments.ts";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
@@ -21,6 +20,29 @@ export interface PhaseUsage {
   cost: number;
   tokensIn: number;
   tokensOut: number;
+}
+
+/** A review comment the agent is asked to address: where it points, and what it says. */
+export interface ReviewTarget {
+  commentId: number;
+  /**
+   * The comment to reply to: the thread's first comment. GitHub refuses replies to replies,
+   * so for a comment that is itself a reply this is its `in_reply_to_id`.
+   */
+  replyToId: number;
+  path: string;
+  /** The line commented on; null for a comment on the whole file. */
+  line: number | null;
+  /** First line of a multi-line comment; null for a single line. */
+  startLine: number | null;
+  /** RIGHT: the pull request's version of the file; LEFT: the base version (removed lines). */
+  side: "LEFT" | "RIGHT";
+  /** The comment was made on a diff that has changed since: `line` is where it was then. */
+  outdated: boolean;
+  /** The diff from the hunk's start down to the commented line (its last line). */
+  diffHunk: string;
+  /** Raw text as GitHub has it: sanitize and fence before it reaches a prompt. */
+  body: string;
 }
 
 /** A follow-up on a pull request: the branch to work on and, for review comments, the lines they are about. */
@@ -93,8 +115,10 @@ export const jobs = pgTable(
     parkedSandboxId: text("parked_sandbox_id"),
     /** What a follow-up on a pull request was asked about; null for jobs started from an issue. */
     followUp: jsonb("follow_up").$type<FollowUp>(),
-    /** The pipeline run this job is a step of (with `pipelineStep`); null for a job of its own. */
+    /** The pipeline run this job is a step of (with `pipelineName` and `pipelineStep`); null for a job of its own. */
     pipelineRunId: uuid("pipeline_run_id"),
+    /** The run's pipeline, as `.github/agent.yml` names it (the step's `issueTitle` shows `<pipeline>/<step>`). */
+    pipelineName: text("pipeline_name"),
     pipelineStep: text("pipeline_step"),
     /**
      * The status last shown where the job's progress goes (its check run and comment). An

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { Pipeline } from "../pipelines/pipeline.schema.ts";
+import type { Pipeline } from "../config/pipeline.schema.ts";
 
 /** Pipeline definitions stored through the REST API, by repository and name (agent.yml ones live in the repository). */
 export const pipelines = pgTable(

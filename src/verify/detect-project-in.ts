@@ -1,7 +1,7 @@
-import { applyCommandOverrides, parseRepoConfig, REPO_CONFIG_PATH } from "../config/repo-config.ts";
-import { JobError } from "../jobs/errors.ts";
+import { parseRepoConfig, REPO_CONFIG_PATH } from "../config/repo-config.ts";
+import { JobError } from "../job-error.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
-import { detectProject, PROJECT_FILES_TO_READ, type ProjectInfo } from "./detect-project.ts";
+import { applyCommandOverrides, detectProject, PROJECT_FILES_TO_READ, type ProjectInfo } from "./detect-project.ts";
 
 /**
  * Read the files project detection looks at from the sandbox's checkout, detect, then

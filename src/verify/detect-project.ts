@@ -7,6 +7,7 @@
  * them side by side is what lets a reader see how conflicts between them are settled.
  * Contents are untrusted and may be anything: nothing here throws on them.
  */
+import type { RepoConfig } from "../config/repo-config.schema.ts";
 import { isRecord, parseJson } from "../json.ts";
 
 export type Language = "node" | "python" | "go" | "rust" | "java" | "ruby" | "unknown";
@@ -295,4 +296,16 @@ function ruleTargetsOf(line: string): string[] {
   const after = line[colon + 1] === ":" ? colon + 2 : colon + 1;
   if (line[after] === ":" || line[after] === "=") return [];
   return head.trim().split(/\s+/);
+}
+
+/** Apply the file's command overrides to what detection found. Pure. */
+export function applyCommandOverrides(project: ProjectInfo, config: RepoConfig): ProjectInfo {
+  const overrides = config.commands ?? {};
+  const result = { ...project };
+  for (const key of ["install", "test", "build", "lint", "typecheck"] as const) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    result[key] = value === false ? null : typeof value === "string" ? ["sh", "-c", value] : value;
+  }
+  return result;
 }

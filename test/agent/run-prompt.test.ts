@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOpencodeConfig } from "../../src/agent/opencode-config.ts";
 import { startOpencodeServer, type OpencodeServer } from "../../src/agent/opencode-server.ts";
 import { runPrompt, type PromptProgress } from "../../src/agent/run-prompt.ts";
-import { JobError } from "../../src/jobs/errors.ts";
+import { JobError } from "../../src/job-error.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { describeRequest, scriptedProvider, startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";

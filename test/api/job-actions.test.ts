@@ -76,7 +76,7 @@ describe("POST /api/jobs/:id/retry", () => {
   });
 
   it("answers 409 for a failed pipeline step, which is not retried alone, and leaves it as it was", async () => {
-    const step = await insertJob({ status: "failed", pipelineRunId: "11111111-1111-4111-8111-111111111111", pipelineStep: "lint", issueTitle: "ci/lint" });
+    const step = await insertJob({ status: "failed", pipelineRunId: "11111111-1111-4111-8111-111111111111", pipelineName: "ci", pipelineStep: "lint", issueTitle: "ci/lint" });
     const response = await post(`/api/jobs/${step.id}/retry`);
     expect(response.status).toBe(409);
     expect(((await response.json()) as { error: string }).error).toContain("step of a pipeline run");

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { renderSummary } from "../../src/cli/summary.ts";
-import type { FailureKind } from "../../src/jobs/errors.ts";
+import type { FailureKind } from "../../src/job-error.ts";
 import { jobFixture } from "../support/job-fixture.ts";
 
 const KINDS: FailureKind[] = ["sandbox", "clone", "setup", "model", "agent", "no_changes", "tests", "timeout", "budget", "push", "github", "config", "cancelled", "internal"];

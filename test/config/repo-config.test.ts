@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyCommandOverrides, parseRepoConfig } from "../../src/config/repo-config.ts";
+import { parseRepoConfig } from "../../src/config/repo-config.ts";
+import { applyCommandOverrides } from "../../src/verify/detect-project.ts";
 import type { ProjectInfo } from "../../src/verify/detect-project.ts";
 
 const detected: ProjectInfo = { language: "node", packageManager: "npm", install: ["npm", "ci"], test: ["npm", "run", "test"], build: null, lint: ["npm", "run", "lint"], typecheck: null };

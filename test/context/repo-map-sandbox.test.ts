@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mapRepository } from "../../src/context/repo-map.ts";
-import { JobError } from "../../src/jobs/errors.ts";
+import { JobError } from "../../src/job-error.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 

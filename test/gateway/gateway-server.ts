@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
-import { findFreePort } from "../../src/sandbox/free-port.ts";
+import { findFreePort } from "../../src/free-port.ts";
 
 export interface GatewayServer {
   /** `http://127.0.0.1:PORT`; the gateway answers under `/gateway/`. */

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueGatewayToken, findGatewayToken, revokeGatewayTokens, settleReservation, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
 import { createModelGateway, type GatewayProvider } from "../../src/gateway/model-gateway.ts";
-import { findFreePort } from "../../src/sandbox/free-port.ts";
+import { findFreePort } from "../../src/free-port.ts";
 import { jobs } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";

@@ -14,7 +14,7 @@ import { startOpencodeServer, type OpencodeServer } from "../../src/agent/openco
 import { runPrompt } from "../../src/agent/run-prompt.ts";
 import { findGatewayToken, issueGatewayToken, settleReservation, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
 import { createModelGateway } from "../../src/gateway/model-gateway.ts";
-import { JobError } from "../../src/jobs/errors.ts";
+import { JobError } from "../../src/job-error.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { jobs } from "../../src/store/jobs.sql.ts";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { gatewayErrorOf } from "../../src/gateway/gateway-errors.ts";
 import { withUsageReported } from "../../src/gateway/openai-request.ts";
 import { costInMicroUsd } from "../../src/gateway/pricing.ts";
-import { microsOf } from "../../src/jobs/budget.ts";
+import { microsOf } from "../../src/budget.ts";
 import { createUsageMeter, usageOfEvent } from "../../src/gateway/usage-meter.ts";
 
 const SSE = "text/event-stream; charset=utf-8";

@@ -2,8 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sanitizeUntrusted } from "../../src/context/sanitize.ts";
 import { estimateTokens } from "../../src/context/tokens.ts";
-import type { DiscussionEntry } from "../../src/github/pull-request-discussion.ts";
-import { reviewCommentTarget, type ReviewTarget } from "../../src/github/review-comments.ts";
+import type { DiscussionEntry } from "../../src/jobs/follow-up-task.ts";
+import { reviewCommentTarget } from "../../src/github/review-comments.ts";
+import type { ReviewTarget } from "../../src/store/jobs.sql.ts";
 import { carryReports, FOLLOW_UP_TASK_TOKENS, renderFollowUpTask, renderThreadReplies, reportedPerTarget, reportingReminder, type FollowUpTaskInput } from "../../src/jobs/follow-up-task.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { JobReporter } from "../../src/jobs/job-reporter.ts";
+import type { JobReporter } from "../../src/jobs/job-host.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { LocalRunError, openLocalEngine, type LocalEngine } from "../../src/local/run-local.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";

@@ -1,8 +1,7 @@
-import { eq } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { advanceRun, recordStepOutcome, type StepLauncher } from "../../src/pipelines/advance-run.ts";
-import type { Pipeline } from "../../src/pipelines/pipeline.schema.ts";
+import { recordStepOutcome, startRun as startPipelineRun, type StepLauncher } from "../../src/pipelines/advance-run.ts";
+import type { Pipeline } from "../../src/config/pipeline.schema.ts";
 import { pipelineRuns, type PipelineRun } from "../../src/store/pipeline-runs.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
@@ -23,11 +22,10 @@ function step(name: string, task: string, extra: Partial<Pipeline["steps"][numbe
   return { name, task, on_failure: "stop", ...extra };
 }
 
-async function startRun(steps: Pipeline["steps"], inputs: Record<string, string> = {}): Promise<PipelineRun> {
-  const [run] = await database.db
-    .insert(pipelineRuns)
-    .values({ installationId: 1, repoId: 2, repoOwner: "o", repoName: "r", issueNumber: 7, pipelineName: "ci-fix", definition: { steps }, inputs, requesterLogin: "octocat" })
-    .returning();
+/** A run started as the app starts one: inserted, and its first steps launched, in one transaction. */
+async function startRun(steps: Pipeline["steps"], launch: StepLauncher, inputs: Record<string, string> = {}): Promise<PipelineRun> {
+  const values = { installationId: 1, repoId: 2, repoOwner: "o", repoName: "r", issueNumber: 7, pipelineName: "ci-fix", definition: { steps }, inputs, requesterLogin: "octocat" };
+  const run = await startPipelineRun(database.pool, values, launch);
   return run!;
 }
 
@@ -46,10 +44,8 @@ function recordingLauncher(): { launch: StepLauncher; started: Array<{ runId: st
 describe("advancing a pipeline run", () => {
   it("runs steps in DAG order, passing a step's output into a later task as fenced data", async () => {
     const { launch, started } = recordingLauncher();
-    const run = await startRun([step("lint", "Lint {{inputs.target}}"), step("test", "Fix {{steps.lint.output.count}} problems", { depends_on: ["lint"] })], { target: "src/" });
-
-    const first = await advanceRun(database.pool, run.id, launch);
-    expect(first).toMatchObject({ status: "running", steps: { lint: { state: "running", jobId: `job-${run.id.slice(0, 8)}-lint` } } });
+    const run = await startRun([step("lint", "Lint {{inputs.target}}"), step("test", "Fix {{steps.lint.output.count}} problems", { depends_on: ["lint"] })], launch, { target: "src/" });
+    expect(run).toMatchObject({ status: "running", steps: { lint: { state: "running", jobId: `job-${run.id.slice(0, 8)}-lint` } } });
     expect(started.map((entry) => entry.name)).toEqual(["lint"]);
     expect(started[0]!.task).toContain("src/");
 
@@ -64,14 +60,16 @@ describe("advancing a pipeline run", () => {
 
   it("cancels what depends on a failed `stop` step, and lets a `continue` step's dependents run", async () => {
     const { launch, started } = recordingLauncher();
-    const run = await startRun([
-      step("a", "a"),
-      step("b", "b", { depends_on: ["a"], on_failure: "continue" }),
-      step("c", "c", { depends_on: ["b"] }),
-      step("d", "d", { depends_on: ["a"] }),
-      step("e", "e", { depends_on: ["d"] }),
-    ]);
-    await advanceRun(database.pool, run.id, launch);
+    const run = await startRun(
+      [
+        step("a", "a"),
+        step("b", "b", { depends_on: ["a"], on_failure: "continue" }),
+        step("c", "c", { depends_on: ["b"] }),
+        step("d", "d", { depends_on: ["a"] }),
+        step("e", "e", { depends_on: ["d"] }),
+      ],
+      launch,
+    );
     await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded" }, launch);
     await recordStepOutcome(database.pool, run.id, "b", { state: "failed" }, launch);
     const afterD = await recordStepOutcome(database.pool, run.id, "d", { state: "failed" }, launch);
@@ -83,8 +81,7 @@ describe("advancing a pipeline run", () => {
 
   it("fails a step whose task names an output that is not there, without a job, and cancels what follows", async () => {
     const { launch, started } = recordingLauncher();
-    const run = await startRun([step("a", "a"), step("b", "use {{steps.a.output.missing}}", { depends_on: ["a"] }), step("c", "c", { depends_on: ["b"] })]);
-    await advanceRun(database.pool, run.id, launch);
+    const run = await startRun([step("a", "a"), step("b", "use {{steps.a.output.missing}}", { depends_on: ["a"] }), step("c", "c", { depends_on: ["b"] })], launch);
     const done = await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded", output: { other: 1 } }, launch);
     expect(started.map((entry) => entry.name)).toEqual(["a"]);
     expect(done).toMatchObject({ status: "failed", steps: { b: { state: "failed" }, c: { state: "cancelled" } } });
@@ -94,8 +91,7 @@ describe("advancing a pipeline run", () => {
   it("starts a step exactly once when the steps it waits for finish at the same moment on two workers", async () => {
     for (let round = 0; round < 10; round++) {
       const { launch, started } = recordingLauncher();
-      const run = await startRun([step("a", "a"), step("b", "b", { depends_on: ["a"] }), step("c", "c", { depends_on: ["a"] }), step("d", "d", { depends_on: ["b", "c"] })]);
-      await advanceRun(database.pool, run.id, launch);
+      const run = await startRun([step("a", "a"), step("b", "b", { depends_on: ["a"] }), step("c", "c", { depends_on: ["a"] }), step("d", "d", { depends_on: ["b", "c"] })], launch);
       await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded" }, launch);
       // b and c end together, each reported by its own worker, and b's end is reported twice.
       await Promise.all([
@@ -108,13 +104,12 @@ describe("advancing a pipeline run", () => {
     }
   });
 
-  it("changes nothing when starting a step fails: the run's new state and the job commit together or not at all", async () => {
-    const run = await startRun([step("a", "a")]);
+  it("changes nothing when starting a step fails: the run and its first jobs commit together or not at all", async () => {
     const failing: StepLauncher = async () => {
       throw new Error("the queue is down");
     };
-    await expect(advanceRun(database.pool, run.id, failing)).rejects.toThrow("the queue is down");
-    const [after] = await database.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, run.id));
-    expect(after).toMatchObject({ status: "running", steps: {} });
+    const before = await database.db.select().from(pipelineRuns);
+    await expect(startRun([step("a", "unique task of the failed start")], failing)).rejects.toThrow("the queue is down");
+    expect(await database.db.select().from(pipelineRuns)).toHaveLength(before.length);
   });
 });

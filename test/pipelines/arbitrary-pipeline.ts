@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { PipelineDefinition } from "../../src/pipelines/pipeline.schema.ts";
+import type { PipelineDefinition } from "../../src/config/pipeline.schema.ts";
 
 /**
  * Random pipelines that are DAGs by construction: step i only depends on steps generated

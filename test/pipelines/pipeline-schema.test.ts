@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pipelineNameSchema, pipelineSchema } from "../../src/pipelines/pipeline.schema.ts";
+import { pipelineNameSchema, pipelineSchema } from "../../src/config/pipeline.schema.ts";
 
 const ciFix = {
   description: "Lint, test, report",

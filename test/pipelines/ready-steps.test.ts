@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { PipelineDefinition } from "../../src/pipelines/pipeline.schema.ts";
-import { nextTransitionOf, readyStepsOf, STEP_STATES, type StepState } from "../../src/pipelines/ready-steps.ts";
+import type { PipelineDefinition } from "../../src/config/pipeline.schema.ts";
+import { nextTransitionOf, readyStepsOf } from "../../src/pipelines/ready-steps.ts";
+import { STEP_STATES, type StepState } from "../../src/store/pipeline-runs.sql.ts";
 import { arbitraryPipeline } from "./arbitrary-pipeline.ts";
 
 const ciFix: PipelineDefinition = {

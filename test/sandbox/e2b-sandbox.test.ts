@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { JobError } from "../../src/jobs/errors.ts";
+import { JobError } from "../../src/job-error.ts";
 import { reapE2bSandboxes } from "../../src/sandbox/e2b-reap.ts";
 import { createE2bSandboxProvider, e2bWorkdir, type E2bProviderOptions, type E2bSandbox } from "../../src/sandbox/e2b-sandbox.ts";
 import type { SandboxLimits } from "../../src/sandbox/sandbox.ts";

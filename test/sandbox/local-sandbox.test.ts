@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hostRustupHome } from "../../src/sandbox/local-env.ts";
-import { JobError } from "../../src/jobs/errors.ts";
+import { JobError } from "../../src/job-error.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../../src/sandbox/sandbox.ts";
 import { missingToolchain } from "../support/toolchains.ts";

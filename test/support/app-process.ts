@@ -12,7 +12,7 @@ import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { findFreePort } from "../../src/sandbox/free-port.ts";
+import { findFreePort } from "../../src/free-port.ts";
 import { HANG_MS } from "./patience.ts";
 import { testPrivateKey } from "./github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "./probot.ts";

@@ -50,6 +50,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     parkedSandboxId: null,
     followUp: null,
     pipelineRunId: null,
+    pipelineName: null,
     pipelineStep: null,
     shownStatus: null,
     createdAt,

@@ -1,0 +1,74 @@
+import type { ProbotOctokit } from "probot";
+import type pg from "pg";
+import { ADVISORY_LOCKS, withAdvisoryLock } from "../../store/advisory-lock.ts";
+import { drizzle } from "drizzle-orm/node-postgres";
+import * as schema from "../../store/schema.ts";
+import { findJob, updateJob } from "../../store/job-queries.ts";
+import type { Job } from "../../store/jobs.sql.ts";
+import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
+
+export const CHECK_RUN_NAME = "Running Agent";
+/** A pipeline step's check run is named after its pipeline and step. */
+export function checkRunNameOf(job: Job): string {
+  return job.pipelineRunId === null ? CHECK_RUN_NAME : `agent: ${job.pipelineName}/${job.pipelineStep}`;
+}
+
+/**
+ * Make the job visible on GitHub: 👀 on the triggering comment first (the fastest
+ * feedback), then the progress comment, then a queued check run on the base commit.
+ *
+ * The web process calls this right after the webhook's transaction; the worker calls it
+ * again before it starts. An advisory lock makes them take turns and each creates only
+ * what is still missing, so a web process that died half-way costs nothing but a delay,
+ * and nothing is created twice.
+ */
+function completedOrQueued(job: Job, at: Date) {
+  const conclusion = checkConclusionOf(job);
+  return conclusion ? { status: "completed" as const, conclusion, completed_at: at.toISOString() } : { status: "queued" as const };
+}
+
+/** Jobs of the same thread, asked for earlier, that have not ended: this one runs after them. */
+async function countJobsAhead(client: pg.PoolClient, job: Job): Promise<number> {
+  const { rows } = await client.query<{ count: string }>(
+    "select count(*) from jobs where repo_id = $1 and issue_number = $2 and status in ('queued', 'running') and created_at < $3 and id <> $4",
+    [job.repoId, job.issueNumber, job.createdAt, job.id],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
+export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now = () => new Date()): Promise<Job> {
+  return withAdvisoryLock(pool, { namespace: ADVISORY_LOCKS.announceJob, key: jobId }, async (client) => {
+    const db = drizzle(client, { schema });
+    let job = await findJob(db, jobId);
+    if (!job) throw new Error(`job ${jobId} does not exist`);
+    const repo = { owner: job.repoOwner, repo: job.repoName };
+    // A pipeline step shows in its own check run and in its run's comment, not in a comment of its own.
+    const ownComment = job.pipelineRunId === null;
+    if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
+      await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
+    }
+    if (ownComment && job.commentId === null) {
+      const waitingBehind = await countJobsAhead(client, job);
+      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) });
+      job = await updateJob(db, job.id, { commentId: data.id });
+    }
+    if (job.baseSha === null) {
+      // A follow-up builds on the pull request's branch, and its check run shows on the pull request.
+      const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.followUp ? job.branch : job.defaultBranch}` });
+      job = await updateJob(db, job.id, { baseSha: data.object.sha });
+    }
+    if (job.checkRunId === null && job.baseSha !== null) {
+      const { data } = await octokit.rest.checks.create({
+        ...repo,
+        name: checkRunNameOf(job),
+        head_sha: job.baseSha,
+        // A job cancelled before it was announced gets a check run that is already over.
+        ...completedOrQueued(job, now()),
+        external_id: job.id,
+        output: renderCheckRunOutput(job, now()),
+      });
+      job = await updateJob(db, job.id, { checkRunId: data.id });
+    }
+    return job;
+  });
+}

@@ -1,0 +1,52 @@
+import nock from "nock";
+import pino from "pino";
+import type { ProbotOctokit } from "probot";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { showStaleJobs } from "../../../src/github/show/show-job-state.ts";
+import { findJob } from "../../../src/store/job-queries.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
+import { GITHUB_API } from "../../support/github-api.ts";
+import { insertJob } from "../../support/job-fixture.ts";
+import { TestOctokit } from "../../support/probot.ts";
+
+let database: TestDatabase;
+const path = "/repos/octo-org/hello-world";
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe("the sweep of jobs whose final state never reached GitHub", () => {
+  it("shows it again until GitHub has it, and leaves alone jobs shown, still running, old, or run on a user's machine", async () => {
+    const now = new Date();
+    const stale = await insertJob(database.db, { status: "failed", failureKind: "model", failureMessage: "boom", finishedAt: now });
+    await insertJob(database.db, { status: "failed", finishedAt: now, shownStatus: "failed" });
+    await insertJob(database.db, { status: "running" });
+    await insertJob(database.db, { status: "failed", finishedAt: new Date(now.getTime() - 2 * 86_400_000) });
+    await insertJob(database.db, { status: "succeeded", finishedAt: now, trigger: "local", installationId: 0 });
+    const deps = { pool: database.pool, db: database.db, octokitFor: async () => new TestOctokit({ auth: "ghs_test" }) as unknown as ProbotOctokit, log: pino({ level: "silent" }) };
+    nock(GITHUB_API).patch(`${path}/check-runs/6001`).reply(502, { message: "Bad Gateway" });
+
+    expect(await showStaleJobs(deps)).toBe(0);
+    expect(await findJob(database.db, stale.id)).toMatchObject({ shownStatus: null });
+
+    const seen: Array<Record<string, unknown>> = [];
+    nock(GITHUB_API)
+      .patch(`${path}/check-runs/6001`, (body: Record<string, unknown>) => Boolean(seen.push(body)))
+      .reply(200, { id: 6001 })
+      .patch(`${path}/issues/comments/5001`)
+      .reply(200, { id: 5001 });
+    expect(await showStaleJobs(deps)).toBe(1);
+    expect(seen).toEqual([expect.objectContaining({ status: "completed", conclusion: "failure" })]);
+    expect(await findJob(database.db, stale.id)).toMatchObject({ shownStatus: "failed" });
+    expect(await showStaleJobs(deps)).toBe(0);
+  });
+});
