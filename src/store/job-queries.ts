@@ -53,7 +53,6 @@ export async function listJobEvents(db: Db, jobId: string, afterId = 0): Promise
 
 /** The latest earlier job that worked on this pull request: the one that opened it, or a previous follow-up. */
 export async function earlierJobOf(db: Db, job: Job, pullRequestNumber: number): Promise<Job | null> {
-  const number = pullRequestNumber;
   const [earlier] = await db
     .select()
     .from(jobs)
@@ -62,7 +61,7 @@ export async function earlierJobOf(db: Db, job: Job, pullRequestNumber: number):
         eq(jobs.repoId, job.repoId),
         ne(jobs.id, job.id),
         lt(jobs.createdAt, job.createdAt),
-        or(eq(jobs.prNumber, number), and(eq(jobs.issueNumber, number), eq(jobs.isPullRequest, true))),
+        or(eq(jobs.prNumber, pullRequestNumber), and(eq(jobs.issueNumber, pullRequestNumber), eq(jobs.isPullRequest, true))),
       ),
     )
     .orderBy(desc(jobs.createdAt))

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withAdvisoryLock } from "../../src/store/advisory-lock.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
 let database: TestDatabase;
 
@@ -13,7 +14,7 @@ afterAll(async () => {
 
 const LOCK = { namespace: 999_001, key: "job-1" };
 
-/** Resolves when `promise` has, or "pending" once the event loop has gone round a few times. */
+/** "settled" when `promise` settles within 50 ms, else "pending" (a busy machine can only make a settled one look pending). */
 async function stateOf(promise: Promise<unknown>): Promise<"settled" | "pending"> {
   const pending = new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), 50));
   return Promise.race([promise.then(() => "settled" as const), pending]);
@@ -30,7 +31,8 @@ describe("withAdvisoryLock", () => {
       order.push("first out");
     });
     // The second caller waits in Postgres until the first lets go.
-    await expect.poll(() => order).toEqual(["first in"]);
+    await waitUntil(() => order.length > 0, { what: "the first holder to take the lock" });
+    expect(order).toEqual(["first in"]);
     const second = withAdvisoryLock(database.pool, LOCK, async () => order.push("second in"));
     const other = withAdvisoryLock(database.pool, { ...LOCK, key: "job-2" }, async () => "other key");
     await expect(other).resolves.toBe("other key");
@@ -49,9 +51,10 @@ describe("withAdvisoryLock", () => {
 
   it("locks a whole namespace when no key is given", async () => {
     let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const first = withAdvisoryLock(database.pool, { namespace: 999_002 }, () => held);
-    await expect.poll(async () => (await database.pool.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 999002")).rows[0].n).toBe(1);
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const first = withAdvisoryLock(database.pool, { namespace: 999_002 }, () => released);
+    const held = async () => (await database.pool.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 999002 and granted")).rows[0]!.n === 1;
+    await waitUntil(held, { what: "the namespace lock to be held" });
     const second = withAdvisoryLock(database.pool, { namespace: 999_002 }, async () => "second");
     expect(await stateOf(second)).toBe("pending");
     release();
