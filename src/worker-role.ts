@@ -90,7 +90,15 @@ export async function startWorkerRole(input: {
     pool: database.pool,
     db: database.db,
     hostFor: async (job: Job, jobLog: Logger) =>
-      githubHost({ pool: database.pool, octokit: await probot.auth(job.installationId), repositoryToken: () => repositoryToken(job.installationId, job.repoId), lookUpRole, log: jobLog, now: () => new Date() }),
+      githubHost({
+        pool: database.pool,
+        octokit: await probot.auth(job.installationId),
+        repositoryToken: () => repositoryToken(job.installationId, job.repoId),
+        lookUpRole,
+        issueContext: config.env.AGENT_ISSUE_CONTEXT,
+        log: jobLog,
+        now: () => new Date(),
+      }),
     sandboxes:
       input.sandboxes ??
       (e2b

@@ -19,6 +19,11 @@ export interface TaskContext {
    * per review comment), so it is shown instead of the fenced `task`, never inside a fence.
    */
   followUp?: string;
+  /**
+   * The issue the task came from, rendered by `renderIssueContext` (fenced, marked by access,
+   * on its own budget): shown after the task, never cut again.
+   */
+  issueContext?: string;
   /** The job is one step of a pipeline run: later steps may read what its reply ends with. */
   pipelineStep?: { pipeline: string; step: string };
 }
@@ -40,6 +45,7 @@ function taskSection(context: TaskContext): string[] {
     fenceUntrusted("issue title", fitToTokens(context.issueTitle, TITLE_TOKENS)),
     "",
     context.followUp ?? fenceUntrusted("task", fitToTokens(context.task, TASK_TOKENS)),
+    ...(context.issueContext === undefined ? [] : ["", context.issueContext]),
   ];
 }
 
@@ -74,8 +80,8 @@ export function planPrompt(context: TaskContext, report: string, formatInstructi
 const BUILD_CONTEXT_TOKENS = 12_000;
 
 export function buildPrompt(context: TaskContext, input: { planMarkdown: string; report: string; project: ProjectInfo }): string {
-  // A follow-up's task is already fitted to its own budget; cutting it again could cut a fence.
-  const fixedTokens = context.followUp === undefined ? 0 : estimateTokens(context.followUp);
+  // A follow-up's task and an issue's context are already fitted to their own budgets; cutting them again could cut a fence.
+  const fixedTokens = estimateTokens(context.followUp ?? "") + estimateTokens(context.issueContext ?? "");
   const parts = allocateBudget(BUILD_CONTEXT_TOKENS - fixedTokens, [
     ...(context.followUp === undefined ? [{ name: "task", text: context.task, min: 1_000, weight: 2 }] : []),
     { name: "plan", text: input.planMarkdown, min: 1_000, weight: 2 },

@@ -89,6 +89,8 @@ export const envSchema = z.object({
   AGENT_MAX_JOBS_PER_INSTALLATION: withDefault(z.coerce.number().int().min(1).max(1000), 4),
   /** `/agent` on a pull request from a fork: `refuse` (the app cannot push there), or `propose` (the agent works on a read-only clone and comments its patch). */
   AGENT_FORK_PULL_REQUESTS: withDefault(z.enum(["refuse", "propose"]), "refuse"),
+  /** What of an issue reaches the agent beside its task: `all` (everyone's text, marked by write access) or `writers` (only text by people with write access). */
+  AGENT_ISSUE_CONTEXT: withDefault(z.enum(["all", "writers"]), "all"),
   /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */
   API_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   /** `production` turns on production safety checks. */

@@ -12,6 +12,20 @@ const verificationSchema = z.object({ passed: z.boolean(), testsPassed: z.boolea
 export const checkpointSchema = z.object({
   /** A follow-up's task as first rendered (discussion up to the trigger): retries show the agent the same. */
   followUp: z.object({ task: z.string() }).optional(),
+  /**
+   * What a job started from an issue was given beside its task, as first gathered (the
+   * discussion up to the request): retries show the agent the same. `attachments` are the
+   * images the text points to, fetched again by a worker that has not got them.
+   */
+  issue: z
+    .object({
+      context: z.string(),
+      given: z.array(z.string()),
+      attachments: z.array(z.object({ url: z.string(), file: z.string() })),
+      /** The issue's web origin (`https://github.com`): the token goes with an attachment's download only there. */
+      webOrigin: z.string().optional(),
+    })
+    .optional(),
   explore: z.object({ report: z.string() }).optional(),
   plan: z
     .object({

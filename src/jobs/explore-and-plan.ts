@@ -15,7 +15,7 @@ const REPORT_TOKENS = 4_000;
 
 /** The explore and plan phases: read-only agents (opencode denies them every edit tool). */
 export async function explore(run: JobRun, sandbox: Sandbox, server: OpencodeServer, signal: AbortSignal): Promise<string> {
-  const map = await mapRepository(sandbox, { maxTokens: REPO_MAP_TOKENS, focus: focusWords(run.job.task, run.job.issueTitle) });
+  const map = await mapRepository(sandbox, { maxTokens: REPO_MAP_TOKENS, focus: focusWords(run.job.task, run.job.issueTitle, readCheckpoint(run.job).issue?.context ?? "") });
   await run.event("repo_map", `repository map: ${map.filesListed} of ${map.filesTotal} files, ~${map.tokens} tokens`, { truncated: map.truncated });
   const result = await promptWithinLimits(run, server, {
     phase: "explore",
@@ -49,7 +49,9 @@ export async function plan(run: JobRun, server: OpencodeServer, report: string, 
 
 export function taskContextOf(run: JobRun): TaskContext {
   const job = run.job;
-  const followUp = readCheckpoint(job).followUp?.task;
+  const saved = readCheckpoint(job);
+  const followUp = saved.followUp?.task;
+  const issueContext = saved.issue?.context;
   return {
     repository: `${job.repoOwner}/${job.repoName}`,
     issueNumber: job.issueNumber,
@@ -57,6 +59,7 @@ export function taskContextOf(run: JobRun): TaskContext {
     task: job.task,
     requester: job.requesterLogin,
     ...(followUp === undefined ? {} : { followUp }),
+    ...(issueContext ? { issueContext } : {}),
     ...(job.pipelineStep === null ? {} : { pipelineStep: { pipeline: job.pipelineName ?? "", step: job.pipelineStep } }),
   };
 }

@@ -21,6 +21,8 @@ export interface JobHost {
   readonly progress: JobReporter;
   /** Before the sandbox exists: decide the base commit, and write down what the agent is asked. */
   prepare(run: JobRun): Promise<void>;
+  /** Puts the files the agent is given beside the checkout (an issue's images) into its sandbox, before the agents start. */
+  attach(run: JobRun, sandbox: Sandbox): Promise<void>;
   /** The secret git pushes and fetches with; null where none is needed (a path on this machine). */
   gitToken(job: Job): Promise<string | null>;
   /** Extra hosts the job's sandbox may reach, decided before the sandbox exists. */

@@ -126,6 +126,7 @@ async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkR
   // Saved work is re-applied on the fresh checkout; without it (too large to keep), building starts over.
   const resumedBuild = saved.build?.patch != null ? saved.build : undefined;
   if (resumedBuild?.patch) await run.step("prepare", () => applyPatch(sandbox, resumedBuild.patch!));
+  await run.step("prepare", () => run.host.attach(run, sandbox));
   const server = await run.step("explore", () => serverStarting);
   let build: BuildState;
   try {

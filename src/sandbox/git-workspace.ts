@@ -57,14 +57,17 @@ export async function excludeInstallArtifacts(sandbox: Sandbox): Promise<string[
   const entries = status.stdout.split("\0").filter((entry) => entry.length > 3);
   const created = entries.filter((entry) => entry.startsWith("??")).map((entry) => entry.slice(3));
   const modified = entries.filter((entry) => !entry.startsWith("??")).map((entry) => entry.slice(3));
-  if (created.length > 0) {
-    const exclude = `${sandbox.workdir}/.git/info/exclude`;
-    const existing = await sandbox.readFile(exclude).catch(() => "");
-    const patterns = created.map((file) => `/${file.replace(/([*?[\\!#])/g, "\\$1")}`);
-    await sandbox.writeFile(exclude, `${existing.trimEnd()}\n# written by the dependency install\n${patterns.join("\n")}\n`);
-  }
+  if (created.length > 0) await excludeFromCommits(sandbox, created, "written by the dependency install");
   if (modified.length > 0) await mustSucceed(sandbox, ["checkout", "--", ...modified], "setup", "restoring files the install changed");
   return [...created, ...modified];
+}
+
+/** Paths (relative to the checkout) the agent's commit leaves out, whatever it does: listed in `.git/info/exclude`. */
+export async function excludeFromCommits(sandbox: Sandbox, paths: readonly string[], why: string): Promise<void> {
+  const exclude = `${sandbox.workdir}/.git/info/exclude`;
+  const existing = await sandbox.readFile(exclude).catch(() => "");
+  const patterns = paths.map((file) => `/${file.replace(/([*?[\\!#])/g, "\\$1")}`);
+  await sandbox.writeFile(exclude, `${existing.trimEnd()}\n# ${why}\n${patterns.join("\n")}\n`);
 }
 
 export async function hasChanges(sandbox: Sandbox, baseSha: string): Promise<boolean> {

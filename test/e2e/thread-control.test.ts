@@ -4,7 +4,7 @@ import { jobs } from "../../src/store/jobs.sql.ts";
 import { startModelServer, type ModelRequest, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
-import { GITHUB_API, nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls, recordJson, REPO_TOKEN } from "../support/github-api.ts";
+import { GITHUB_API, nockAnnounce, nockInstallationToken, nockIssueContext, nockRole, nockWorkerCalls, recordJson, REPO_TOKEN } from "../support/github-api.ts";
 import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
 import { GREET_SOURCE } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
@@ -127,6 +127,7 @@ describe("steering a job from the thread", () => {
     nockRepositoryToken();
     nockReaction(repo, 9001, "eyes");
     nockReaction(repo, 9002, "eyes");
+    nockIssueContext(repo, { number: 7 });
     nock(GITHUB_API)
       .persist()
       .post(`${path}/issues/7/comments`)

@@ -99,10 +99,10 @@ describe("fake GitHub", () => {
   it("answers 404 to anything it does not serve, and records it", async () => {
     const fake = await serve();
     const octokit = await installationOctokit(fake);
-    await expect(octokit.rest.issues.get({ ...repo, issue_number: 7 })).rejects.toMatchObject({ status: 404 });
+    await expect(octokit.rest.issues.lock({ ...repo, issue_number: 7 })).rejects.toMatchObject({ status: 404 });
     expect((await fetch(`http://${fake.host}/elsewhere`)).status).toBe(404);
     expect(fake.requests.filter((request) => request.route === null).map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual([
-      "GET /repos/octo-org/hello-world/issues/7 404",
+      "PUT /repos/octo-org/hello-world/issues/7/lock 404",
       "GET /elsewhere 404",
     ]);
   });

@@ -21,6 +21,12 @@ export type RouteName =
   | "apps.listWebhookDeliveries"
   | "repos.getCollaboratorPermissionLevel"
   | "reactions.createForIssueComment"
+  | "reactions.createForIssue"
+  | "issues.get"
+  | "issues.listComments"
+  /** Not the API: an issue's attachment link on the web host, and the signed storage it redirects to. */
+  | "attachments.get"
+  | "attachments.storage"
   | "issues.createComment"
   | "issues.updateComment"
   | "git.getRef"
@@ -76,6 +82,23 @@ export interface FakeGitHubOptions {
   /** A file's text at `ref` (a branch or commit), for `repos.getContent`; undefined answers 404. */
   filesFrom?: (ref: string, path: string) => string | undefined;
   failures?: ScriptedFailure[];
+  /** Issues by number, for `issues.get` and `issues.listComments`; any other number is an issue with no description and no comments. */
+  issues?: Record<number, FakeIssue>;
+  /**
+   * Files behind attachment links (`<origin>/user-attachments/assets/<id>`), by id. As on
+   * GitHub for a private repository, a link answers only an installation token, with a
+   * redirect to signed storage that needs none.
+   */
+  attachments?: Record<string, { contentType: string; bytes: Buffer }>;
+}
+
+export interface FakeIssue {
+  title: string;
+  body: string;
+  /** Default "octocat". */
+  author?: string;
+  comments?: Array<{ id: number; login: string; body: string; createdAt?: string }>;
+  pullRequest?: boolean;
 }
 
 export interface FakeComment {
@@ -138,7 +161,10 @@ const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
   { name: "apps.listWebhookDeliveries", method: "GET", pattern: "/app/hook/deliveries" },
   { name: "repos.getCollaboratorPermissionLevel", method: "GET", pattern: "/repos/:owner/:repo/collaborators/:username/permission" },
   { name: "reactions.createForIssueComment", method: "POST", pattern: "/repos/:owner/:repo/issues/comments/:comment_id/reactions" },
+  { name: "reactions.createForIssue", method: "POST", pattern: "/repos/:owner/:repo/issues/:issue_number/reactions" },
   { name: "issues.createComment", method: "POST", pattern: "/repos/:owner/:repo/issues/:issue_number/comments" },
+  { name: "issues.listComments", method: "GET", pattern: "/repos/:owner/:repo/issues/:issue_number/comments" },
+  { name: "issues.get", method: "GET", pattern: "/repos/:owner/:repo/issues/:issue_number" },
   { name: "issues.updateComment", method: "PATCH", pattern: "/repos/:owner/:repo/issues/comments/:comment_id" },
   // Octokit encodes the slash of `heads/main` (`heads%2Fmain`); segments are decoded before matching.
   { name: "git.getRef", method: "GET", pattern: "/repos/:owner/:repo/git/ref/:ref" },
@@ -169,7 +195,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     nextReactionId: 1,
   };
   let origin = "";
+  let storageOrigin = "";
   let outage: Outage | null = null;
+
+  // Signed storage for attachments is another origin, as on GitHub (a CDN or S3): the app must not send it the token.
+  const storage = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    const record: FakeRequest = { method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams), body: null, route: null, auth: "none", status: 0, at: Date.now() };
+    if (/^\/attachment-storage\/x\/[^/]+$/.test(url.pathname)) serveAttachment(record, url, req.headers.authorization, res);
+    else res.writeHead((record.status = 404)).end();
+    requests.push(record);
+    for (const listener of listeners) listener(record);
+  });
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -193,6 +230,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     };
     if (outage === "hang") {
       // Never answered: the connection stays open until the client gives up or close() ends it.
+      requests.push(record);
+      for (const listener of listeners) listener(record);
+      return;
+    }
+    if (!outage && url.pathname.startsWith("/user-attachments/assets/")) {
+      serveAttachment(record, url, req.headers.authorization, res);
       requests.push(record);
       for (const listener of listeners) listener(record);
       return;
@@ -231,6 +274,30 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return serve(matched, record);
   }
 
+  /** The web host's attachment link (token only, answered with a redirect) and the storage behind it (no token). */
+  function serveAttachment(record: FakeRequest, url: URL, authorization: string | undefined, res: ServerResponse): void {
+    const [, kind, , id = ""] = url.pathname.split("/");
+    const file = options.attachments?.[id];
+    if (kind === "user-attachments") {
+      record.route = "attachments.get";
+      record.auth = authenticate(authorization, false);
+      record.status = file && record.auth === "installation" ? 302 : 404;
+      if (record.status === 302) res.writeHead(302, { location: `${storageOrigin}/attachment-storage/x/${id}?signature=fake` }).end();
+      else res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+      return;
+    }
+    record.route = "attachments.storage";
+    record.auth = authorization ? authenticate(authorization, false) : "none";
+    // Signed storage rejects a request that carries credentials it did not ask for, as S3 does.
+    record.status = file && record.auth === "none" ? 200 : 400;
+    if (record.status === 200) res.writeHead(200, { "content-type": file!.contentType, "content-length": String(file!.bytes.length) }).end(file!.bytes);
+    else res.writeHead(400, { "content-type": "text/plain" }).end("Bad Request");
+  }
+
+  function issueOf(number: number): FakeIssue {
+    return options.issues?.[number] ?? { title: `Issue ${number}`, body: "" };
+  }
+
   function authenticate(header: string | undefined, isAppRoute: boolean): FakeRequest["auth"] {
     if (!header) return "none";
     const [scheme = "", credential = ""] = header.split(" ");
@@ -264,6 +331,36 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         if (role === null) return { status: 404, body: NOT_FOUND };
         return { status: 200, body: { permission: legacyPermissionOf(role), role_name: role, user: { login } } };
       }
+      case "issues.get": {
+        const number = Number(params.issue_number);
+        const issue = issueOf(number);
+        return {
+          status: 200,
+          body: {
+            number,
+            title: issue.title,
+            body: issue.body,
+            state: "open",
+            user: { login: issue.author ?? "octocat", type: "User" },
+            html_url: `${origin}/${repo}/${issue.pullRequest ? "pull" : "issues"}/${number}`,
+            created_at: "2026-01-01T00:00:00Z",
+            ...(issue.pullRequest ? { pull_request: { merged_at: null } } : {}),
+          },
+        };
+      }
+      case "issues.listComments": {
+        const number = Number(params.issue_number);
+        const people = (issueOf(number).comments ?? []).map((comment) => {
+          const at = comment.createdAt ?? "2026-01-01T00:00:00Z";
+          return { id: comment.id, body: comment.body, user: { login: comment.login, type: "User" }, created_at: at, updated_at: at };
+        });
+        // The app's own comments are there too, as GitHub lists them: by its bot.
+        const app = [...state.comments.values()]
+          .filter((comment) => comment.repo === repo && comment.issueNumber === number)
+          .map((comment) => ({ id: comment.id, body: comment.body, user: { login: "running-agent[bot]", type: "Bot" }, created_at: new Date().toISOString(), updated_at: new Date().toISOString() }));
+        return { status: 200, body: [...people, ...app] };
+      }
+      case "reactions.createForIssue":
       case "reactions.createForIssueComment":
         return { status: 201, body: { id: state.nextReactionId++, content: body.content } };
       case "issues.createComment": {
@@ -323,6 +420,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         if (text === undefined) return { status: 404, body: NOT_FOUND };
         return { status: 200, body: { type: "file", path: params.path, encoding: "base64", content: Buffer.from(text).toString("base64") } };
       }
+      case "attachments.get":
+      case "attachments.storage":
+        // Served outside the API (serveAttachment); never routed here.
+        return { status: 404, body: NOT_FOUND };
       case "pulls.update": {
         const pull = state.pullRequests.find((candidate) => candidate.repo === repo && candidate.number === Number(params.pull_number));
         if (!pull) return { status: 404, body: NOT_FOUND };
@@ -334,6 +435,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => storage.listen(0, "127.0.0.1", resolve));
+  storageOrigin = `http://127.0.0.1:${(storage.address() as AddressInfo).port}`;
   const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
   origin = `http://${host}`;
@@ -368,7 +471,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     },
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      storage.closeAllConnections();
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), new Promise<void>((resolve) => storage.close(() => resolve()))]);
     },
   };
 }

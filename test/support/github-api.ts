@@ -32,12 +32,13 @@ export function nockRole(repo: RepoFixture, login: string, roleName: string | nu
   return scope.reply(200, { permission, role_name: roleName, user: { login } });
 }
 
-/** Everything the app does to announce a job: 👀, the progress comment, the queued check run. */
-export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; commentId?: number | null; baseSha: string; progressCommentId?: number; checkRunId?: number }) {
+/** Everything the app does to announce a job: 👀 (on the comment, or on the issue for the label), the progress comment, the queued check run. */
+export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; commentId?: number | null; labelled?: boolean; baseSha: string; progressCommentId?: number; checkRunId?: number }) {
   const path = `/repos/${repo.owner}/${repo.name}`;
   const seen: { comment?: Record<string, unknown>; checkRun?: Record<string, unknown> } = {};
   const scope = nock(GITHUB_API);
   if (options.commentId) scope.post(`${path}/issues/comments/${options.commentId}/reactions`, { content: "eyes" }).reply(201, { id: 1, content: "eyes" });
+  if (options.labelled) scope.post(`${path}/issues/${options.issueNumber}/reactions`, { content: "eyes" }).reply(201, { id: 1, content: "eyes" });
     scope
     .post(`${path}/issues/${options.issueNumber}/comments`)
     .reply(
@@ -60,9 +61,71 @@ export function nockAnnounce(repo: RepoFixture, options: { issueNumber: number; 
   return { scope, seen };
 }
 
-/** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
-export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number }) {
+/** An issue as the worker reads it for the agent's context (`gatherIssueContext`). */
+export interface IssueFixture {
+  number: number;
+  title?: string;
+  body?: string;
+  author?: string;
+  comments?: Array<{ id: number; login: string; body: string; createdAt?: string; type?: string }>;
+  /** Other issues of the repository, by number, that `#N` may point to. */
+  others?: Array<{ number: number; title: string; body: string; author?: string; pullRequest?: boolean }>;
+  /** Role names by login, for the authors' access; anyone else has none. Default: octocat writes. */
+  roles?: Record<string, string>;
+}
+
+export function issueJson(repo: RepoFixture, issue: { number: number; title?: string; body?: string; author?: string; pullRequest?: boolean }) {
+  return {
+    number: issue.number,
+    title: issue.title ?? "Add a greeting function",
+    body: issue.body ?? "",
+    state: "open",
+    user: { login: issue.author ?? "octocat", type: "User" },
+    html_url: `https://github.com/${repo.owner}/${repo.name}/${issue.pullRequest ? "pull" : "issues"}/${issue.number}`,
+    created_at: "2026-01-01T00:00:00Z",
+    ...(issue.pullRequest ? { pull_request: { merged_at: null } } : {}),
+  };
+}
+
+/**
+ * What the worker reads of an issue for the agent: the issue, its comments, the issues it
+ * points to and their authors' roles. Persisted and optional: a follow-up or a pipeline
+ * step reads none of it.
+ */
+export function nockIssueContext(repo: RepoFixture, issue: IssueFixture): void {
   const path = `/repos/${repo.owner}/${repo.name}`;
+  const roles: Record<string, string> = { octocat: "write", ...issue.roles };
+  const scope = nock(GITHUB_API).persist();
+  scope.get(`${path}/issues/${issue.number}`).optionally().reply(200, issueJson(repo, issue));
+  scope
+    .get(`${path}/issues/${issue.number}/comments`)
+    .query(true)
+    .optionally()
+    .reply(
+      200,
+      (issue.comments ?? []).map((comment) => ({
+        id: comment.id,
+        body: comment.body,
+        user: { login: comment.login, type: comment.type ?? "User" },
+        created_at: comment.createdAt ?? "2026-01-01T00:00:00Z",
+        updated_at: comment.createdAt ?? "2026-01-01T00:00:00Z",
+      })),
+    );
+  for (const other of issue.others ?? []) scope.get(`${path}/issues/${other.number}`).optionally().reply(200, issueJson(repo, other));
+  // Only the fixture's own people: a catch-all would answer the lookups a test scripts with nockRole.
+  const people = new Set([issue.author ?? "octocat", ...(issue.comments ?? []).map((comment) => comment.login), ...(issue.others ?? []).map((other) => other.author ?? "octocat")]);
+  for (const login of people) {
+    const role = roles[login];
+    const lookup = scope.get(`${path}/collaborators/${login}/permission`).optionally();
+    if (role) lookup.reply(200, { permission: role === "maintain" ? "write" : role, role_name: role, user: { login } });
+    else lookup.reply(404, { message: "Not Found" });
+  }
+}
+
+/** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
+export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number; issue?: IssueFixture }) {
+  const path = `/repos/${repo.owner}/${repo.name}`;
+  nockIssueContext(repo, options.issue ?? { number: 7 });
   const seen = { checkRuns: [] as Array<Record<string, unknown>>, comments: [] as string[], pullRequest: null as Record<string, unknown> | null, tokenRequest: null as Record<string, unknown> | null };
   nock(GITHUB_API)
     .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => {

@@ -14,6 +14,8 @@ import type { JobRun } from "../../jobs/job-run.ts";
 import { proposePatch } from "./propose-patch.ts";
 import { repositoryEgress } from "./repository-egress.ts";
 import { resolveBase } from "./resolve-base.ts";
+import { attachIssueImages, prepareIssueContext } from "./issue-task-context.ts";
+import type { IssueContextMode } from "../../jobs/issue-task.ts";
 import { ensureAnnounced } from "../show/announce-job.ts";
 import { showJobState } from "../show/show-job-state.ts";
 
@@ -25,6 +27,8 @@ export interface GitHubHostInput {
   repositoryToken(): Promise<string>;
   /** Who may be quoted to the agent: discussion from people without write access is left out. */
   lookUpRole: RoleLookup;
+  /** `AGENT_ISSUE_CONTEXT`: whether text by people without write access reaches the agent (marked) or not at all. */
+  issueContext: IssueContextMode;
   log: Logger;
   now: () => Date;
 }
@@ -37,6 +41,7 @@ export interface GitHubHostInput {
  */
 export function githubHost(input: GitHubHostInput): JobHost {
   const { octokit } = input;
+  const issueContext = { octokit, lookUpRole: input.lookUpRole, mode: input.issueContext, token: input.repositoryToken, downloaded: new Map<string, Buffer>() };
   return {
     announce: (jobId) => ensureAnnounced(input.pool, octokit, jobId, input.now),
     showState: async (job) => {
@@ -46,7 +51,9 @@ export function githubHost(input: GitHubHostInput): JobHost {
     async prepare(run) {
       await run.step("prepare", () => resolveBase(run, octokit));
       await run.step("prepare", () => prepareFollowUpTask(run, octokit, input.lookUpRole));
+      await run.step("prepare", () => prepareIssueContext(run, issueContext));
     },
+    attach: (run, sandbox) => attachIssueImages(run, sandbox, issueContext),
     gitToken: () => input.repositoryToken(),
     egress: (run) => repositoryEgress(run, octokit),
     publish(run, sandbox, work) {

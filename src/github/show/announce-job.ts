@@ -14,8 +14,8 @@ export function checkRunNameOf(job: Job): string {
 }
 
 /**
- * Make the job visible on GitHub: 👀 on the triggering comment first (the fastest
- * feedback), then the progress comment, then a queued check run on the base commit.
+ * Make the job visible on GitHub: 👀 on the triggering comment (or on the issue, for the
+ * label) first (the fastest feedback), then the progress comment, then a queued check run on the base commit.
  *
  * The web process calls this right after the webhook's transaction; the worker calls it
  * again before it starts. An advisory lock makes them take turns and each creates only
@@ -46,6 +46,9 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
     const ownComment = job.pipelineRunId === null;
     if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
       await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
+    }
+    if (ownComment && job.trigger === "label" && job.commentId === null) {
+      await octokit.rest.reactions.createForIssue({ ...repo, issue_number: job.issueNumber, content: "eyes" });
     }
     if (ownComment && job.commentId === null) {
       const waitingBehind = await countJobsAhead(client, job);

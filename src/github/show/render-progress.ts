@@ -30,13 +30,20 @@ export interface CheckRunOutput {
 
 /** The check run carries more than the comment: the plan and the usage of each phase. */
 export function renderCheckRunOutput(job: Job, now: Date): CheckRunOutput {
-  const plan = readCheckpoint(job).plan;
-  const sections = [headline(job), renderChecklist(job), renderResultTable(job, now), plan ? `### Plan\n${renderPlanMarkdown(plan)}` : "", renderUsageTable(job)];
+  const saved = readCheckpoint(job);
+  const plan = saved.plan;
+  const sections = [headline(job), renderChecklist(job), renderResultTable(job, now), renderGiven(saved.issue?.given), plan ? `### Plan\n${renderPlanMarkdown(plan)}` : "", renderUsageTable(job)];
   return { title: checkRunTitle(job), summary: truncateMiddle(sections.filter((section) => section !== "").join("\n\n"), CHECK_RUN_TEXT_LIMIT) };
 }
 
 /** GitHub rejects a check run whose summary passes 65,535 characters. */
 const CHECK_RUN_TEXT_LIMIT = 60_000;
+
+/** What the agent was given beside the task (issue-task.ts writes the lines: logins, numbers and file names, no user text). */
+function renderGiven(given: readonly string[] | undefined): string {
+  if (given === undefined) return "";
+  return ["### What the agent was given", "- the task", ...given.map((line) => `- ${line}`)].join("\n");
+}
 
 function renderUsageTable(job: Job): string {
   const phases = Object.entries(job.usageByPhase);

@@ -69,7 +69,8 @@ async function onIssueLabeled(context: Context<"issues.labeled">, deps: TriggerD
   await startJob(trigger, {
     issue: { number: issue.number, title: issue.title, isPullRequest: false },
     trigger: "label",
-    task: [issue.title, issue.body ?? ""].join("\n\n").trim(),
+    // The description, the discussion and what they link to are read by the worker when the job starts (issue-task-context.ts).
+    task: issue.title.trim(),
     requester: { login: sender.login, id: sender.id },
     triggerCommentId: null,
   });

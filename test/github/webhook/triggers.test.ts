@@ -66,15 +66,15 @@ describe("/agent on an issue", () => {
     expect(queued.rows).toHaveLength(1);
   });
 
-  it("starts from the issue's title and body when the `agent` label is added", async () => {
+  it("starts from the issue's title when the `agent` label is added, with 👀 on the issue (the worker reads the rest)", async () => {
     nockInstallationToken();
     nockRole(repo, "octocat", "maintain");
-    nockAnnounce(repo, { issueNumber: 7, baseSha: BASE_SHA });
+    nockAnnounce(repo, { issueNumber: 7, labelled: true, baseSha: BASE_SHA });
 
     await receive("issues", issueLabeledPayload({ label: "agent", issueTitle: "Fix the parser", issueBody: "It crashes on empty input." }));
 
     const [job] = await database.db.select().from(jobs);
-    expect(job).toMatchObject({ trigger: "label", task: "Fix the parser\n\nIt crashes on empty input.", triggerCommentId: null });
+    expect(job).toMatchObject({ trigger: "label", task: "Fix the parser", triggerCommentId: null });
   });
 
   it("processes a redelivered delivery id once, even concurrently", async () => {

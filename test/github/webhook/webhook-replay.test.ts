@@ -163,7 +163,7 @@ describe("a signed body replayed under a new delivery id", () => {
   });
 
   it("starts one job from a label event, and another when the label is added again later", async () => {
-    nockAnnounce(repo, { issueNumber: 7, baseSha: BASE_SHA });
+    nockAnnounce(repo, { issueNumber: 7, labelled: true, baseSha: BASE_SHA });
     const labeled = issueLabeledPayload({ label: "agent" });
     (labeled.issue as Record<string, unknown>).updated_at = "2026-11-25T01:00:00Z";
 
@@ -172,7 +172,7 @@ describe("a signed body replayed under a new delivery id", () => {
     expect(await jobRows()).toHaveLength(1);
 
     // Removed and added again: the issue was updated, so this is a new event.
-    nockAnnounce(repo, { issueNumber: 7, baseSha: BASE_SHA, progressCommentId: 5002, checkRunId: 6002 });
+    nockAnnounce(repo, { issueNumber: 7, labelled: true, baseSha: BASE_SHA, progressCommentId: 5002, checkRunId: 6002 });
     const relabeled = structuredClone(labeled);
     (relabeled.issue as Record<string, unknown>).updated_at = "2026-11-25T02:00:00Z";
     await post("issues", relabeled);
