@@ -10,6 +10,7 @@
  * without it each starts its own embedded Postgres.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadAverage } from "./support.ts";
@@ -24,6 +25,8 @@ interface SuiteRun {
   /** The summary reporter's closing line. */
   tests: string;
   failures: string[];
+  /** Its last 200 kB of output. */
+  output: string;
 }
 
 async function main(): Promise<void> {
@@ -37,10 +40,18 @@ async function main(): Promise<void> {
       runs.push(result);
       console.log(`run ${run}/${RUNS}: ${result.code === 0 ? "green" : `RED (exit ${result.code})`} in ${minutes(result.ms)}: ${result.tests}; load average ${loadAverage()}`);
       for (const failure of result.failures) console.log(`    ${failure}`);
+      if (result.code !== 0) console.log(`    output: ${saveOutput(`run-${run}`, result)}`);
     }
   } finally {
     const rounds = await neighbour.stop();
     console.log(`neighbour: ${rounds.length} runs beside (${rounds.map((round) => `${round.code === 0 ? "green" : "red"} ${minutes(round.ms)}`).join(", ")}; the last one stopped early)`);
+    // The neighbour's failures say as much about the suite under load as the measured runs'.
+    for (const [index, round] of rounds.slice(0, -1).entries()) {
+      if (round.code === 0) continue;
+      console.log(`  neighbour run ${index + 1}:`);
+      for (const failure of round.failures) console.log(`    ${failure}`);
+      console.log(`    output: ${saveOutput(`neighbour-${index + 1}`, round)}`);
+    }
   }
   const red = runs.filter((run) => run.code !== 0).length;
   console.log(red === 0 ? `all ${RUNS} runs green under load` : `${red} of ${RUNS} runs red under load`);
@@ -86,11 +97,31 @@ function runSuite(): { child: ChildProcess; promise: Promise<SuiteRun> } {
         code,
         ms: performance.now() - started,
         tests: /^Tests: .*$/m.exec(output)?.[0] ?? "no summary line",
-        failures: [...new Set(output.split("\n").filter((line) => /^\s*(FAIL|×)\s/.test(line)).map((line) => line.trim()))].slice(0, 20),
+        failures: failuresIn(output),
+        output,
       });
     });
   });
   return { child, promise };
+}
+
+/** Each failed test once, with the first line of its error: enough to tell a timing flake from a bug. */
+function failuresIn(output: string): string[] {
+  const lines = output.split("\n");
+  const failures: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (!/^\s*FAIL\s/.test(line) || failures.some((seen) => seen.startsWith(line.trim()))) continue;
+    const error = lines.slice(index + 1, index + 12).find((next) => /Error|expected|timed out/i.test(next));
+    failures.push(error ? `${line.trim()}\n        ${error.trim()}` : line.trim());
+  }
+  return failures.slice(0, 20);
+}
+
+/** A red run's whole output, kept where the closing line names it. */
+function saveOutput(name: string, run: SuiteRun): string {
+  const file = path.join(os.tmpdir(), `suite-under-load-${process.pid}-${name}.log`);
+  writeFileSync(file, run.output);
+  return file;
 }
 
 function minutes(ms: number): string {

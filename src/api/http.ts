@@ -94,9 +94,16 @@ function readLimit(text: string | null): number {
 
 function readBefore(text: string | null): Date | undefined {
   if (text === null) return undefined;
+  const date = parseDateTime(text);
+  if (date === null) throw new BadRequest(400, BEFORE_RULE);
+  return date;
+}
+
+/** An ISO 8601 date (midnight UTC) or date-time with a time zone; null for anything else, 2026-02-31 included. */
+export function parseDateTime(text: string): Date | null {
   const match = ISO_DATE_TIME.exec(text);
   const date = new Date(text);
-  if (!match || Number.isNaN(date.getTime()) || !isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]))) throw new BadRequest(400, BEFORE_RULE);
+  if (!match || Number.isNaN(date.getTime()) || !isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]))) return null;
   return date;
 }
 

@@ -1,14 +1,17 @@
 import type pg from "pg";
 import { AGENT_JOB_QUEUE } from "../queue/boss.ts";
 import { JOB_STATUSES } from "../store/jobs.sql.ts";
+import { pullRequestFigures } from "../store/pull-request-queries.ts";
+import { mergeRateOf } from "./stats.ts";
 
 /**
  * `GET /metrics` in Prometheus' text format, read from Postgres on each scrape, so any
- * web process answers for the whole deployment: jobs by status, the queue's backlog, and
- * the durations and costs of the jobs that ended in the last 24 hours.
+ * web process answers for the whole deployment: jobs by status, the queue's backlog, the
+ * durations and costs of the jobs that ended in the last 24 hours, and what became of the
+ * agent's pull requests (merged, closed, open; the merge rate; time to merge).
  */
 export async function renderMetrics(pool: pg.Pool): Promise<string> {
-  const [byStatus, queue, recent] = await Promise.all([
+  const [byStatus, queue, recent, pullRequests] = await Promise.all([
     pool.query<{ status: string; count: string }>("select status, count(*) from jobs group by status"),
     pool.query<{ state: string; count: string }>("select state::text, count(*) from pgboss.job where name = $1 and state in ('created', 'retry', 'active') group by state", [AGENT_JOB_QUEUE]),
     pool.query<{ p50: number | null; p90: number | null; count: string; cost: number | null; tokens: string | null }>(
@@ -17,7 +20,9 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
               count(*), sum(total_cost) as cost, sum(total_tokens_in + total_tokens_out) as tokens
        from jobs where finished_at > now() - interval '24 hours' and started_at is not null`,
     ),
+    pullRequestFigures(pool, { since: new Date(0), repository: null }),
   ]);
+  const opened = pullRequests.find((row) => row.repository === null)!;
   const counts = new Map(byStatus.rows.map((row) => [row.status, Number(row.count)]));
   const states = new Map(queue.rows.map((row) => [row.state, Number(row.count)]));
   const last = recent.rows[0];
@@ -39,6 +44,19 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
     "# HELP running_agent_job_tokens_24h Model tokens (in and out) of the jobs that ended in the last 24 hours.",
     "# TYPE running_agent_job_tokens_24h gauge",
     `running_agent_job_tokens_24h ${Number(last?.tokens ?? 0)}`,
+    "# HELP running_agent_pull_requests The agent's pull requests by what became of them, all time.",
+    "# TYPE running_agent_pull_requests gauge",
+    `running_agent_pull_requests{state="open"} ${opened.open}`,
+    `running_agent_pull_requests{state="merged"} ${opened.merged}`,
+    `running_agent_pull_requests{state="closed"} ${opened.closedUnmerged}`,
+    "# HELP running_agent_pull_request_merge_rate Merged over decided (merged or closed unmerged) pull requests of the agent, all time; NaN before any is decided.",
+    "# TYPE running_agent_pull_request_merge_rate gauge",
+    `running_agent_pull_request_merge_rate ${mergeRateOf(opened) ?? "NaN"}`,
+    "# HELP running_agent_time_to_merge_seconds From the request to the merge of the agent's merged pull requests, all time.",
+    "# TYPE running_agent_time_to_merge_seconds summary",
+    `running_agent_time_to_merge_seconds{quantile="0.5"} ${secondsOf(opened.timeToMergeP50)}`,
+    `running_agent_time_to_merge_seconds{quantile="0.9"} ${secondsOf(opened.timeToMergeP90)}`,
+    `running_agent_time_to_merge_seconds_count ${opened.merged}`,
     "",
   ].join("\n");
 }

@@ -17,6 +17,7 @@ import { registerRunRoutes } from "./run-routes.ts";
 import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
 import { renderMetrics } from "./metrics.ts";
+import { registerStatsRoute } from "./stats.ts";
 
 export interface ApiDeps {
   db: Db;
@@ -116,6 +117,7 @@ export function createApiHandler(deps: ApiDeps) {
 
   registerPipelineRoutes(route, deps.db);
   registerRunRoutes(route, { db: deps.db, pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub });
+  registerStatsRoute(route, { pool: deps.pool });
   route("GET", "/metrics", async (_req, res) => {
     const text = await renderMetrics(deps.pool);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

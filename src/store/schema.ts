@@ -5,3 +5,4 @@ export * from "./gateway-tokens.sql.ts";
 export * from "./pipeline-runs.sql.ts";
 export * from "./pipelines.sql.ts";
 export * from "./refusal-replies.sql.ts";
+export * from "./pull-requests.sql.ts";

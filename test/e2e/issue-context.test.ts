@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { readCheckpoint } from "../../src/jobs/checkpoint.ts";
 import { describeRequests, startFakeGitHub, unexpectedRequests, type FakeGitHub, type FakeGitHubOptions } from "../fakes/fake-github.ts";
 import { startModelServer } from "../fakes/model-server.ts";
-import { startAppHarness } from "../support/app-harness.ts";
+import { API_TOKEN, startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
 import { GREET_SOURCE } from "../support/git-remote.ts";
-import { issueCommentPayload, issueLabeledPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
+import { issueCommentPayload, issueLabeledPayload, postWebhook, pullRequestEventPayload, testRepo } from "../support/github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "../support/probot.ts";
 import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -119,7 +119,7 @@ describe("a job started from an issue is given the whole issue", () => {
     }
   });
 
-  it("leaves out every word of people without write access with AGENT_ISSUE_CONTEXT=writers, from the label too, with 👀 on the issue", async () => {
+  it("leaves out every word of people without write access with AGENT_ISSUE_CONTEXT=writers, from the label too, with 👀 on the issue; the merged pull request counts", async () => {
     e2e.model = await startModelServer(agentScript({ build: [[{ toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }] }, { text: "Added greet()." }]] }));
     const github = await startGitHub({ roles: { octocat: "write", mallory: null } }, () => ({
       7: {
@@ -141,6 +141,15 @@ describe("a job started from an issue is given the whole issue", () => {
       expect(prompt).not.toContain("NONCE-OUTSIDER-2291");
       expect(prompt).not.toContain("mallory");
       expect(readCheckpoint(job).issue?.given).toContain("left out: 1 comment by people without write access (AGENT_ISSUE_CONTEXT=writers)");
+
+      // Merged on GitHub: the product counts it.
+      const pullRequest = github.pullRequests[0]!;
+      const merged = await postWebhook(e2e.harness!.url, { event: "pull_request", secret: WEBHOOK_SECRET, payload: pullRequestEventPayload({ action: "closed", number: pullRequest.number, merged: true, sender: { login: "octocat", id: 583231 } }) });
+      expect(merged.status).toBe(200);
+      const stats = (await (await fetch(`${e2e.harness!.url}/api/stats`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as { pull_requests: Record<string, unknown> };
+      expect(stats.pull_requests).toMatchObject({ opened: 1, merged: 1, merge_rate: 1 });
+      const metrics = await (await fetch(`${e2e.harness!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+      expect(metrics).toContain('running_agent_pull_requests{state="merged"} 1');
     } finally {
       await github.close();
     }

@@ -46,7 +46,8 @@ export interface ModelRequest {
   tools: string[];
 }
 
-export type Script = Turn[] | Partial<Record<string, Turn[]>> | ((request: ModelRequest) => Turn);
+/** A function may answer later (a Promise): a test can hold one agent until another has got somewhere. */
+export type Script = Turn[] | Partial<Record<string, Turn[]>> | ((request: ModelRequest) => Turn | Promise<Turn>);
 
 export interface ChatMessage {
   role: string;
@@ -116,7 +117,7 @@ async function answerRequest(req: IncomingMessage, res: ServerResponse, script: 
   log.push(body);
   const request = describeRequest(body);
   // opencode asks for a session title without tools; it must not consume a scripted turn.
-  const turn = request.tools.length === 0 ? { text: "Scripted title" } : pickTurn(script, request);
+  const turn = request.tools.length === 0 ? { text: "Scripted title" } : await pickTurn(script, request);
   if ("hang" in turn) return;
   if ("status" in turn) {
     const payload = turn.body ?? { error: { message: `scripted HTTP ${turn.status}`, type: "scripted_error" } };
@@ -134,7 +135,7 @@ async function answerRequest(req: IncomingMessage, res: ServerResponse, script: 
   writeChatCompletionStream(res, answer);
 }
 
-function pickTurn(script: Script, request: ModelRequest): Turn {
+function pickTurn(script: Script, request: ModelRequest): Turn | Promise<Turn> {
   if (typeof script === "function") return script(request);
   const turns = Array.isArray(script) ? script : (script[request.agent] ?? []);
   return turns[request.turnIndex] ?? { text: `Script exhausted (${request.agent}, turn ${request.turnIndex}).` };

@@ -178,6 +178,27 @@ export function reviewSubmittedPayload(options: { body: string | null; repo?: Re
   return payload;
 }
 
+/**
+ * `pull_request.closed` (merged or not), `.reopened` or `.synchronize` (a push; `after` is
+ * the new head) for pull request `number`, from GitHub's examples.
+ */
+export function pullRequestEventPayload(options: { action: "closed" | "reopened" | "synchronize"; number: number; merged?: boolean; at?: string; after?: string; repo?: RepoFixture; sender?: Sender }) {
+  const payload = examplePayload("pull_request", options.action);
+  const repo = options.repo ?? testRepo();
+  applyRepo(payload, repo);
+  const sender = applySender(payload, options.sender);
+  const pullRequest = applyPullRequest(payload, repo, { number: options.number, state: options.action === "closed" ? "closed" : "open" });
+  const at = options.at ?? new Date().toISOString();
+  Object.assign(pullRequest, {
+    merged: options.merged === true,
+    merged_at: options.merged ? at : null,
+    merged_by: options.merged ? sender : null,
+    closed_at: options.action === "closed" ? at : null,
+  });
+  if (options.action === "synchronize") payload.after = options.after ?? "0123456789abcdef0123456789abcdef01234567";
+  return payload;
+}
+
 /** `check_run.requested_action`: someone pressed a button (`identifier`) on one of the app's check runs. */
 export function checkRunActionPayload(options: { identifier: string; checkRunId: number; repo?: RepoFixture; sender?: Sender }) {
   const payload = examplePayload("check_run", "requested_action");

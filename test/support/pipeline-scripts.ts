@@ -14,6 +14,26 @@ export function stepScripts(byStep: Record<string, Parameters<typeof agentScript
   };
 }
 
+/**
+ * `script`, with every named step's first build request held until all of them have asked:
+ * each step has then resolved its base commit, so parallel steps build on the same one
+ * however slowly the machine starts them.
+ */
+export function buildTogether(script: Script, steps: readonly string[]): Script {
+  const arrived = new Set<string>();
+  let release!: () => void;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  return async (request) => {
+    const step = /Step `([^`]+)` of the pipeline/.exec(JSON.stringify(request.body.messages))?.[1];
+    if (request.agent === "build" && request.turnIndex === 0 && step !== undefined && steps.includes(step)) {
+      arrived.add(step);
+      if (steps.every((name) => arrived.has(name))) release();
+      await all;
+    }
+    return typeof script === "function" ? script(request) : { text: "buildTogether needs a script function" };
+  };
+}
+
 export const writeFile = (filePath: string, content: string): Turn => ({ toolCalls: [{ name: "write", arguments: { filePath, content } }] });
 
 /** `survey → (code ∥ docs)`: the survey's output names the function the other two add and document. */

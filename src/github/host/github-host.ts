@@ -14,6 +14,7 @@ import type { JobRun } from "../../jobs/job-run.ts";
 import { proposePatch } from "./propose-patch.ts";
 import { repositoryEgress } from "./repository-egress.ts";
 import { resolveBase } from "./resolve-base.ts";
+import { recordAgentPullRequest } from "../../store/pull-request-queries.ts";
 import { attachIssueImages, prepareIssueContext } from "./issue-task-context.ts";
 import type { IssueContextMode } from "../../jobs/issue-task.ts";
 import { ensureAnnounced } from "../show/announce-job.ts";
@@ -69,6 +70,19 @@ export function githubHost(input: GitHubHostInput): JobHost {
       }
       if (!followUp) {
         const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
+        const job = run.job;
+        // Its outcome (merged or not) is the product's headline number: see pull-request-outcomes.ts.
+        await recordAgentPullRequest(run.deps.db, {
+          installationId: job.installationId,
+          repoId: job.repoId,
+          repoOwner: job.repoOwner,
+          repoName: job.repoName,
+          number: pullRequest.number,
+          url: pullRequest.url,
+          jobId: job.id,
+          pipelineRunId: null,
+          requestedAt: job.createdAt,
+        });
         await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
         return;
       }

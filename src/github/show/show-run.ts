@@ -10,6 +10,7 @@ import { pipelineRuns, type PipelineRun } from "../../store/pipeline-runs.sql.ts
 import * as schema from "../../store/schema.ts";
 import { ensureAnnounced } from "./announce-job.ts";
 import { openOrUpdatePullRequest } from "../pull-request.ts";
+import { recordAgentPullRequest } from "../../store/pull-request-queries.ts";
 import { stepViewsOf, type StepView } from "../../pipelines/step-views.ts";
 import { renderRunComment, renderRunPullRequestBody } from "./render-run.ts";
 
@@ -37,6 +38,17 @@ export async function showRun(pool: pg.Pool, octokit: ProbotOctokit, runId: stri
     if (run.status !== "running" && run.shownStatus !== run.status && views.some(pushedWork)) {
       const pullRequest = await openRunPullRequest(octokit, run, views);
       if (run.prUrl !== pullRequest.url) run = await saveRun(db, run.id, { prUrl: pullRequest.url, prNumber: pullRequest.number });
+      await recordAgentPullRequest(db, {
+        installationId: run.installationId,
+        repoId: run.repoId,
+        repoOwner: run.repoOwner,
+        repoName: run.repoName,
+        number: pullRequest.number,
+        url: pullRequest.url,
+        jobId: null,
+        pipelineRunId: run.id,
+        requestedAt: run.createdAt,
+      });
     }
     const body = renderRunComment(run, views);
     if (run.commentId !== null) {

@@ -11,6 +11,7 @@ import { startPipelineRun } from "../../pipelines/start-pipeline-run.ts";
 import { showRun } from "../show/show-run.ts";
 import { ALREADY_PROCESSED, inBackground, installationIdOf, replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./help-text.ts";
+import { registerPullRequestOutcomes } from "./pull-request-outcomes.ts";
 
 export type { TriggerDeps } from "./trigger-kit.ts";
 
@@ -28,6 +29,7 @@ export function registerTriggers(app: Probot, deps: TriggerDeps): void {
   app.on("pull_request_review_comment.created", (context) => onReviewComment(context, deps));
   app.on("pull_request_review.submitted", (context) => onReviewSubmitted(context, deps));
   app.on("check_run.requested_action", (context) => onCheckRunAction(context, deps));
+  registerPullRequestOutcomes(app, deps);
 }
 
 async function onIssueComment(context: Context<"issue_comment.created">, deps: TriggerDeps): Promise<void> {

@@ -1,0 +1,66 @@
+import type pg from "pg";
+import { pullRequestFigures, type PullRequestFigures } from "../store/pull-request-queries.ts";
+import { BadRequest, parseDateTime, REPOSITORY, type Route, sendJson } from "./http.ts";
+
+/** Without `since`, the last 30 days. */
+const DEFAULT_WINDOW_MS = 30 * 24 * 3_600_000;
+const SINCE_RULE = "since must be an ISO 8601 date or date-time with a time zone, such as 2026-01-31 or 2026-01-31T12:00:00Z (write a + in an offset as %2B)";
+const REPOSITORY_RULE = "repository must be owner/name";
+
+/**
+ * `GET /api/stats?since=…&repository=owner/name`: what became of the agent's pull requests
+ * opened since then, in all and per repository. The merge rate is merged over decided
+ * (merged or closed unmerged): a pull request still open has not been judged yet.
+ */
+export function registerStatsRoute(route: Route, deps: { pool: pg.Pool; now?: () => Date }): void {
+  route("GET", "/api/stats", async (_req, res, _params, url) => {
+    const now = deps.now?.() ?? new Date();
+    const since = readSince(url.searchParams.get("since"), now);
+    const repository = url.searchParams.get("repository");
+    if (repository !== null && !REPOSITORY.test(repository)) throw new BadRequest(400, REPOSITORY_RULE);
+    const figures = await pullRequestFigures(deps.pool, { since, repository });
+    const overall = figures.find((row) => row.repository === null)!;
+    sendJson(res, 200, {
+      since: since.toISOString(),
+      repository,
+      pull_requests: figuresToJson(overall),
+      repositories: figures.filter((row) => row.repository !== null).map((row) => ({ repository: row.repository, pull_requests: figuresToJson(row) })),
+    });
+  });
+}
+
+function readSince(text: string | null, now: Date): Date {
+  if (text === null) return new Date(now.getTime() - DEFAULT_WINDOW_MS);
+  const since = parseDateTime(text);
+  if (since === null) throw new BadRequest(400, SINCE_RULE);
+  return since;
+}
+
+export function mergeRateOf(figures: Pick<PullRequestFigures, "merged" | "closedUnmerged">): number | null {
+  const decided = figures.merged + figures.closedUnmerged;
+  return decided === 0 ? null : round(figures.merged / decided, 4);
+}
+
+function figuresToJson(figures: PullRequestFigures) {
+  return {
+    opened: figures.opened,
+    merged: figures.merged,
+    closed_unmerged: figures.closedUnmerged,
+    open: figures.open,
+    merge_rate: mergeRateOf(figures),
+    time_to_merge_seconds: { p50: secondsOrNull(figures.timeToMergeP50), p90: secondsOrNull(figures.timeToMergeP90) },
+    cost_per_merged_pull_request: figures.merged === 0 ? null : round(figures.mergedCostUsd / figures.merged, 6),
+    total_cost: round(figures.costUsd, 6),
+    follow_ups: figures.followUps,
+    human_pushes: figures.humanPushes,
+  };
+}
+
+function secondsOrNull(value: number | null): number | null {
+  return value === null ? null : round(value, 3);
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,108 @@
+import { and, eq, sql } from "drizzle-orm";
+import type pg from "pg";
+import type { Db } from "./database.ts";
+import { agentPullRequests, type AgentPullRequest } from "./pull-requests.sql.ts";
+
+export type NewAgentPullRequest = Pick<AgentPullRequest, "installationId" | "repoId" | "repoOwner" | "repoName" | "number" | "url" | "jobId" | "pipelineRunId" | "requestedAt">;
+
+/** Remembers a pull request the agent opened; a retried job updating the same one records nothing new. */
+export async function recordAgentPullRequest(db: Db, pullRequest: NewAgentPullRequest): Promise<void> {
+  await db.insert(agentPullRequests).values(pullRequest).onConflictDoNothing();
+}
+
+/** Merged or closed without merging; null when the agent did not open it. */
+export async function recordPullRequestClosed(db: Db, closed: { repoId: number; number: number; merged: boolean; at: Date; by: string | null }): Promise<AgentPullRequest | null> {
+  const [row] = await db
+    .update(agentPullRequests)
+    .set({ state: closed.merged ? "merged" : "closed", closedAt: closed.at, closedBy: closed.by })
+    .where(and(eq(agentPullRequests.repoId, closed.repoId), eq(agentPullRequests.number, closed.number)))
+    .returning();
+  return row ?? null;
+}
+
+export async function recordPullRequestReopened(db: Db, reopened: { repoId: number; number: number }): Promise<AgentPullRequest | null> {
+  const [row] = await db
+    .update(agentPullRequests)
+    .set({ state: "open", closedAt: null, closedBy: null })
+    .where(and(eq(agentPullRequests.repoId, reopened.repoId), eq(agentPullRequests.number, reopened.number)))
+    .returning();
+  return row ?? null;
+}
+
+/** A push to the pull request's branch by someone other than the app, counted once per head commit; null when not counted. */
+export async function recordHumanPush(db: Db, push: { repoId: number; number: number; headSha: string }): Promise<AgentPullRequest | null> {
+  const [row] = await db
+    .update(agentPullRequests)
+    .set({ humanPushes: sql`${agentPullRequests.humanPushes} + 1`, lastHumanPushSha: push.headSha })
+    .where(and(eq(agentPullRequests.repoId, push.repoId), eq(agentPullRequests.number, push.number), sql`${agentPullRequests.lastHumanPushSha} is distinct from ${push.headSha}`))
+    .returning();
+  return row ?? null;
+}
+
+/** One group of pull requests' figures: a repository's, or everyone's (`repository` null). */
+export interface PullRequestFigures {
+  repository: string | null;
+  opened: number;
+  merged: number;
+  closedUnmerged: number;
+  open: number;
+  /** Seconds from the request to the merge, over the merged ones; null when none. */
+  timeToMergeP50: number | null;
+  timeToMergeP90: number | null;
+  /** Model cost of every job that worked on the merged ones (the opening job, follow-ups, a run's steps), in dollars. */
+  mergedCostUsd: number;
+  costUsd: number;
+  /** Jobs that worked on the pull requests after they were opened (follow-ups, `/agent` again on the issue). */
+  followUps: number;
+  humanPushes: number;
+}
+
+/**
+ * The agent's pull requests opened since `since` (optionally of one repository, `owner/name`,
+ * case-insensitive), per repository and in all. A job counts toward a pull request when it
+ * opened it, followed up on it, or is a step of the run that opened it.
+ */
+export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; repository: string | null }): Promise<PullRequestFigures[]> {
+  const { rows } = await pool.query<Record<string, string | number | null>>(
+    `with prs as (
+       select p.*,
+              (select coalesce(sum(j.total_cost), 0) from jobs j where ${JOB_ON_PULL_REQUEST}) as cost,
+              (select count(*) from jobs j where ${JOB_ON_PULL_REQUEST} and j.id is distinct from p.job_id and (p.pipeline_run_id is null or j.pipeline_run_id is distinct from p.pipeline_run_id)) as follow_ups
+       from agent_pull_requests p
+       where p.opened_at >= $1 and ($2::text is null or lower(p.repo_owner || '/' || p.repo_name) = lower($2))
+     )
+     select case when grouping(repo_owner, repo_name) = 0 then repo_owner || '/' || repo_name end as repository,
+            count(*) as opened,
+            count(*) filter (where state = 'merged') as merged,
+            count(*) filter (where state = 'closed') as closed,
+            count(*) filter (where state = 'open') as open,
+            percentile_cont(0.5) within group (order by extract(epoch from closed_at - requested_at)) filter (where state = 'merged') as p50,
+            percentile_cont(0.9) within group (order by extract(epoch from closed_at - requested_at)) filter (where state = 'merged') as p90,
+            coalesce(sum(cost) filter (where state = 'merged'), 0) as merged_cost,
+            coalesce(sum(cost), 0) as cost,
+            coalesce(sum(follow_ups), 0) as follow_ups,
+            coalesce(sum(human_pushes), 0) as human_pushes
+     from prs
+     group by grouping sets ((repo_owner, repo_name), ())
+     order by grouping(repo_owner, repo_name) desc, count(*) desc, 1`,
+    [filter.since, filter.repository],
+  );
+  return rows.map((row) => ({
+    repository: row.repository === null ? null : String(row.repository),
+    opened: Number(row.opened),
+    merged: Number(row.merged),
+    closedUnmerged: Number(row.closed),
+    open: Number(row.open),
+    timeToMergeP50: row.p50 === null ? null : Number(row.p50),
+    timeToMergeP90: row.p90 === null ? null : Number(row.p90),
+    mergedCostUsd: Number(row.merged_cost),
+    costUsd: Number(row.cost),
+    followUps: Number(row.follow_ups),
+    humanPushes: Number(row.human_pushes),
+  }));
+}
+
+const JOB_ON_PULL_REQUEST = `j.repo_id = p.repo_id and (j.id = p.job_id
+  or (p.pipeline_run_id is not null and j.pipeline_run_id = p.pipeline_run_id)
+  or j.pr_number = p.number
+  or (j.follow_up is not null and (j.follow_up->'pullRequest'->>'number')::int = p.number))`;
