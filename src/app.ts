@@ -155,6 +155,7 @@ async function startWeb(
       lookUpRole,
       background: deps.background,
       forkPullRequests: config.env.AGENT_FORK_PULL_REQUESTS,
+      ...(config.env.APP_ID === undefined ? {} : { appId: config.env.APP_ID }),
     });
     const pipelines = { pool: deps.database.pool, db: deps.database.db, boss: deps.boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
     const showOnGitHub = (job: Job) => {

@@ -96,6 +96,7 @@ export async function startWorkerRole(input: {
         repositoryToken: () => repositoryToken(job.installationId, job.repoId),
         lookUpRole,
         issueContext: config.env.AGENT_ISSUE_CONTEXT,
+        appId: input.appId,
         log: jobLog,
         now: () => new Date(),
       }),

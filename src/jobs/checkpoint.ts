@@ -26,6 +26,8 @@ export const checkpointSchema = z.object({
       webOrigin: z.string().optional(),
     })
     .optional(),
+  /** A CI round's failing checks and their extracted errors, as first read: the next round compares its own with them. */
+  ci: z.object({ checks: z.array(z.string()), errors: z.string() }).optional(),
   explore: z.object({ report: z.string() }).optional(),
   plan: z
     .object({

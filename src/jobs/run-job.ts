@@ -142,6 +142,9 @@ async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkR
 }
 
 /** Mark the job running (a new attempt), after making sure its host shows it. Null when there is nothing to run. */
+/** The checkpoint's phases, in order: a job with any of them skips what they did. */
+const RESUMABLE_PHASES = ["explore", "plan", "build", "pushed"] as const;
+
 async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
@@ -149,8 +152,10 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
   const log = deps.log.child({ jobId });
   const host = await deps.hostFor(existing, log);
   const announced = await host.announce(jobId);
+  // What the job was given (a follow-up's task, an issue's context, a CI round's errors) is kept too, but only finished phases make it a resumed job.
   const saved = readCheckpoint(announced);
-  const resumed = Object.keys(saved).length > 0;
+  const finished = RESUMABLE_PHASES.filter((phase) => saved[phase] !== undefined);
+  const resumed = finished.length > 0;
   // Conditional: a `/agent cancel` may have ended the job since it was read.
   const job = await claimJob(deps.db, jobId, {
     status: "running",
@@ -174,7 +179,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
     return null;
   }
   log.info({ attempt: job.attempts, resumed }, "job started");
-  if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${Object.keys(saved).join(", ")}`);
+  if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${finished.join(", ")}`);
   host.progress.update(job, { force: true });
   return run;
 }

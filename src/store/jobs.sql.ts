@@ -10,7 +10,7 @@ export function hasEnded(status: JobStatus): boolean {
   return !ACTIVE_JOB_STATUSES.includes(status);
 }
 /** `pipeline`: a step of a pipeline run. `local`: `running-agent run` on a repository on the user's machine, no GitHub involved. */
-export type JobTrigger = "comment" | "label" | "review" | "api" | "local" | "pipeline";
+export type JobTrigger = "comment" | "label" | "review" | "api" | "local" | "pipeline" | "ci";
 
 /** Durations of a job's phases in milliseconds, keyed by phase name, plus `total`. */
 export type JobTimings = Record<string, number>;
@@ -60,6 +60,8 @@ export interface FollowUp {
    * app cannot push there, so the job clones the fork at `headSha` and comments its patch.
    */
   fork?: { cloneUrl: string; fullName: string; headSha: string };
+  /** Started by the product itself: the repository's CI failed on the agent's commit `headSha`; round `round` of at most `maxRounds`. */
+  ci?: { headSha: string; round: number; maxRounds: number };
 }
 
 export const jobs = pgTable(

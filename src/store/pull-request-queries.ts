@@ -1,13 +1,48 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Db } from "./database.ts";
+import { jobs } from "./jobs.sql.ts";
 import { agentPullRequests, type AgentPullRequest } from "./pull-requests.sql.ts";
 
-export type NewAgentPullRequest = Pick<AgentPullRequest, "installationId" | "repoId" | "repoOwner" | "repoName" | "number" | "url" | "jobId" | "pipelineRunId" | "requestedAt">;
+export type NewAgentPullRequest = Pick<AgentPullRequest, "installationId" | "repoId" | "repoOwner" | "repoName" | "number" | "url" | "jobId" | "pipelineRunId" | "requestedAt" | "agentHeadSha">;
 
 /** Remembers a pull request the agent opened; a retried job updating the same one records nothing new. */
 export async function recordAgentPullRequest(db: Db, pullRequest: NewAgentPullRequest): Promise<void> {
   await db.insert(agentPullRequests).values(pullRequest).onConflictDoNothing();
+}
+
+/** The agent pushed `headSha` to its pull request (a follow-up, a CI round): CI on that commit is the agent's to fix. */
+export async function recordAgentPush(db: Db, push: { repoId: number; number: number; headSha: string }): Promise<void> {
+  await db
+    .update(agentPullRequests)
+    .set({ agentHeadSha: push.headSha })
+    .where(and(eq(agentPullRequests.repoId, push.repoId), eq(agentPullRequests.number, push.number)));
+}
+
+/** The agent's open pull request whose head is the agent's own commit `headSha`, unless its CI rounds were stopped. */
+export async function findAgentPullRequestAtHead(db: Db, at: { repoId: number; headSha: string }): Promise<AgentPullRequest | null> {
+  const [row] = await db
+    .select()
+    .from(agentPullRequests)
+    .where(and(eq(agentPullRequests.repoId, at.repoId), eq(agentPullRequests.agentHeadSha, at.headSha), eq(agentPullRequests.state, "open"), isNull(agentPullRequests.ciStoppedAt)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** `/agent cancel` on the pull request: the product stops fixing its CI by itself. */
+export async function stopCiRounds(db: Db, on: { repoId: number; number: number }): Promise<boolean> {
+  const rows = await db
+    .update(agentPullRequests)
+    .set({ ciStoppedAt: new Date() })
+    .where(and(eq(agentPullRequests.repoId, on.repoId), eq(agentPullRequests.number, on.number), eq(agentPullRequests.state, "open"), isNull(agentPullRequests.ciStoppedAt)))
+    .returning({ number: agentPullRequests.number });
+  return rows.length > 0;
+}
+
+/** CI rounds already started on the pull request (jobs the product started by itself). */
+export async function countCiRounds(db: Db, on: { repoId: number; number: number }): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(jobs).where(and(eq(jobs.repoId, on.repoId), eq(jobs.issueNumber, on.number), eq(jobs.trigger, "ci")));
+  return row?.count ?? 0;
 }
 
 /** Merged or closed without merging; null when the agent did not open it. */
@@ -33,7 +68,8 @@ export async function recordPullRequestReopened(db: Db, reopened: { repoId: numb
 export async function recordHumanPush(db: Db, push: { repoId: number; number: number; headSha: string }): Promise<AgentPullRequest | null> {
   const [row] = await db
     .update(agentPullRequests)
-    .set({ humanPushes: sql`${agentPullRequests.humanPushes} + 1`, lastHumanPushSha: push.headSha })
+    // The head is no longer the agent's commit: CI on it, or on an older commit, is no longer the agent's to fix.
+    .set({ humanPushes: sql`${agentPullRequests.humanPushes} + 1`, lastHumanPushSha: push.headSha, agentHeadSha: null })
     .where(and(eq(agentPullRequests.repoId, push.repoId), eq(agentPullRequests.number, push.number), sql`${agentPullRequests.lastHumanPushSha} is distinct from ${push.headSha}`))
     .returning();
   return row ?? null;

@@ -35,8 +35,13 @@ export const agentPullRequests = pgTable(
     humanPushes: integer("human_pushes").notNull().default(0),
     /** The head of the last such push: a redelivered event is not counted twice. */
     lastHumanPushSha: text("last_human_push_sha"),
+    /** The commit the agent last pushed: CI failing on it is the agent's to fix; on any other head, it is not. */
+    agentHeadSha: text("agent_head_sha"),
+    /** `/agent cancel` on the pull request: no more automatic CI rounds. */
+    ciStoppedAt: timestamp("ci_stopped_at", { withTimezone: true }),
   },
   (table) => [unique("agent_pull_requests_repo_number").on(table.repoId, table.number), index("agent_pull_requests_opened_at_idx").on(table.openedAt)],
 );
 
 export type AgentPullRequest = typeof agentPullRequests.$inferSelect;
+

@@ -44,6 +44,7 @@ async function openedBy(where: typeof repo, number: number, job: Partial<Job>): 
     jobId: row.id,
     pipelineRunId: null,
     requestedAt: requested,
+    agentHeadSha: null,
   });
   return row;
 }

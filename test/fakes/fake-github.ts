@@ -24,6 +24,8 @@ export type RouteName =
   | "reactions.createForIssue"
   | "issues.get"
   | "issues.listComments"
+  | "checks.listForRef"
+  | "actions.downloadJobLogsForWorkflowRun"
   /** Not the API: an issue's attachment link on the web host, and the signed storage it redirects to. */
   | "attachments.get"
   | "attachments.storage"
@@ -90,7 +92,23 @@ export interface FakeGitHubOptions {
    * redirect to signed storage that needs none.
    */
   attachments?: Record<string, { contentType: string; bytes: Buffer }>;
+  /** Other apps' check runs of a commit (CI), for `checks.listForRef`; the app's own are listed too. */
+  checkRunsFrom?: (ref: string) => FakeForeignCheckRun[];
+  /** GitHub Actions job logs by job id (a check run of the `github-actions` app has its job's id). */
+  jobLogs?: Record<number, string>;
 }
+
+export interface FakeForeignCheckRun {
+  id: number;
+  name: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: string | null;
+  app: { id: number; slug: string };
+  output?: { title: string | null; summary: string | null; text: string | null };
+}
+
+/** GitHub Actions' app id on github.com. */
+export const ACTIONS_APP = { id: 15368, slug: "github-actions" };
 
 export interface FakeIssue {
   title: string;
@@ -153,6 +171,8 @@ interface Matched {
 interface Reply {
   status: number;
   body: unknown;
+  /** `body` is plain text (a log), not JSON. */
+  text?: boolean;
 }
 
 const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
@@ -170,6 +190,8 @@ const ROUTES: Array<{ name: RouteName; method: string; pattern: string }> = [
   { name: "git.getRef", method: "GET", pattern: "/repos/:owner/:repo/git/ref/:ref" },
   { name: "checks.create", method: "POST", pattern: "/repos/:owner/:repo/check-runs" },
   { name: "checks.update", method: "PATCH", pattern: "/repos/:owner/:repo/check-runs/:check_run_id" },
+  { name: "checks.listForRef", method: "GET", pattern: "/repos/:owner/:repo/commits/:ref/check-runs" },
+  { name: "actions.downloadJobLogsForWorkflowRun", method: "GET", pattern: "/repos/:owner/:repo/actions/jobs/:job_id/logs" },
   { name: "pulls.list", method: "GET", pattern: "/repos/:owner/:repo/pulls" },
   { name: "pulls.create", method: "POST", pattern: "/repos/:owner/:repo/pulls" },
   { name: "pulls.update", method: "PATCH", pattern: "/repos/:owner/:repo/pulls/:pull_number" },
@@ -243,7 +265,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const reply = outage ? { status: outage.status, body: { message: `outage (HTTP ${outage.status})` } } : answer(record, url.pathname, text, req.headers.authorization);
     record.status = reply.status;
     requests.push(record);
-    res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
+    if (reply.text) res.writeHead(reply.status, { "content-type": "text/plain; charset=utf-8" }).end(String(reply.body));
+    else res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
     for (const listener of listeners) listener(record);
   }
 
@@ -419,6 +442,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         const text = options.filesFrom?.(record.query.ref ?? "HEAD", params.path!);
         if (text === undefined) return { status: 404, body: NOT_FOUND };
         return { status: 200, body: { type: "file", path: params.path, encoding: "base64", content: Buffer.from(text).toString("base64") } };
+      }
+      case "checks.listForRef": {
+        const ours = [...state.checkRuns.values()]
+          .filter((checkRun) => checkRun.repo === repo && checkRun.fields.head_sha === params.ref)
+          .map((checkRun) => ({ id: checkRun.id, name: checkRun.fields.name, status: checkRun.fields.status, conclusion: checkRun.fields.conclusion ?? null, app: { id: options.appId ?? 1, slug: "running-agent" }, output: checkRun.fields.output ?? null }));
+        const runs = [...ours, ...(options.checkRunsFrom?.(params.ref!) ?? [])];
+        return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+      }
+      case "actions.downloadJobLogsForWorkflowRun": {
+        const log = options.jobLogs?.[Number(params.job_id)];
+        return log === undefined ? { status: 404, body: NOT_FOUND } : { status: 200, body: log, text: true };
       }
       case "attachments.get":
       case "attachments.storage":

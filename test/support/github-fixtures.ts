@@ -199,6 +199,25 @@ export function pullRequestEventPayload(options: { action: "closed" | "reopened"
   return payload;
 }
 
+/** `check_suite.completed`: another app's (GitHub Actions', unless `app` says otherwise) checks finished on `headSha`. */
+export function checkSuiteCompletedPayload(options: { headSha: string; conclusion: string; app?: { id: number; slug: string; name?: string }; repo?: RepoFixture }) {
+  const payload = examplePayload("check_suite", "completed");
+  applyRepo(payload, options.repo ?? testRepo());
+  const app = options.app ?? { id: 15368, slug: "github-actions", name: "GitHub Actions" };
+  Object.assign(payload.check_suite as Record<string, unknown>, { head_sha: options.headSha, conclusion: options.conclusion, status: "completed", app: { ...((payload.check_suite as { app: object }).app), ...app } });
+  return payload;
+}
+
+/** `workflow_run.completed` on `headSha`; `headRepoId` other than the repository's is a fork's run. */
+export function workflowRunCompletedPayload(options: { headSha: string; conclusion: string; headRepoId?: number; repo?: RepoFixture }) {
+  const payload = examplePayload("workflow_run", "completed");
+  const repo = options.repo ?? testRepo();
+  applyRepo(payload, repo);
+  const run = payload.workflow_run as Record<string, unknown>;
+  Object.assign(run, { head_sha: options.headSha, conclusion: options.conclusion, status: "completed", name: "CI", head_repository: { ...(run.head_repository as object), id: options.headRepoId ?? repo.id } });
+  return payload;
+}
+
 /** `check_run.requested_action`: someone pressed a button (`identifier`) on one of the app's check runs. */
 export function checkRunActionPayload(options: { identifier: string; checkRunId: number; repo?: RepoFixture; sender?: Sender }) {
   const payload = examplePayload("check_run", "requested_action");

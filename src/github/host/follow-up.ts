@@ -1,6 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import type { RoleLookup } from "../authorize-sender.ts";
 import { gatherDiscussion } from "../pull-request-discussion.ts";
+import { prepareCiTask } from "./ci-failure-task.ts";
 import { listReviewTargets, replyInReviewThreads } from "../review-comments.ts";
 import { earlierJobOf } from "../../store/job-queries.ts";
 import type { Job } from "../../store/jobs.sql.ts";
@@ -18,8 +19,9 @@ import type { JobRun } from "../../jobs/job-run.ts";
  * The follow-up's task, rendered once and kept in the checkpoint, so that a retry shows
  * the agent the same discussion (nothing said after the trigger ever gets in).
  */
-export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit, lookUpRole: RoleLookup): Promise<void> {
+export async function prepareFollowUpTask(run: JobRun, octokit: ProbotOctokit, lookUpRole: RoleLookup, appId?: number): Promise<void> {
   if (!run.job.followUp || readCheckpoint(run.job).followUp) return;
+  if (run.job.followUp.ci) return prepareCiTask(run, octokit, appId);
   await listReviewTargetsOnce(run, octokit);
   const job = run.job;
   const followUp = job.followUp!;

@@ -14,7 +14,7 @@ import type { JobRun } from "../../jobs/job-run.ts";
 import { proposePatch } from "./propose-patch.ts";
 import { repositoryEgress } from "./repository-egress.ts";
 import { resolveBase } from "./resolve-base.ts";
-import { recordAgentPullRequest } from "../../store/pull-request-queries.ts";
+import { recordAgentPullRequest, recordAgentPush } from "../../store/pull-request-queries.ts";
 import { attachIssueImages, prepareIssueContext } from "./issue-task-context.ts";
 import type { IssueContextMode } from "../../jobs/issue-task.ts";
 import { ensureAnnounced } from "../show/announce-job.ts";
@@ -30,6 +30,8 @@ export interface GitHubHostInput {
   lookUpRole: RoleLookup;
   /** `AGENT_ISSUE_CONTEXT`: whether text by people without write access reaches the agent (marked) or not at all. */
   issueContext: IssueContextMode;
+  /** This GitHub App's id: its own check runs are not CI for a CI round to fix. */
+  appId?: number;
   log: Logger;
   now: () => Date;
 }
@@ -51,7 +53,7 @@ export function githubHost(input: GitHubHostInput): JobHost {
     progress: createGitHubProgressWriter(octokit, input.log, { now: input.now }),
     async prepare(run) {
       await run.step("prepare", () => resolveBase(run, octokit));
-      await run.step("prepare", () => prepareFollowUpTask(run, octokit, input.lookUpRole));
+      await run.step("prepare", () => prepareFollowUpTask(run, octokit, input.lookUpRole, input.appId));
       await run.step("prepare", () => prepareIssueContext(run, issueContext));
     },
     attach: (run, sandbox) => attachIssueImages(run, sandbox, issueContext),
@@ -71,7 +73,7 @@ export function githubHost(input: GitHubHostInput): JobHost {
       if (!followUp) {
         const pullRequest = await run.step("deliver", () => openPullRequestFor(run, octokit, pushed));
         const job = run.job;
-        // Its outcome (merged or not) is the product's headline number: see pull-request-outcomes.ts.
+        // Its outcome (merged or not) is the product's headline number (pull-request-outcomes.ts); CI on its head is the agent's to fix (ci-rounds.ts).
         await recordAgentPullRequest(run.deps.db, {
           installationId: job.installationId,
           repoId: job.repoId,
@@ -82,10 +84,13 @@ export function githubHost(input: GitHubHostInput): JobHost {
           jobId: job.id,
           pipelineRunId: null,
           requestedAt: job.createdAt,
+          agentHeadSha: pushed.sha,
         });
         await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
         return;
       }
+      // CI that fails on this commit is the agent's to fix (ci-rounds.ts); a fork's patch is only proposed.
+      if (!followUp.fork) await recordAgentPush(run.deps.db, { repoId: run.job.repoId, number: followUp.pullRequest.number, headSha: pushed.sha });
       await run.finish("succeeded", { prUrl: followUp.pullRequest.url, prNumber: followUp.pullRequest.number });
       // A fork's threads are answered by the patch comment: there is no commit to point at.
       if (!followUp.fork) await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });

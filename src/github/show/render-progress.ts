@@ -105,6 +105,8 @@ const failureTitles: Record<FailureKind, string> = {
 };
 
 function headline(job: Job): string {
+  const ci = job.followUp?.ci;
+  if (ci && (job.status === "queued" || job.status === "running")) return ciRoundHeadline(job, ci);
   switch (job.status) {
     case "queued":
       return `⏳ **Running Agent** has queued this ${job.followUp ? "follow-up" : "task"} for @${job.requesterLogin}.`;
@@ -124,6 +126,13 @@ function headline(job: Job): string {
       return `❌ **Running Agent** failed: ${failureTitles[kind]}.\n\n${quote(job.failureMessage ?? "")}\n\n**What to do next:** ${next}`;
     }
   }
+}
+
+/** "CI failed on `test (ubuntu, 22)`: fixing, round 1 of 2": the checks are named once the worker has read them. */
+function ciRoundHeadline(job: Job, ci: NonNullable<NonNullable<Job["followUp"]>["ci"]>): string {
+  const checks = readCheckpoint(job).ci?.checks;
+  const what = checks && checks.length > 0 ? checks.map((name) => `\`${name.replace(/`/g, "'")}\``).join(", ") : `\`${ci.headSha.slice(0, 7)}\``;
+  return `🔧 **Running Agent**: CI failed on ${what}: fixing, round ${ci.round} of ${ci.maxRounds}.`;
 }
 
 function followUpHeadline(job: Job): string {

@@ -48,6 +48,8 @@ export async function showRun(pool: pg.Pool, octokit: ProbotOctokit, runId: stri
         jobId: null,
         pipelineRunId: run.id,
         requestedAt: run.createdAt,
+        // A run's branch holds several steps' pushes: its CI is left to people (no automatic rounds).
+        agentHeadSha: null,
       });
     }
     const body = renderRunComment(run, views);

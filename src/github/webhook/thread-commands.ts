@@ -4,6 +4,7 @@ import { cancelRunsOnThread, reopenStep } from "../../pipelines/advance-run.ts";
 import { showJobChange } from "../show/show-job-change.ts";
 import { showRun } from "../show/show-run.ts";
 import { isDeliveryClaimed } from "../../jobs/create-job.ts";
+import { stopCiRounds } from "../../store/pull-request-queries.ts";
 import { ALREADY_PROCESSED, inBackground, type Trigger } from "./trigger-kit.ts";
 
 /**
@@ -21,7 +22,13 @@ export async function cancelOnThread(trigger: Trigger, input: { issueNumber: num
   const runs = await cancelRunsOnThread(trigger.deps.pool, thread, `@${input.by}`);
   const outcome = await cancelJobs(trigger.deps.pool, { thread }, `@${input.by}`, trigger.delivery);
   if (!outcome) return trigger.log.info(ALREADY_PROCESSED);
+  // On the agent's pull request, cancel also means: no more automatic CI rounds (ci-rounds.ts).
+  const ciStopped = await stopCiRounds(trigger.deps.db, { repoId: trigger.repo.id, number: input.issueNumber });
   const count = outcome.cancelled.length + outcome.stopping.length + runs.length;
+  if (ciStopped && count === 0) {
+    if (input.commentId !== null) await react(trigger, input.commentId, "+1");
+    return reply(trigger, input.issueNumber, "Nothing was running; Running Agent will no longer fix this pull request's CI by itself. Comment `/agent <feedback>` to ask for more.");
+  }
   trigger.log.info({ cancelled: outcome.cancelled.map((job) => job.id), stopping: outcome.stopping.map((job) => job.id) }, "cancel requested");
   if (count === 0) {
     await reply(trigger, input.issueNumber, "Nothing to cancel: no Running Agent job is running or queued on this thread.");

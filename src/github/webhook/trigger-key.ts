@@ -12,6 +12,9 @@ export interface TriggerPayload {
   review?: { id: number };
   issue?: { id: number; updated_at?: string };
   label?: { id?: number; name?: string };
+  repository?: { id: number };
+  check_suite?: { head_sha: string };
+  workflow_run?: { head_sha: string };
 }
 
 export function triggerKeyOf(event: string, payload: TriggerPayload): string | null {
@@ -28,6 +31,13 @@ export function triggerKeyOf(event: string, payload: TriggerPayload): string | n
       // while the same event replayed is the same one.
       if (!payload.issue || !payload.label) return null;
       return `${kind}:${payload.issue.id}:${payload.label.id ?? payload.label.name ?? ""}:${payload.issue.updated_at ?? ""}`;
+    case "check_suite":
+    case "workflow_run": {
+      // One CI round per commit, whichever event (a check suite, a workflow run; several
+      // suites of one commit) reports the failure first.
+      const headSha = payload.check_suite?.head_sha ?? payload.workflow_run?.head_sha;
+      return headSha && payload.repository ? `ci-failure:${payload.repository.id}:${headSha}` : null;
+    }
     default:
       // The check run's Retry button needs none: a retry gives the job a new check run, so
       // the same press replayed finds no job. Other events start nothing.

@@ -18,6 +18,8 @@ export interface TriggerDeps {
   lookUpRole: RoleLookup;
   /** Work started after the reply to GitHub (announcing a job); awaited at shutdown. */
   background: Set<Promise<unknown>>;
+  /** This GitHub App's id: its own check suites are not CI for the agent to fix. */
+  appId?: number;
   /** Pull requests from forks: refused, or worked on read-only with the patch proposed in a comment. */
   forkPullRequests?: "refuse" | "propose";
 }

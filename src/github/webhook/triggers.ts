@@ -12,6 +12,7 @@ import { showRun } from "../show/show-run.ts";
 import { ALREADY_PROCESSED, inBackground, installationIdOf, replyOnce, senderMayAct, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 import { USAGE } from "./help-text.ts";
 import { registerPullRequestOutcomes } from "./pull-request-outcomes.ts";
+import { registerCiRounds } from "./ci-rounds.ts";
 
 export type { TriggerDeps } from "./trigger-kit.ts";
 
@@ -30,6 +31,7 @@ export function registerTriggers(app: Probot, deps: TriggerDeps): void {
   app.on("pull_request_review.submitted", (context) => onReviewSubmitted(context, deps));
   app.on("check_run.requested_action", (context) => onCheckRunAction(context, deps));
   registerPullRequestOutcomes(app, deps);
+  registerCiRounds(app, deps);
 }
 
 async function onIssueComment(context: Context<"issue_comment.created">, deps: TriggerDeps): Promise<void> {
