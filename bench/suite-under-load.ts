@@ -6,8 +6,12 @@
  *
  *   npm run bench:suite-under-load      (BENCH_RUNS=3, BENCH_GROUP=all|fast|slow, default all)
  *
- * With DATABASE_URL both copies use that server (each test file makes its own database);
- * without it each starts its own embedded Postgres.
+ * The measured runs use DATABASE_URL's server when it is set (each test file makes its own
+ * database), else an embedded Postgres. The neighbour starts its own embedded Postgres, as a
+ * second checkout without DATABASE_URL does: two suites' app processes (10 + 4 connections
+ * each) on one server at the default max_connections (100) run out of connections, which
+ * is the server's limit, not the suite's (BENCH_SHARED_DATABASE=1 shares it anyway; the
+ * README says how to size DATABASE_POOL_SIZE for it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -17,6 +21,7 @@ import { loadAverage } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GROUP = process.env.BENCH_GROUP ?? "all";
+const SHARED_DATABASE = process.env.BENCH_SHARED_DATABASE === "1";
 const here = path.resolve(import.meta.dirname, "..");
 
 interface SuiteRun {
@@ -31,7 +36,7 @@ interface SuiteRun {
 
 async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
-  console.log(`node ${process.version}, ${os.availableParallelism()} cpus, load average ${loadAverage()}; group ${GROUP}, ${RUNS} runs beside a neighbour`);
+  console.log(`node ${process.version}, ${os.availableParallelism()} cpus, load average ${loadAverage()}; group ${GROUP}, ${RUNS} runs beside a neighbour (${SHARED_DATABASE ? "on the same Postgres server" : "on its own embedded Postgres"})`);
   const neighbour = startNeighbour();
   const runs: SuiteRun[] = [];
   try {
@@ -65,7 +70,7 @@ function startNeighbour(): { stop(): Promise<SuiteRun[]> } {
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      current = runSuite();
+      current = runSuite(SHARED_DATABASE ? {} : { DATABASE_URL: undefined });
       rounds.push(await current.promise);
     }
   })();
@@ -80,11 +85,11 @@ function startNeighbour(): { stop(): Promise<SuiteRun[]> } {
   };
 }
 
-function runSuite(): { child: ChildProcess; promise: Promise<SuiteRun> } {
+function runSuite(env: Record<string, string | undefined> = {}): { child: ChildProcess; promise: Promise<SuiteRun> } {
   const started = performance.now();
   const child = spawn(process.execPath, [path.join(here, "node_modules/vitest/vitest.mjs"), "run"], {
     cwd: here,
-    env: { ...process.env, TEST_GROUP: GROUP, NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: withoutUndefined({ ...process.env, TEST_GROUP: GROUP, NO_COLOR: "1", FORCE_COLOR: "0", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -122,6 +127,10 @@ function saveOutput(name: string, run: SuiteRun): string {
   const file = path.join(os.tmpdir(), `suite-under-load-${process.pid}-${name}.log`);
   writeFileSync(file, run.output);
   return file;
+}
+
+function withoutUndefined(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)) as NodeJS.ProcessEnv;
 }
 
 function minutes(ms: number): string {

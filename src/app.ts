@@ -58,7 +58,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   if (!app) throw new ConfigError("APP_ID is not set: run `npm start` without ROLE to register the GitHub App first.");
   checkSandboxPolicy(config);
   const embedded = await startDatabaseServer(config, log);
-  const database = openDatabase(embedded?.url ?? config.env.DATABASE_URL!);
+  const database = openDatabase(embedded?.url ?? config.env.DATABASE_URL!, { max: config.env.DATABASE_POOL_SIZE });
   await migrateDatabase(database.pool);
   const timeoutMs = config.env.AGENT_TIMEOUT_MINUTES * 60_000;
   const boss = await startQueue(

@@ -37,6 +37,8 @@ export const envSchema = z.object({
   GHE_PROTOCOL: withDefault(z.enum(["http", "https"]), "https"),
   /** Postgres connection string. Unset: an embedded Postgres under DATA_DIR (one process only). */
   DATABASE_URL: optional(z.string().url()),
+  /** Postgres connections one process keeps at most (its pool; the queue keeps 4 more). Processes × (this + 4) must stay under the server's max_connections. */
+  DATABASE_POOL_SIZE: withDefault(z.coerce.number().int().min(2).max(100), 10),
   /** Where the embedded Postgres, sandboxes and caches live. */
   DATA_DIR: withDefault(z.string(), "./.data"),
   /** What this process does: `web` (webhooks, API), `worker` (runs jobs) or `all`. */

@@ -17,6 +17,12 @@ describe("loadConfig", () => {
     expect(config.app).toEqual({ appId: 12, privateKey: "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----", webhookSecret: "s3cret-value" });
   });
 
+  it("sizes each process's Postgres pool with DATABASE_POOL_SIZE, 10 unless set, 2 to 100", () => {
+    expect(loadConfig({}).env.DATABASE_POOL_SIZE).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: "4" }).env.DATABASE_POOL_SIZE).toBe(4);
+    for (const bad of ["1", "101", "many"]) expect(() => loadConfig({ DATABASE_POOL_SIZE: bad })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
   it("points at GitHub Enterprise through GHE_HOST", () => {
     expect(loadConfig({ GHE_HOST: "ghe.example.com", GHE_PROTOCOL: "http" }).githubApiUrl).toBe("http://ghe.example.com/api/v3");
   });

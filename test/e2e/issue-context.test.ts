@@ -123,7 +123,9 @@ describe("a job started from an issue is given the whole issue", () => {
       },
     }));
     try {
-      const job = await runJob(github, { event: "issues", payload: issueLabeledPayload({ label: "agent", repo: testRepo() }) }, { AGENT_ISSUE_CONTEXT: "writers" });
+      const job = await runJob(github, { event: "issues", payload: issueLabeledPayload({ label: "agent", repo: testRepo() }) }, { AGENT_ISSUE_CONTEXT: "writers", DATABASE_POOL_SIZE: "6" });
+      // The operator's pool size is the app's (pg's Pool keeps its options).
+      expect((e2e.harness!.app.database.pool as unknown as { options: { max: number } }).options.max).toBe(6);
       expect(job).toMatchObject({ status: "succeeded", trigger: "label", task: "Add a greeting function" });
       expect(github.requests.some((request) => request.route === "reactions.createForIssue" && request.path.endsWith("/issues/7/reactions"))).toBe(true);
       const prompt = JSON.stringify(requestsOf(e2e.model!, "build")[0]?.messages);

@@ -17,7 +17,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await withAdminClient(serverUrl, (client) => client.query(`create database ${name}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const database = openDatabase(url.toString());
+  // The test's own queries are few: a small pool leaves the server's connections to the apps under test.
+  const database = openDatabase(url.toString(), { max: 4 });
   await migrateDatabase(database.pool);
   return {
     ...database,
