@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres } from "../../src/store/embedded-postgres.ts";
 import { PostgresInUseError } from "../../src/store/postmaster.ts";
 import { migrateDatabase } from "../../src/store/migrate.ts";
+import { openDatabase } from "../../src/store/database.ts";
 import { isProcessAlive } from "../sandbox/processes.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
@@ -39,10 +40,11 @@ describe("the embedded Postgres", () => {
     const log = pino({ level: "silent" });
     try {
       const first = await startEmbeddedPostgres(dir, log);
-      const pool = new pg.Pool({ connectionString: first.url });
-      await migrateDatabase(pool);
-      await pool.query("insert into webhook_deliveries (delivery_id, event, outcome) values ('kept', 'ping', 'test')");
-      await pool.end();
+      // The app's own pool (openDatabase): an idle client the stop terminates late (57P01, seen on a loaded machine) is handled, not thrown.
+      const database = openDatabase(first.url);
+      await migrateDatabase(database.pool);
+      await database.pool.query("insert into webhook_deliveries (delivery_id, event, outcome) values ('kept', 'ping', 'test')");
+      await database.close();
       await first.stop();
 
       const second = await startEmbeddedPostgres(dir, log);
