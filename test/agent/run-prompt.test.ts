@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOpencodeConfig } from "../../src/agent/opencode-config.ts";
 import { startOpencodeServer, type OpencodeServer } from "../../src/agent/opencode-server.ts";
 import { runPrompt, type PromptProgress } from "../../src/agent/run-prompt.ts";
+import { HANG_MS } from "../support/patience.ts";
 import { JobError } from "../../src/job-error.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox } from "../../src/sandbox/sandbox.ts";
@@ -145,7 +146,7 @@ describe("runPrompt with the real opencode", () => {
   it("stops on the caller's abort signal", async () => {
     const controller = new AbortController();
     const running = runPrompt(server, { agent: "build", model: "scripted/m", text: "[hang] Wait", title: "abortable", deadlineMs: 30_000, signal: controller.signal });
-    await waitUntil(() => model.requests.some((body) => JSON.stringify(body.messages).includes("[hang] Wait")), 10_000, "the model request");
+    await waitUntil(() => model.requests.some((body) => JSON.stringify(body.messages).includes("[hang] Wait")), HANG_MS, "the model request");
     controller.abort();
 
     await expect(running).rejects.toMatchObject({ kind: "cancelled" });
@@ -157,6 +158,6 @@ describe("runPrompt with the real opencode", () => {
     await server.stop();
 
     expect(await server.exited).not.toBeUndefined();
-    await waitUntil(() => processesUnder(dirname(sandbox.workdir)).length === 0, 5_000, "opencode's processes to end");
+    await waitUntil(() => processesUnder(dirname(sandbox.workdir)).length === 0, HANG_MS, "opencode's processes to end");
   });
 });

@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HANG_MS } from "../support/patience.ts";
 
 export type RouteName =
   | "apps.createInstallationAccessToken"
@@ -486,7 +487,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     setOutage(next) {
       outage = next;
     },
-    waitFor(predicate, timeoutMs = 30_000) {
+    waitFor(predicate, timeoutMs = HANG_MS) {
       const seen = requests.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

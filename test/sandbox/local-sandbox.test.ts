@@ -9,6 +9,7 @@ import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../../src/sandbox/sandbox.ts";
 import { missingToolchain } from "../support/toolchains.ts";
 import { livingGroupMembers, processesWith, waitUntil } from "./processes.ts";
+import { HANG_MS } from "../support/patience.ts";
 
 const noLimits: SandboxLimits = { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 };
 
@@ -121,14 +122,14 @@ describe("local sandbox", () => {
     const result = await sandbox.exec(["sh", "-c", "sleep 301 & sleep 302; wait"], { timeoutMs: 300 });
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBe(128 + 15);
-    await waitUntil(() => processesWith("sleep 30").length === 0, 5_000, "child and grandchild to die");
+    await waitUntil(() => processesWith("sleep 30").length === 0, HANG_MS, "child and grandchild to die");
   });
 
   it("does not wait for, nor leave behind, what a finished command started in the background", async () => {
     const sandbox = await createSandbox();
     const result = await sandbox.exec(["sh", "-c", "sleep 303 & setsid -f sleep 304; echo started"], { timeoutMs: 20_000 });
     expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: "started\n" });
-    await waitUntil(() => processesWith("sleep 30").length === 0, 5_000, "the background sleeps to die");
+    await waitUntil(() => processesWith("sleep 30").length === 0, HANG_MS, "the background sleeps to die");
   });
 
   it("applies the memory and CPU limits to commands", async () => {
@@ -144,14 +145,14 @@ describe("local sandbox", () => {
   it("starts servers, waits for their output and kills their group", async () => {
     const sandbox = await createSandbox();
     const server = sandbox.spawn(["sh", "-c", "echo booting; echo listening on port 4567; sleep 300 & wait"]);
-    const match = await server.waitForOutput(/listening on port (\d+)/, 5_000);
+    const match = await server.waitForOutput(/listening on port (\d+)/, HANG_MS);
     expect(match[1]).toBe("4567");
     expect(server.output()).toContain("booting");
     await server.kill();
     expect(await server.exited).toBeNull();
 
     const quitter = sandbox.spawn(["sh", "-c", "echo bye"]);
-    await expect(quitter.waitForOutput(/never printed/, 5_000)).rejects.toThrow(/exited/);
+    await expect(quitter.waitForOutput(/never printed/, HANG_MS)).rejects.toThrow(/exited/);
     const silent = sandbox.spawn(["sleep", "300"]);
     await expect(silent.waitForOutput(/never printed/, 100)).rejects.toThrow(/within 100 ms/);
     await silent.kill();
@@ -160,7 +161,7 @@ describe("local sandbox", () => {
   it("SIGKILLs a server that ignores SIGTERM", async () => {
     const sandbox = await createSandbox();
     const stubborn = sandbox.spawn(["sh", "-c", "trap '' TERM; echo armed; while :; do sleep 1; done"]);
-    await stubborn.waitForOutput(/armed/, 5_000);
+    await stubborn.waitForOutput(/armed/, HANG_MS);
     await stubborn.kill();
     expect(await stubborn.exited).toBeNull();
   });
@@ -169,20 +170,20 @@ describe("local sandbox", () => {
     const sandbox = await createSandbox({ timeoutMs: 300, memoryMb: 0, cpuSeconds: 0 });
     const server = sandbox.spawn(["sleep", "300"]);
     expect(await server.exited).toBeNull();
-    await waitUntil(() => !existsSync(dirname(sandbox.workdir)), 5_000, "the sandbox directory to go");
+    await waitUntil(() => !existsSync(dirname(sandbox.workdir)), HANG_MS, "the sandbox directory to go");
   });
 
   it("destroy kills every process and removes the directory, twice safely", async () => {
     const sandbox = await createSandbox();
     const server = sandbox.spawn(["sh", "-c", "echo $$; sleep 300 & wait"]);
-    const [pid] = await server.waitForOutput(/^\d+/m, 5_000);
+    const [pid] = await server.waitForOutput(/^\d+/m, HANG_MS);
     await sandbox.writeFile("file.txt", "content");
     expect(await sandbox.readFile("file.txt")).toBe("content");
     await sandbox.destroy();
     await sandbox.destroy();
     expect(existsSync(dirname(sandbox.workdir))).toBe(false);
     expect(await server.exited).toBeNull();
-    await waitUntil(() => livingGroupMembers(Number(pid)).length === 0, 5_000, "the server's group to die");
+    await waitUntil(() => livingGroupMembers(Number(pid)).length === 0, HANG_MS, "the server's group to die");
     await expect(sandbox.exec(["true"])).rejects.toThrow(/destroyed/);
   });
 });

@@ -3,6 +3,7 @@
  * container does not always reap orphans, so `kill(pid, 0)` would see them as alive.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { HANG_MS } from "../support/patience.ts";
 
 interface ProcStat {
   pid: number;
@@ -36,7 +37,8 @@ export function livingGroupMembers(pgid: number): number[] {
 }
 
 /** Poll a condition until it holds or the deadline passes (for states no event announces). */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = "condition"): Promise<void> {
+/** Waits for a signal; the deadline (test/support/patience.ts) only turns a hang into a failure that names what was awaited. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = HANG_MS, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
