@@ -28,17 +28,21 @@ export interface PushOptions {
 export async function pushWork(sandbox: Sandbox, repository: WorkRepository, options: PushOptions): Promise<{ sha: string; files: string[] }> {
   const sha = await receiveWork(sandbox, repository, { base: options.base });
   const files = await filesChanged(repository, options.base, sha);
-  const first = await pushCommit(repository, options.remote, { sha, branch: options.branch });
-  if (first.exitCode === 0) return { sha, files };
-  if (!options.rebaseIfMoved || !isNonFastForward(first)) throw pushRejected(options.branch, first);
-  const moved = await fetchBranch(repository, options.remote, options.branch);
-  if (moved.sha === null) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(moved.result.stderr)}`, { retryable: isTransientGitFailure(moved.result) });
-  await rebaseInSandbox(sandbox, repository, { ...options, onto: moved.sha, ours: sha });
-  const rebased = await receiveWork(sandbox, repository, { base: moved.sha });
-  const second = await pushCommit(repository, options.remote, { sha: rebased, branch: options.branch });
-  if (second.exitCode !== 0) throw pushRejected(options.branch, second);
-  return { sha: rebased, files };
+  let pushing = sha;
+  let result = await pushCommit(repository, options.remote, { sha, branch: options.branch });
+  for (let replays = 0; result.exitCode !== 0; replays++) {
+    if (!options.rebaseIfMoved || !branchMoved(result) || replays === MAX_REPLAYS) throw pushRejected(options.branch, result);
+    const moved = await fetchBranch(repository, options.remote, options.branch);
+    if (moved.sha === null) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(moved.result.stderr)}`, { retryable: isTransientGitFailure(moved.result) });
+    await rebaseInSandbox(sandbox, repository, { ...options, onto: moved.sha, ours: pushing });
+    pushing = await receiveWork(sandbox, repository, { base: moved.sha });
+    result = await pushCommit(repository, options.remote, { sha: pushing, branch: options.branch });
+  }
+  return { sha: pushing, files };
 }
+
+/** Replays before giving up on a branch that keeps moving under the push: its other pushers are a run's few parallel steps. */
+const MAX_REPLAYS = 3;
 
 /** The branch's new commits sent into the sandbox, and the agent's replayed on top there (no token needed, none present). */
 async function rebaseInSandbox(sandbox: Sandbox, repository: WorkRepository, input: PushOptions & { onto: string; ours: string }): Promise<void> {
@@ -55,8 +59,14 @@ async function rebaseInSandbox(sandbox: Sandbox, repository: WorkRepository, inp
   });
 }
 
-function isNonFastForward(result: GitResult): boolean {
-  return /\[rejected\]|non-fast-forward|fetch first|updates were rejected/i.test(result.stderr + result.stdout);
+/**
+ * The push lost to someone else's: their commits are on the branch and ours do not follow
+ * them (non-fast-forward), or they created or moved the ref between our push's look at it
+ * and its update (two steps of a run pushing to its new branch at once: "cannot lock ref …
+ * reference already exists").
+ */
+function branchMoved(result: GitResult): boolean {
+  return /\[rejected\]|non-fast-forward|fetch first|updates were rejected|cannot lock ref|reference already exists/i.test(result.stderr + result.stdout);
 }
 
 function pushRejected(branch: string, result: GitResult): JobError {

@@ -15,7 +15,7 @@ import { GREET_SOURCE, GREETING_PROJECT } from "../support/git-remote.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { startProcessEnvironment, type OwnedProcessEnvironment } from "../support/process-environment.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
-import { SHIP_PIPELINE, stepScripts, writeFile } from "../support/pipeline-scripts.ts";
+import { buildTogether, SHIP_PIPELINE, stepScripts, writeFile } from "../support/pipeline-scripts.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 
@@ -146,10 +146,14 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     const environment = await startPipelineScenario(
       context,
       agentYml,
-      stepScripts({
-        polite: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // polite\n"), { text: "Polite." }]] },
-        loud: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // LOUD\n"), { text: "Loud." }]] },
-      }),
+      // Both steps build on the same commit and push at about the same moment, to a branch neither has created yet.
+      buildTogether(
+        stepScripts({
+          polite: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // polite\n"), { text: "Polite." }]] },
+          loud: { build: [[write("greet.js", "exports.greet = (name) => `Hello, ${name}!`; // LOUD\n"), { text: "Loud." }]] },
+        }),
+        ["polite", "loud"],
+      ),
     );
     const app = await environment.start("all");
 

@@ -4,7 +4,7 @@
  * replay onto a branch that moved.
  */
 import { statSync } from "node:fs";
-import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -142,6 +142,35 @@ describe("the push", () => {
     expect(remote.git("rev-parse", "agent/7-greet")).toBe(theirs);
   });
 
+  it("replays the agent's commit when another pusher creates the same new branch a moment before it", async () => {
+    const repository = await newRepository(remote.bareDir);
+    const sandbox = await checkout(repository);
+    await sandbox.writeFile("greet.js", GREET_SOURCE);
+    await commitAll(sandbox, "Add greet()");
+    // Two steps of a run create its branch at once: the other's ref lands between our push's look at the refs and its update.
+    const theirs = await pushCommit(remote, { branch: "staging", from: "main", files: { "NOTES.md": "notes\n" }, message: "Notes" });
+    await createBranchOnFirstPush(remote, "agent/7-greet", theirs);
+
+    const { sha } = await pushWork(sandbox, repository, { remote: { url: remote.url, token: TOKEN }, branch: "agent/7-greet", base: remote.headSha, rebaseIfMoved: true });
+
+    expect(remote.git("rev-parse", "agent/7-greet")).toBe(sha);
+    expect(remote.git("rev-parse", "agent/7-greet^")).toBe(theirs);
+  });
+
+  it("gives up, rejected, on a branch that keeps moving under its pushes", async () => {
+    const repository = await newRepository(remote.bareDir);
+    const sandbox = await checkout(repository);
+    await sandbox.writeFile("greet.js", GREET_SOURCE);
+    await commitAll(sandbox, "Add greet()");
+    await pushCommit(remote, { branch: "agent/7-greet", from: "main", files: { "NOTES.md": "notes\n" }, message: "Notes" });
+    const hook = path.join(remote.bareDir, "hooks", "pre-receive");
+    await writeFile(hook, `#!/bin/sh\necho push >> "${hook}.calls"\necho "cannot lock ref: it moved again" >&2\nexit 1\n`, { mode: 0o755 });
+
+    await expect(pushWork(sandbox, repository, { remote: { url: remote.url, token: TOKEN }, branch: "agent/7-greet", base: remote.headSha, rebaseIfMoved: true })).rejects.toThrow(/git push to agent\/7-greet was rejected: .*moved again/);
+    // The first push is refused by git itself (the branch holds a commit it lacks); each of the three replays' pushes reaches the hook.
+    expect((await readFile(`${hook}.calls`, "utf8")).trim().split("\n")).toHaveLength(3);
+  });
+
   it("is rejected, not forced, on a new branch someone else created", async () => {
     const repository = await newRepository(remote.bareDir);
     const sandbox = await checkout(repository);
@@ -153,3 +182,18 @@ describe("the push", () => {
     expect(remote.git("rev-parse", "agent/7-greet")).toBe(theirs);
   });
 });
+
+/**
+ * A pre-receive hook that, on the first push, creates `branch` at `sha` itself: the push then
+ * finds the new branch already there, as when a rival pusher won the race by a moment.
+ */
+async function createBranchOnFirstPush(remote: GitRemote, branch: string, sha: string): Promise<void> {
+  const hook = path.join(remote.bareDir, "hooks", "pre-receive");
+  const script = [
+    "#!/bin/sh",
+    `[ -e "${hook}.done" ] && exit 0`,
+    `touch "${hook}.done"`,
+    `env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref refs/heads/${branch} ${sha}`,
+  ].join("\n");
+  await writeFile(hook, `${script}\n`, { mode: 0o755 });
+}
