@@ -1,6 +1,5 @@
 import type { Probot, ProbotOctokit } from "probot";
-import { JobError } from "../job-error.ts";
-import { statusOf } from "./http-status.ts";
+import { githubJobError } from "./http-status.ts";
 
 /**
  * A token for git alone: scoped to one repository with `contents: write` and nothing
@@ -17,11 +16,7 @@ export function createRepositoryTokenIssuer(probot: Probot) {
       });
       return data.token;
     } catch (error) {
-      const status = statusOf(error);
-      throw new JobError("github", `GitHub refused a token for this repository (HTTP ${status ?? "error"}); is the app still installed with contents: write?`, {
-        retryable: status === undefined || status >= 500,
-        cause: error,
-      });
+      throw githubJobError(error, "issuing a token for this repository", "is the app still installed with contents: write?");
     }
   };
 }

@@ -59,6 +59,24 @@ export function createRoleLookup(options: { ttlMs?: number; maxEntries?: number;
 
 export type RoleLookup = ReturnType<typeof createRoleLookup>;
 
+/**
+ * Whether each person may write to the repository, asked once per person for as long as the
+ * returned function lives (one job's reading of a thread), whatever the shared cache's lifetime.
+ * A bot is not asked about: it never counts as a writer.
+ */
+export function writeAccessOf(octokit: ProbotOctokit, owner: string, repo: string, lookUpRole: RoleLookup): (person: Sender) => Promise<boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  return (person) => {
+    if (isBot(person)) return Promise.resolve(false);
+    const key = person.login.toLowerCase();
+    const known = seen.get(key);
+    if (known) return known;
+    const pending = lookUpRole(octokit, owner, repo, person.login).then((role) => decideAuthorization(person, role).allowed);
+    seen.set(key, pending);
+    return pending;
+  };
+}
+
 async function fetchRoleName(octokit: ProbotOctokit, owner: string, repo: string, username: string): Promise<string | null> {
   try {
     const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });

@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import type { DiscussionEntry } from "../jobs/follow-up-task.ts";
-import { decideAuthorization, isBot, type RoleLookup } from "./authorize-sender.ts";
+import { isBot, writeAccessOf, type RoleLookup } from "./authorize-sender.ts";
 
 export interface DiscussionWindow {
   owner: string;
@@ -42,7 +42,7 @@ export async function gatherDiscussion(octokit: ProbotOctokit, window: Discussio
   const candidates = [...comments, ...reviews, ...reviewComments].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 
   // Newest first, and only as many role look-ups as it takes to fill the cap.
-  const mayWrite = memoize((user: Candidate["user"]) => lookUpRole(octokit, window.owner, window.repo, user.login).then((role) => decideAuthorization(user, role).allowed));
+  const mayWrite = writeAccessOf(octokit, window.owner, window.repo, lookUpRole);
   const kept: DiscussionEntry[] = [];
   for (const candidate of candidates.reverse()) {
     if (kept.length >= MAX_DISCUSSION_ENTRIES) break;
@@ -109,17 +109,4 @@ function candidateOf(window: DiscussionWindow, item: RawItem): Candidate[] {
 function entryOf(candidate: Candidate): DiscussionEntry {
   const { user: _user, ...entry } = candidate;
   return entry;
-}
-
-/** One look-up per author per call, whatever the shared cache's lifetime. */
-function memoize(lookUp: (user: Candidate["user"]) => Promise<boolean>): (user: Candidate["user"]) => Promise<boolean> {
-  const seen = new Map<string, Promise<boolean>>();
-  return (user) => {
-    const key = user.login.toLowerCase();
-    const known = seen.get(key);
-    if (known) return known;
-    const pending = lookUp(user);
-    seen.set(key, pending);
-    return pending;
-  };
 }

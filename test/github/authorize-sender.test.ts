@@ -1,6 +1,6 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createRoleLookup, decideAuthorization } from "../../src/github/authorize-sender.ts";
+import { createRoleLookup, decideAuthorization, writeAccessOf } from "../../src/github/authorize-sender.ts";
 import { nockRole } from "../support/github-api.ts";
 import { testRepo } from "../support/github-fixtures.ts";
 import { TestOctokit } from "../support/probot.ts";
@@ -80,5 +80,29 @@ describe("createRoleLookup", () => {
     now = 61_000;
     nockRole(repo, "ada", "read");
     expect(await lookUp(octokit, repo.owner, repo.name, "ada")).toBe("read");
+  });
+});
+
+describe("writeAccessOf", () => {
+  const repo = testRepo();
+  const octokit = new TestOctokit({ auth: "token test" });
+  beforeEach(() => nock.disableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending).toEqual([]);
+  });
+
+  it("asks once per person however often, and however their login is cased, even when the shared cache has forgotten them", async () => {
+    nockRole(repo, "ada", "write");
+    nockRole(repo, "bob", "read");
+    const mayWrite = writeAccessOf(octokit, repo.owner, repo.name, createRoleLookup({ ttlMs: 0 }));
+    const answers = await Promise.all([mayWrite({ login: "ada", type: "User" }), mayWrite({ login: "Ada", type: "User" }), mayWrite({ login: "bob", type: "User" })]);
+    expect(answers).toEqual([true, true, false]);
+    expect(await mayWrite({ login: "ADA", type: "User" })).toBe(true);
+  });
+
+  it("says no for a bot without asking GitHub", async () => {
+    expect(await writeAccessOf(octokit, repo.owner, repo.name, createRoleLookup())({ login: "helper[bot]", type: "Bot" })).toBe(false);
   });
 });

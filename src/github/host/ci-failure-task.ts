@@ -6,7 +6,7 @@ import type { JobRun } from "../../jobs/job-run.ts";
 import { earlierJobOf } from "../../store/job-queries.ts";
 import { errorSimilarity } from "../../verify/error-similarity.ts";
 import { extractErrors } from "../../verify/extract-errors.ts";
-import { statusOf } from "../http-status.ts";
+import { githubJobError, statusOf } from "../http-status.ts";
 
 /** Failing checks read, at most: a red commit with dozens of failing jobs shows the first ones. */
 const MAX_CHECKS = 5;
@@ -67,9 +67,9 @@ interface FailingCheck {
 /** The commit's failed check runs, ours left out, each with its extracted errors. */
 async function failingChecksOf(run: JobRun, octokit: ProbotOctokit, headSha: string, appId: number | undefined): Promise<FailingCheck[]> {
   const { repoOwner: owner, repoName: repo } = run.job;
-  const checkRuns = await githubCall(`listing the check runs of ${headSha.slice(0, 7)}`, () =>
-    octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: headSha, filter: "latest", per_page: 100 }),
-  );
+  const checkRuns = await octokit.paginate(octokit.rest.checks.listForRef, { owner, repo, ref: headSha, filter: "latest", per_page: 100 }).catch((error: unknown) => {
+    throw githubJobError(error, `listing the check runs of ${headSha.slice(0, 7)}`);
+  });
   const failing = checkRuns.filter((check) => check.status === "completed" && FAILED.has(check.conclusion ?? "") && check.app?.id !== appId).slice(0, MAX_CHECKS);
   const checks: FailingCheck[] = [];
   for (const check of failing) {
@@ -90,14 +90,5 @@ async function actionsLogOf(octokit: ProbotOctokit, where: { owner: string; repo
     const status = statusOf(error);
     if (status === 403 || status === 404 || status === 410) return null;
     throw error;
-  }
-}
-
-async function githubCall<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = statusOf(error);
-    throw new JobError("github", `GitHub failed ${what} (HTTP ${status ?? "error"})`, { retryable: status === undefined || status >= 500 || status === 429, cause: error });
   }
 }

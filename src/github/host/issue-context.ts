@@ -1,9 +1,8 @@
 import type { ProbotOctokit } from "probot";
-import { JobError } from "../../job-error.ts";
 import type { IssueContextInput, IssueReference, WrittenText } from "../../jobs/issue-task.ts";
 import { MAX_REFERENCES } from "../../jobs/issue-task.ts";
-import { decideAuthorization, isBot, type RoleLookup } from "../authorize-sender.ts";
-import { statusOf } from "../http-status.ts";
+import { isBot, writeAccessOf, type RoleLookup } from "../authorize-sender.ts";
+import { githubJobError, statusOf } from "../http-status.ts";
 import { referencedNumbers } from "./issue-references.ts";
 
 export interface IssueWindow {
@@ -39,9 +38,9 @@ export async function gatherIssueContext(octokit: ProbotOctokit, window: IssueWi
   const issue = await readIssue(octokit, window, window.issueNumber);
   if (!issue) return null;
   const webOrigin = new URL(issue.html_url).origin;
-  const mayWrite = accessOf(octokit, window, lookUpRole);
+  const mayWrite = writeAccessOf(octokit, window.owner, window.repo, lookUpRole);
   const comments = await readComments(octokit, window);
-  const discussion = await Promise.all(comments.map(async (comment) => ({ ...comment, writer: await mayWrite(comment.author) })));
+  const discussion = await Promise.all(comments.map(async (comment) => ({ ...comment, writer: await mayWrite({ login: comment.author, type: "User" }) })));
   const place = { webOrigin, owner: window.owner, repo: window.repo };
   const numbers = referencedNumbers([window.task, issue.body ?? "", ...discussion.map((entry) => entry.body)], place, window.issueNumber, MAX_REFERENCES);
   const notes: string[] = [];
@@ -59,7 +58,7 @@ export async function gatherIssueContext(octokit: ProbotOctokit, window: IssueWi
       title: referenced.title,
       body: referenced.body ?? "",
       author: referenced.user.login,
-      writer: await mayWrite(referenced.user.login, referenced.user.type),
+      writer: await mayWrite(referenced.user),
       createdAt: new Date(referenced.created_at),
     });
   }
@@ -67,7 +66,7 @@ export async function gatherIssueContext(octokit: ProbotOctokit, window: IssueWi
   return {
     webOrigin,
     context: {
-      issue: { number: window.issueNumber, author: author.login, writer: await mayWrite(author.login, author.type), createdAt: new Date(issue.created_at), body: issue.body ?? "" },
+      issue: { number: window.issueNumber, author: author.login, writer: await mayWrite(author), createdAt: new Date(issue.created_at), body: issue.body ?? "" },
       discussion,
       references,
       images: [],
@@ -85,7 +84,7 @@ async function readIssue(octokit: ProbotOctokit, window: IssueWindow, number: nu
   } catch (error) {
     // Gone, moved to another repository, or never there (a `#N` in prose): there is nothing to read.
     if (statusOf(error) === 404 || statusOf(error) === 410) return null;
-    throw asGitHubError(error, `reading issue #${number}`);
+    throw githubJobError(error, `reading issue #${number}`);
   }
 }
 
@@ -108,25 +107,7 @@ async function readComments(octokit: ProbotOctokit, window: IssueWindow): Promis
     }
   } catch (error) {
     if (statusOf(error) === 404 || statusOf(error) === 410) return [];
-    throw asGitHubError(error, "reading the issue's comments");
+    throw githubJobError(error, "reading the issue's comments");
   }
   return comments.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(-MAX_DISCUSSION_ENTRIES);
-}
-
-/** Write access per author, asked once each per job. */
-function accessOf(octokit: ProbotOctokit, window: IssueWindow, lookUpRole: RoleLookup): (login: string, type?: string) => Promise<boolean> {
-  const seen = new Map<string, Promise<boolean>>();
-  return (login, type = "User") => {
-    const key = login.toLowerCase();
-    const known = seen.get(key);
-    if (known) return known;
-    const pending = lookUpRole(octokit, window.owner, window.repo, login).then((role) => decideAuthorization({ login, type }, role).allowed);
-    seen.set(key, pending);
-    return pending;
-  };
-}
-
-function asGitHubError(error: unknown, what: string): JobError {
-  const status = statusOf(error);
-  return new JobError("github", `GitHub failed ${what} (HTTP ${status ?? "error"})`, { retryable: status === undefined || status >= 500 || status === 429, cause: error });
 }

@@ -1,8 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import type { PushedWork } from "../../jobs/checkpoint.ts";
 import type { JobRun } from "../../jobs/job-run.ts";
-import { JobError } from "../../job-error.ts";
-import { statusOf } from "../http-status.ts";
+import { githubJobError } from "../http-status.ts";
 import { openPullRequest } from "../pull-request.ts";
 
 /** The job's pull request for its pushed branch, with what the agent did, what it cost and how its checks went. */
@@ -21,11 +20,6 @@ export async function openPullRequestFor(run: JobRun, octokit: ProbotOctokit, pu
       durationMs: run.now().getTime() - (job.startedAt ?? run.now()).getTime(),
     });
   } catch (error) {
-    const status = statusOf(error);
-    const message = error instanceof Error ? error.message : String(error);
-    throw new JobError("github", `opening the pull request failed${status ? ` (HTTP ${status})` : ""}: ${message}`, {
-      retryable: status === undefined || status >= 500 || status === 429,
-      cause: error,
-    });
+    throw githubJobError(error, `opening the pull request: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
