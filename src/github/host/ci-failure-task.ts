@@ -28,6 +28,12 @@ export async function prepareCiTask(run: JobRun, octokit: ProbotOctokit, appId: 
   const ci = followUp.ci!;
   if (readCheckpoint(job).followUp) return;
   const short = ci.headSha.slice(0, 7);
+  // The branch as the job found it (resolve-base.ts): someone pushed after the failure, while the round waited its turn.
+  if (job.baseSha !== null && job.baseSha !== ci.headSha) {
+    throw new JobError("no_changes", `\`${job.branch}\` moved on from ${short} to ${job.baseSha.slice(0, 7)} since CI failed there: CI on the new commit decides whether there is anything to fix`, {
+      nextStep: "Nothing to do: a failure on a commit the agent pushes starts the next round by itself.",
+    });
+  }
   const failing = await failingChecksOf(run, octokit, ci.headSha, appId);
   if (failing.length === 0) {
     throw new JobError("no_changes", `CI passes on ${short} now (a check was re-run, or its failure was withdrawn): nothing to fix`, { nextStep: "Nothing to do." });
