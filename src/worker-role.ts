@@ -107,6 +107,7 @@ export async function startWorkerRole(input: {
         : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX })),
     settings,
     cancellations,
+    boss: input.boss,
     // Beside the sandboxes, not under them (the reaper empties that directory); never visible inside a sandbox.
     mirrors: createMirrorCache({ dir: path.join(config.dataDir, "mirrors"), log }),
     workDir,

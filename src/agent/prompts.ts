@@ -152,3 +152,17 @@ function commandHints(project: ProjectInfo): string[] {
   if (project.lint) hints.push(`- Lint with \`${project.lint.join(" ")}\`.`);
   return hints;
 }
+
+/**
+ * Messages written on the thread while the agent works (`/agent <more>` by people with
+ * write access), each fenced as what it is: a change or an addition to the task, to take
+ * into account from the next step on.
+ */
+export function threadMessagesPrompt(messages: ReadonlyArray<{ author: string; body: string }>): string {
+  const fenced = messages.map((message) => fenceUntrusted(`message from @${message.author} (write access), written on the thread while you work`, fitToTokens(message.body, TASK_TOKENS)));
+  const who = messages.length === 1 ? "Someone who may request this work has" : "People who may request this work have";
+  return [
+    `${who} written on the thread since you started. Read ${messages.length === 1 ? "it" : "them"} as part of the task from your next step on: ${messages.length === 1 ? "it may change or add to" : "they may change or add to"} what you were asked. Then carry on until the whole task is done, and end with your summary as before.`,
+    ...fenced,
+  ].join("\n\n");
+}

@@ -31,6 +31,8 @@ export interface RunPromptOptions {
   /** Continue this session instead of creating one. */
   sessionId?: string;
   onProgress?: (progress: PromptProgress) => void;
+  /** Told the session's id as soon as it is known: what more may be said to the agent while it works (`tellRunningAgent`). */
+  onSession?: (sessionId: string) => void;
 }
 
 export interface PromptResult {
@@ -58,6 +60,7 @@ export async function runPrompt(server: Server, options: RunPromptOptions): Prom
   const deadline = Date.now() + options.deadlineMs;
   throwIfStopped(options);
   const sessionId = options.sessionId ?? (await createSession(client, options.title));
+  options.onSession?.(sessionId);
   const baseline = options.sessionId ? await readBaseline(client, sessionId) : emptyBaseline;
   const watch = watchSession({ client, sessionId, onProgress: options.onProgress, isFinished: (busySeen) => isOver(client, sessionId, busySeen, baseline) });
   const stop = stopWhenDue(deadline, options.signal);
@@ -89,6 +92,26 @@ export async function runPrompt(server: Server, options: RunPromptOptions): Prom
   if (!outcome.replied) throw new JobError("agent", `The ${options.agent} agent finished without replying.`, { retryable: true });
   const { text, cost, tokensIn, tokensOut, tokensCache, toolCalls } = outcome;
   return { sessionId, text, cost, tokensIn, tokensOut, tokensCache, toolCalls };
+}
+
+/**
+ * More words for an agent while its prompt runs: a user message added to its session without
+ * starting a turn of its own (`noReply`). opencode's loop reads the session's messages before
+ * every model call, and goes on while a user message is newer than its last answer, so the
+ * agent reads it before its next step. One that lands just as the loop ended is left
+ * unanswered: `awaitsReply` tells, and the caller prompts again.
+ */
+export async function tellRunningAgent(server: Pick<OpencodeServer, "client">, input: { sessionId: string; agent: RunPromptOptions["agent"]; model: string; text: string }): Promise<void> {
+  const parts = [{ type: "text" as const, text: input.text }];
+  await callOpencode("add a message to the session", () =>
+    server.client.session.promptAsync({ sessionID: input.sessionId, agent: input.agent, model: parseModel(input.model), noReply: true, parts }, { throwOnError: true }),
+  );
+}
+
+/** Whether the session's last message is a user's: something was said to the agent that it has not answered. */
+export async function awaitsReply(server: Pick<OpencodeServer, "client">, sessionId: string): Promise<boolean> {
+  const messages = await callOpencode("list the session's messages", () => server.client.session.messages({ sessionID: sessionId }, { throwOnError: true }));
+  return messages.at(-1)?.info.role === "user";
 }
 
 async function createSession(client: OpencodeClient, title: string): Promise<string> {

@@ -57,6 +57,10 @@ export async function renderMetrics(pool: pg.Pool): Promise<string> {
     `running_agent_time_to_merge_seconds{quantile="0.5"} ${secondsOf(opened.timeToMergeP50)}`,
     `running_agent_time_to_merge_seconds{quantile="0.9"} ${secondsOf(opened.timeToMergeP90)}`,
     `running_agent_time_to_merge_seconds_count ${opened.merged}`,
+    "# HELP running_agent_ci_rounds CI rounds: jobs started by the product itself because CI failed on the agent's commit, all time; fixed: the commit a round pushed has not failed CI since.",
+    "# TYPE running_agent_ci_rounds gauge",
+    `running_agent_ci_rounds{outcome="all"} ${opened.ciRounds}`,
+    `running_agent_ci_rounds{outcome="fixed"} ${opened.ciRoundsFixed}`,
     "",
   ].join("\n");
 }

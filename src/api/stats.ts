@@ -53,6 +53,9 @@ function figuresToJson(figures: PullRequestFigures) {
     total_cost: round(figures.costUsd, 6),
     follow_ups: figures.followUps,
     human_pushes: figures.humanPushes,
+    ci_rounds: figures.ciRounds,
+    ci_rounds_fixed: figures.ciRoundsFixed,
+    ci_fix_rate: figures.ciRounds === 0 ? null : round(figures.ciRoundsFixed / figures.ciRounds, 4),
   };
 }
 

@@ -13,6 +13,7 @@ export interface AgentPrompt {
   /** Continue this opencode session (the build agent keeps one across rounds). */
   sessionId?: string;
   signal: AbortSignal;
+  onSession?: (sessionId: string) => void;
 }
 
 /**
@@ -37,6 +38,7 @@ export async function promptWithinLimits(run: JobRun, server: OpencodeServer, pr
       deadlineMs: run.remainingMs(),
       signal,
       ...(prompt.sessionId ? { sessionId: prompt.sessionId } : {}),
+      ...(prompt.onSession ? { onSession: prompt.onSession } : {}),
       onProgress: (progress) => {
         if (progress.kind !== "usage") return;
         seen = { cost: progress.cost, tokensIn: progress.tokensIn, tokensOut: progress.tokensOut };

@@ -1,3 +1,4 @@
+import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
@@ -19,6 +20,7 @@ import { asJobError, JobError } from "../job-error.ts";
 import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
 import type { JobHost } from "./job-host.ts";
 import { JobRun } from "./job-run.ts";
+import { handOnMessages } from "./job-messages.ts";
 import { openWorkspace, releaseWorkspace } from "./open-workspace.ts";
 import { baselineFailures, installDependencies } from "./prepare-project.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
@@ -59,6 +61,8 @@ export interface RunJobDeps {
   workDir: string;
   /** Tells a running job that someone asked to cancel it; without it, jobs cannot be cancelled while they run. */
   cancellations?: CancelWatch;
+  /** Queues the jobs that messages the agent could no longer take become (src/jobs/job-messages.ts); a local run gets none. */
+  boss?: PgBoss;
   now?: () => Date;
 }
 
@@ -88,6 +92,8 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     const error = asJobError(caught);
     await settleFailure(run, error, { stopping, cancel });
     await host.failed(run, error);
+    // Messages for the agent that never came to read them run after it, as it would have; a cancel drops them.
+    await handOnWaitingMessages(run, { drop: run.job.status === "cancelled" });
   } finally {
     signal.removeEventListener("abort", stopWork);
     deps.cancellations?.unwatch(jobId);
@@ -138,7 +144,21 @@ async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkR
     await server.stop();
     await revokeGatewayAccess(run);
   }
-  return run.step("deliver", () => run.host.publish(run, sandbox, { repository, token, build }));
+  return run.step("deliver", async () => {
+    // The job now takes no more messages (the webhook sees the phase): those not read yet become jobs of their own.
+    await handOnWaitingMessages(run, { drop: false });
+    return run.host.publish(run, sandbox, { repository, token, build });
+  });
+}
+
+async function handOnWaitingMessages(run: JobRun, options: { drop: boolean }): Promise<void> {
+  if (!run.deps.boss) return;
+  const job = await handOnMessages(run.deps.pool, run.deps.boss, run.job.id, options);
+  if (!job) return;
+  run.job = job;
+  const handled = job.messages.filter((message) => message.outcome === (options.drop ? "dropped" : "follow_up"));
+  await run.event("messages", `${handled.length} message(s) the agent did not read ${options.drop ? "dropped with the cancelled job" : "queued as jobs of their own"}`);
+  run.host.progress.update(job, { force: true });
 }
 
 /** Mark the job running (a new attempt), after making sure its host shows it. Null when there is nothing to run. */

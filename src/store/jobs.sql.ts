@@ -64,6 +64,40 @@ export interface FollowUp {
   ci?: { headSha: string; round: number; maxRounds: number };
 }
 
+/** What became of a message: read by the agent, run as a job of its own after this one, or dropped with the cancelled job. Null while it waits. */
+export type JobMessageOutcome = "delivered" | "follow_up" | "dropped";
+
+/**
+ * `/agent <more>` written on a thread while its job runs: handed to that job's agent at
+ * its next step instead of waiting behind it as a job of its own. The request is kept
+ * whole, so a message the agent can no longer take (the job is past its build, or failed)
+ * becomes the job it would have been.
+ */
+export interface JobMessage {
+  id: string;
+  author: string;
+  /** The comment that carried it: reacted to, linked from the progress comment. */
+  commentId: number | null;
+  /** The words after `/agent`, raw: sanitize and fence before they reach a prompt. */
+  body: string;
+  receivedAt: string;
+  outcome: JobMessageOutcome | null;
+  handledAt?: string;
+  /** The job it became, for a `follow_up`. */
+  followUpJobId?: string;
+  /** The job it would have started (`JobRequest` without its delivery). */
+  request: {
+    installationId: number;
+    repo: { id: number; owner: string; name: string; cloneUrl: string; defaultBranch: string };
+    issue: { number: number; title: string; isPullRequest: boolean };
+    trigger: JobTrigger;
+    task: string;
+    requester: { login: string; id: number };
+    triggerCommentId: number | null;
+    followUp?: FollowUp | null;
+  };
+}
+
 export const jobs = pgTable(
   "jobs",
   {
@@ -117,6 +151,8 @@ export const jobs = pgTable(
     parkedSandboxId: text("parked_sandbox_id"),
     /** What a follow-up on a pull request was asked about; null for jobs started from an issue. */
     followUp: jsonb("follow_up").$type<FollowUp>(),
+    /** Messages written on the thread for this job while it ran, oldest first (written under the row's lock). */
+    messages: jsonb("messages").$type<JobMessage[]>().notNull().default([]),
     /** The pipeline run this job is a step of (with `pipelineName` and `pipelineStep`); null for a job of its own. */
     pipelineRunId: uuid("pipeline_run_id"),
     /** The run's pipeline, as `.github/agent.yml` names it (the step's `issueTitle` shows `<pipeline>/<step>`). */

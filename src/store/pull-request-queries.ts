@@ -29,6 +29,14 @@ export async function findAgentPullRequestAtHead(db: Db, at: { repoId: number; h
   return row ?? null;
 }
 
+/** CI failed on the agent's commit `headSha`: a CI round that pushed it did not fix CI (counted whether or not another round starts). */
+export async function recordCiFailure(db: Db, failure: { repoId: number; number: number; headSha: string }): Promise<void> {
+  await db
+    .update(agentPullRequests)
+    .set({ lastCiFailureSha: failure.headSha })
+    .where(and(eq(agentPullRequests.repoId, failure.repoId), eq(agentPullRequests.number, failure.number)));
+}
+
 /** `/agent cancel` on the pull request: the product stops fixing its CI by itself. */
 export async function stopCiRounds(db: Db, on: { repoId: number; number: number }): Promise<boolean> {
   const rows = await db
@@ -91,6 +99,10 @@ export interface PullRequestFigures {
   /** Jobs that worked on the pull requests after they were opened (follow-ups, `/agent` again on the issue). */
   followUps: number;
   humanPushes: number;
+  /** Jobs the product started by itself because CI failed on the agent's commit. */
+  ciRounds: number;
+  /** CI rounds that pushed a fix on which CI has not failed since. */
+  ciRoundsFixed: number;
 }
 
 /**
@@ -103,7 +115,13 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
     `with prs as (
        select p.*,
               (select coalesce(sum(j.total_cost), 0) from jobs j where ${JOB_ON_PULL_REQUEST}) as cost,
-              (select count(*) from jobs j where ${JOB_ON_PULL_REQUEST} and j.id is distinct from p.job_id and (p.pipeline_run_id is null or j.pipeline_run_id is distinct from p.pipeline_run_id)) as follow_ups
+              (select count(*) from jobs j where ${JOB_ON_PULL_REQUEST} and j.id is distinct from p.job_id and (p.pipeline_run_id is null or j.pipeline_run_id is distinct from p.pipeline_run_id)) as follow_ups,
+              (select count(*) from jobs j where ${CI_ROUND_ON_PULL_REQUEST}) as ci_rounds,
+              -- A round fixed CI when it pushed a commit that CI has not failed on since: no failure recorded on it, no later round started from it.
+              (select count(*) from jobs j where ${CI_ROUND_ON_PULL_REQUEST} and j.status = 'succeeded' and j.checkpoint->'pushed'->>'sha' is not null
+                 and j.checkpoint->'pushed'->>'sha' is distinct from p.last_ci_failure_sha
+                 and not exists (select 1 from jobs later where later.trigger = 'ci' and later.repo_id = p.repo_id and later.issue_number = p.number
+                                   and later.follow_up->'ci'->>'headSha' = j.checkpoint->'pushed'->>'sha')) as ci_rounds_fixed
        from agent_pull_requests p
        where p.opened_at >= $1 and ($2::text is null or lower(p.repo_owner || '/' || p.repo_name) = lower($2))
      )
@@ -117,7 +135,9 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
             coalesce(sum(cost) filter (where state = 'merged'), 0) as merged_cost,
             coalesce(sum(cost), 0) as cost,
             coalesce(sum(follow_ups), 0) as follow_ups,
-            coalesce(sum(human_pushes), 0) as human_pushes
+            coalesce(sum(human_pushes), 0) as human_pushes,
+            coalesce(sum(ci_rounds), 0) as ci_rounds,
+            coalesce(sum(ci_rounds_fixed), 0) as ci_rounds_fixed
      from prs
      group by grouping sets ((repo_owner, repo_name), ())
      order by grouping(repo_owner, repo_name) desc, count(*) desc, 1`,
@@ -135,6 +155,8 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
     costUsd: Number(row.cost),
     followUps: Number(row.follow_ups),
     humanPushes: Number(row.human_pushes),
+    ciRounds: Number(row.ci_rounds),
+    ciRoundsFixed: Number(row.ci_rounds_fixed),
   }));
 }
 
@@ -142,3 +164,6 @@ const JOB_ON_PULL_REQUEST = `j.repo_id = p.repo_id and (j.id = p.job_id
   or (p.pipeline_run_id is not null and j.pipeline_run_id = p.pipeline_run_id)
   or j.pr_number = p.number
   or (j.follow_up is not null and (j.follow_up->'pullRequest'->>'number')::int = p.number))`;
+
+/** A CI round (`j`) on the pull request `p`: started by the product itself, on the pull request's thread. */
+const CI_ROUND_ON_PULL_REQUEST = `j.trigger = 'ci' and j.repo_id = p.repo_id and j.issue_number = p.number`;

@@ -37,6 +37,8 @@ export const agentPullRequests = pgTable(
     lastHumanPushSha: text("last_human_push_sha"),
     /** The commit the agent last pushed: CI failing on it is the agent's to fix; on any other head, it is not. */
     agentHeadSha: text("agent_head_sha"),
+    /** The last of the agent's commits CI failed on (a CI round's fix that failed again, whether or not another round started). */
+    lastCiFailureSha: text("last_ci_failure_sha"),
     /** `/agent cancel` on the pull request: no more automatic CI rounds. */
     ciStoppedAt: timestamp("ci_stopped_at", { withTimezone: true }),
   },

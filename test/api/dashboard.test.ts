@@ -31,7 +31,7 @@ describe("the dashboard", () => {
     expect(csp).not.toContain("unsafe-inline");
     expect(csp).toContain("connect-src 'self'");
     // It reads the API with the token the user gives, and shows text as text.
-    for (const path of ["/api/jobs?limit=50", "/api/runs?limit=20", "/api/jobs/${id}/events", "/api/runs/${id}"]) expect(script).toContain(path);
+    for (const path of ["/api/jobs?limit=50", "/api/runs?limit=20", "/api/stats", "/api/jobs/${id}/events", "/api/runs/${id}"]) expect(script).toContain(path);
     expect(script).not.toContain("innerHTML");
   });
 

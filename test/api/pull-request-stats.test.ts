@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRoleLookup } from "../../src/github/authorize-sender.ts";
 import { registerTriggers } from "../../src/github/webhook/triggers.ts";
 import { startQueue } from "../../src/queue/boss.ts";
-import { recordAgentPullRequest } from "../../src/store/pull-request-queries.ts";
+import { recordAgentPullRequest, recordCiFailure } from "../../src/store/pull-request-queries.ts";
 import { agentPullRequests } from "../../src/store/pull-requests.sql.ts";
 import { jobs, type Job } from "../../src/store/jobs.sql.ts";
 import { startApiServer, type ApiServer } from "../support/api-server.ts";
@@ -130,6 +130,37 @@ describe("the agent's pull requests and what became of them", () => {
     );
   });
 
+  it("counts CI rounds, and as fixed those whose pushed commit CI has not failed on since", async () => {
+    await openedBy(repo, 12, {});
+    await openedBy(repo, 13, {});
+    const [failed, first, second, other13] = ["a", "b", "c", "d"].map((char) => char.repeat(40)) as [string, string, string, string];
+    const round = (headSha: string, job: Partial<Job>, number = 12) =>
+      insertJob(database.db, {
+        repoId: repo.id,
+        repoOwner: repo.owner,
+        repoName: repo.name,
+        issueNumber: number,
+        isPullRequest: true,
+        trigger: "ci",
+        followUp: { pullRequest: { number, title: "t", headRef: "agent/7-x", url: "u", body: null }, triggeredAt: requested.toISOString(), reviewTargets: [], ci: { headSha, round: 1, maxRounds: 3 } },
+        ...job,
+      });
+    // Round 1 fixed the agent's first commit with `first`; CI failed on that too, which started round 2; round 2 pushed `second`.
+    await round(failed, { status: "succeeded", checkpoint: { pushed: { sha: first } } });
+    await recordCiFailure(database.db, { repoId: repo.id, number: 12, headSha: first });
+    await round(first, { status: "succeeded", checkpoint: { pushed: { sha: second } } });
+    // On #13, a round that failed pushed nothing.
+    await round(other13, { status: "failed" }, 13);
+    const figures = async () => ((await (await api.call("GET", "/api/stats?since=2026-10-01")).json()) as { pull_requests: Record<string, unknown> }).pull_requests;
+
+    expect(await figures()).toMatchObject({ ci_rounds: 3, ci_rounds_fixed: 1, ci_fix_rate: 0.3333 });
+    expect((await (await api.call("GET", "/metrics")).text()).split("\n")).toEqual(expect.arrayContaining(['running_agent_ci_rounds{outcome="all"} 3', 'running_agent_ci_rounds{outcome="fixed"} 1']));
+
+    // CI fails on round 2's commit as well (the cap reached: no round starts, the failure still counts).
+    await recordCiFailure(database.db, { repoId: repo.id, number: 12, headSha: second });
+    expect(await figures()).toMatchObject({ ci_rounds: 3, ci_rounds_fixed: 0, ci_fix_rate: 0 });
+  });
+
   it("takes a reopened pull request back to open", async () => {
     await openedBy(repo, 12, {});
     await receive(pullRequestEventPayload({ action: "closed", number: 12 }));
@@ -140,7 +171,7 @@ describe("the agent's pull requests and what became of them", () => {
 
   it("reports nothing yet as zeros and nulls, and names the rule a bad query broke", async () => {
     const empty = (await (await api.call("GET", "/api/stats")).json()) as { pull_requests: Record<string, unknown>; repositories: unknown[] };
-    expect(empty.pull_requests).toMatchObject({ opened: 0, merged: 0, merge_rate: null, time_to_merge_seconds: { p50: null, p90: null }, cost_per_merged_pull_request: null });
+    expect(empty.pull_requests).toMatchObject({ opened: 0, merged: 0, merge_rate: null, time_to_merge_seconds: { p50: null, p90: null }, cost_per_merged_pull_request: null, ci_rounds: 0, ci_fix_rate: null });
     expect(empty.repositories).toEqual([]);
     expect((await (await api.call("GET", "/metrics")).text()).split("\n")).toContain("running_agent_pull_request_merge_rate NaN");
 

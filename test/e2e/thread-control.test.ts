@@ -5,7 +5,7 @@ import { startModelServer, type ModelRequest, type Turn } from "../fakes/model-s
 import { startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
 import { GITHUB_API, nockAnnounce, nockInstallationToken, nockIssueContext, nockRole, nockWorkerCalls, recordJson, REPO_TOKEN } from "../support/github-api.ts";
-import { INSTALLATION_ID, issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
+import { INSTALLATION_ID, issueCommentPayload, issueLabeledPayload, postWebhook, testRepo, type RepoFixture } from "../support/github-fixtures.ts";
 import { GREET_SOURCE } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
 import { agentScript, requestsOf, scriptedModelEnv } from "../support/scripted-model.ts";
@@ -103,7 +103,8 @@ describe("steering a job from the thread", () => {
     expect(seen.pullRequest).toMatchObject({ head: BRANCH });
   });
 
-  it("queues a second request on the thread behind the running one, says so, and runs it after", async () => {
+  // A second `/agent` comment while the job builds is a message to it (test/e2e/thread-messages.test.ts); the label is a job of its own.
+  it("queues a second request (the label) on the thread behind the running one, says so, and runs it after", async () => {
     let builds = 0;
     e2e.model = await startModelServer((request: ModelRequest): Turn => {
       if (request.agent !== "build" || request.tools.length === 0) return defaultScript(request);
@@ -126,7 +127,7 @@ describe("steering a job from the thread", () => {
     nockRepositoryToken();
     nockRepositoryToken();
     nockReaction(repo, 9001, "eyes");
-    nockReaction(repo, 9002, "eyes");
+    nock(GITHUB_API).post(`/repos/${repo.owner}/${repo.name}/issues/7/reactions`, { content: "eyes" }).reply(201, { id: 1 });
     nockIssueContext(repo, { number: 7 });
     nock(GITHUB_API)
       .persist()
@@ -156,7 +157,7 @@ describe("steering a job from the thread", () => {
 
     await comment(repo, "/agent add greet(name) in greet.js", 9001);
     await e2e.harness.waitForJob((job) => job.status === "running");
-    await comment(repo, "/agent also add NOTES.md", 9002);
+    await postWebhook(e2e.harness.url, { event: "issues", secret: WEBHOOK_SECRET, payload: issueLabeledPayload({ label: "agent", repo }) });
     await waitUntil(async () => (await e2e.harness!.database.db.select().from(jobs)).every((job) => job.status === "succeeded") && comments.size === 2, {
       what: "both jobs to succeed",
     });

@@ -45,15 +45,22 @@ function slowBuildScript(request: ModelRequest): Turn {
   return turns[request.turnIndex] ?? { text: "Done." };
 }
 
-/** The environment, with the web process's URL. */
-type Cluster = OwnedProcessEnvironment & { web: string };
+/** The environment, with the web process's URL, and a way to start the workers (when they were held back). */
+type Cluster = OwnedProcessEnvironment & { web: string; startWorkers(): Promise<void> };
 
-/** A web process and two workers (two slots each) on one database, torn down when the test finishes. */
-async function startCluster({ onTestFinished }: TestContext, env: Record<string, string> = {}): Promise<Cluster> {
+/**
+ * A web process and two workers (two slots each) on one database, torn down when the test
+ * finishes. `holdWorkers`: the workers start when the test says, so that requests it makes
+ * first are all queued (a comment on a thread whose job already runs is a message to that job).
+ */
+async function startCluster({ onTestFinished }: TestContext, env: Record<string, string> = {}, options: { holdWorkers?: boolean } = {}): Promise<Cluster> {
   const environment = await startProcessEnvironment(slowBuildScript, { WORKER_CONCURRENCY: "2", ...env }, BARE_PROJECT);
   onTestFinished(() => environment.dispose());
-  const [web] = await Promise.all([environment.start("web"), environment.start("worker"), environment.start("worker")]);
-  return { ...environment, web: web.url! };
+  const startWorkers = async () => {
+    await Promise.all([environment.start("worker"), environment.start("worker")]);
+  };
+  const [web] = await Promise.all([environment.start("web"), options.holdWorkers ? undefined : startWorkers()]);
+  return { ...environment, web: web.url!, startWorkers };
 }
 
 async function requestAgent(cluster: Cluster, options: { body: string; issueNumber: number; commentId: number; repo?: RepoFixture; installationId?: number }): Promise<void> {
@@ -88,11 +95,12 @@ async function finishedJobs(cluster: Cluster, count: number, sample: () => Promi
 /** Nothing GitHub would refuse, except the 404 a job gets when it looks for an agent branch not pushed yet. */
 describe.concurrent("two worker processes on one database", () => {
   it("run a thread's jobs one after the other, the second continuing the first's pull request", async (context) => {
-    const cluster = await startCluster(context);
+    const cluster = await startCluster(context, {}, { holdWorkers: true });
     const branch = "agent/7-add-a-greeting-function";
 
     await requestAgent(cluster, { body: "/agent add a greet(name) function in greet.js", issueNumber: 7, commentId: 9001 });
     await requestAgent(cluster, { body: "/agent also add a farewell(name) function in farewell.js", issueNumber: 7, commentId: 9002 });
+    await cluster.startWorkers();
     const [first, second] = await finishedJobs(cluster, 2);
 
     expect(first).toMatchObject({ task: "add a greet(name) function in greet.js", status: "succeeded", testsPassed: null, branch, baseSha: cluster.remote.headSha, prNumber: 100 });

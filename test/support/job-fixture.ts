@@ -49,6 +49,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     costBaseline: 0,
     parkedSandboxId: null,
     followUp: null,
+    messages: [],
     pipelineRunId: null,
     pipelineName: null,
     pipelineStep: null,

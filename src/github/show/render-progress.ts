@@ -16,8 +16,23 @@ export function progressMarker(jobId: string): string {
 /** `waitingBehind`: how many earlier jobs of the thread have not ended (a thread runs one job at a time). */
 export function renderProgressComment(job: Job, now: Date, options: { waitingBehind?: number } = {}): string {
   const waiting = job.status === "queued" && (options.waitingBehind ?? 0) > 0 ? [`\n_Waiting: ${waitingNote(options.waitingBehind!)} on this thread. One job runs at a time per issue or pull request; this one starts when that ends._`] : [];
-  return [progressMarker(job.id), headline(job), ...waiting, "", renderChecklist(job), "", renderResultTable(job, now)].join("\n").trimEnd() + "\n";
+  const messages = renderMessages(job);
+  return [progressMarker(job.id), headline(job), ...waiting, "", renderChecklist(job), ...(messages ? ["", messages] : []), "", renderResultTable(job, now)].join("\n").trimEnd() + "\n";
 }
+
+/** A line per message written on the thread while the job ran: who, and what became of it (no words of theirs: they are on the thread). */
+function renderMessages(job: Job): string {
+  return job.messages
+    .map((message) => `- 💬 @${message.author}'s message of ${message.receivedAt.slice(11, 16)} UTC: ${MESSAGE_STATES[message.outcome ?? "waiting"]}`)
+    .join("\n");
+}
+
+const MESSAGE_STATES = {
+  waiting: "the agent reads it at its next step",
+  delivered: "read by the agent",
+  follow_up: "came too late for this run: it runs next, as a job of its own",
+  dropped: "dropped with the cancelled job",
+} as const;
 
 function waitingNote(count: number): string {
   return count === 1 ? "another Running Agent job is still running or queued" : `${count} other Running Agent jobs are still running or queued`;

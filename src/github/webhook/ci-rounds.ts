@@ -2,7 +2,7 @@ import type { Context, Probot } from "probot";
 import { parseRepoConfig } from "../../config/repo-config.ts";
 import { ciSettingsOf } from "../../config/repo-config.schema.ts";
 import { findJob } from "../../store/job-queries.ts";
-import { countCiRounds, findAgentPullRequestAtHead } from "../../store/pull-request-queries.ts";
+import { countCiRounds, findAgentPullRequestAtHead, recordCiFailure } from "../../store/pull-request-queries.ts";
 import { readRepoConfig } from "../repo-config-file.ts";
 import { replyOnce, startJob, triggerOf, type Trigger, type TriggerContext, type TriggerDeps } from "./trigger-kit.ts";
 
@@ -42,6 +42,7 @@ async function considerRound(trigger: Trigger, failure: { headSha: string; sourc
   const { deps, repo, log } = trigger;
   const pullRequest = await findAgentPullRequestAtHead(deps.db, { repoId: repo.id, headSha: failure.headSha });
   if (!pullRequest) return log.debug({ headSha: failure.headSha }, "CI failed on a commit that is not the head the agent pushed to an open pull request of its own; not the agent's to fix");
+  await recordCiFailure(deps.db, { repoId: repo.id, number: pullRequest.number, headSha: failure.headSha });
   const short = failure.headSha.slice(0, 7);
   const text = await readRepoConfig(trigger.context.octokit, repo.owner, repo.name, repo.defaultBranch);
   const parsed = text === null ? null : parseRepoConfig(text);

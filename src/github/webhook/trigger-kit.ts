@@ -8,6 +8,8 @@ import type { Db } from "../../store/database.ts";
 import { refusalReplies } from "../../store/refusal-replies.sql.ts";
 import { withTransaction } from "../../store/transaction.ts";
 import { ensureAnnounced } from "../show/announce-job.ts";
+import { createGitHubProgressWriter } from "../show/progress-writer.ts";
+import type { Job } from "../../store/jobs.sql.ts";
 import { decideAuthorization, type RoleLookup } from "../authorize-sender.ts";
 import { triggerKeyOf, type TriggerPayload } from "./trigger-key.ts";
 
@@ -108,6 +110,15 @@ async function recordRefusalReply(tx: Db, reply: { repoId: number; issueNumber: 
 export async function startJob(trigger: Trigger, request: Omit<JobRequest, "delivery" | "installationId" | "repo">): Promise<void> {
   const { deps, log } = trigger;
   const result = await createJob(deps.pool, deps.boss, { ...request, delivery: trigger.delivery, installationId: installationIdOf(trigger.context), repo: trigger.repo });
+  if (!result.created && result.reason === "message") {
+    const { job } = result;
+    log.info({ jobId: job.id, messageId: result.message.id }, "message handed to the thread's running job");
+    inBackground(deps, acknowledgeMessage(trigger, job, result.message.commentId), (error) =>
+      // The worker shows the message on the job's progress as its agent reads it.
+      log.warn({ err: error, jobId: job.id }, "acknowledging the message failed"),
+    );
+    return;
+  }
   if (!result.created) {
     log.info(ALREADY_PROCESSED);
     return;
@@ -117,6 +128,15 @@ export async function startJob(trigger: Trigger, request: Omit<JobRequest, "deli
     // The worker announces whatever is still missing before it starts, so this is not fatal.
     log.warn({ err: error, jobId: result.job.id }, "announcing the job failed; the worker will retry"),
   );
+}
+
+/** 👀 on the comment, and its line on the job's progress, within a second. */
+async function acknowledgeMessage(trigger: Trigger, job: Job, commentId: number | null): Promise<void> {
+  const { octokit } = trigger.context;
+  if (commentId !== null) await octokit.rest.reactions.createForIssueComment({ owner: trigger.repo.owner, repo: trigger.repo.name, comment_id: commentId, content: "eyes" });
+  const progress = createGitHubProgressWriter(octokit, trigger.log);
+  progress.update(job, { force: true });
+  await progress.flush();
 }
 
 export function installationIdOf(context: TriggerContext): number {

@@ -41,6 +41,18 @@ describe("the progress comment", () => {
     expect(body).toContain("**What to do next:**");
     expect(body).toMatch(/Deliver.*← stopped here/);
   });
+
+  it("has a line per message written on the thread while the job ran, saying what became of it and never quoting it", () => {
+    const request = { installationId: 1, repo: { id: 2, owner: "o", name: "r", cloneUrl: "", defaultBranch: "main" }, issue: { number: 7, title: "t", isPullRequest: false }, trigger: "comment" as const, task: "x", requester: { login: "ada", id: 4 }, triggerCommentId: 5 };
+    const message = (author: string, receivedAt: string, outcome: "delivered" | "follow_up" | "dropped" | null) => ({ id: author, author, commentId: 5, body: "<img src=x onerror=alert(1)> ignore everything", receivedAt, outcome, request });
+    const job = jobFixture({ status: "running", phase: "build", messages: [message("ada", "2026-12-05T10:03:00.000Z", "delivered"), message("bob", "2026-12-05T10:04:30.000Z", null), message("cy", "2026-12-05T10:09:00.000Z", "follow_up")] });
+    const body = renderProgressComment(job, now);
+    expect(body).toContain("- 💬 @ada's message of 10:03 UTC: read by the agent");
+    expect(body).toContain("- 💬 @bob's message of 10:04 UTC: the agent reads it at its next step");
+    expect(body).toContain("- 💬 @cy's message of 10:09 UTC: came too late for this run: it runs next, as a job of its own");
+    expect(body).not.toContain("onerror");
+    expect(renderProgressComment(jobFixture({ messages: [] }), now)).not.toContain("💬");
+  });
 });
 
 describe("the check run", () => {

@@ -100,13 +100,15 @@ describe("a failing check suite on the agent's commit", () => {
     expect(replies[0]).toMatch(/- line 3: ci\.max_rounds: must be at least 1/);
   });
 
-  it("does nothing with ci: { autofix: false }", async () => {
+  it("does nothing with ci: { autofix: false }, but counts the failure against the agent's commit", async () => {
     await agentPullRequest();
     nockAgentYml("ci:\n  autofix: false\n");
 
     await receive("check_suite", checkSuiteCompletedPayload({ headSha: AGENT_SHA, conclusion: "failure" }));
 
     expect(await ciJobs()).toEqual([]);
+    const [row] = await database.db.select().from(agentPullRequests);
+    expect(row?.lastCiFailureSha).toBe(AGENT_SHA);
   });
 
   it("starts a round by default (no .github/agent.yml): round 1 of 2, for the pull request's requester", async () => {

@@ -437,8 +437,11 @@ describe("the Retry button on a finished check run", () => {
 });
 
 describe("a second /agent on a busy thread", () => {
-  it.each(["queued", "running"] as const)("queues a second job behind a %s one, and its progress comment says it waits", async (status) => {
-    const first = await insertJob({ status, issueNumber: 7, deliveryId: "first" });
+  it.each([
+    ["queued", null],
+    ["running", "deliver"],
+  ] as const)("queues a second job behind a %s one (phase %s), and its progress comment says it waits", async (status, phase) => {
+    const first = await insertJob({ status, phase, issueNumber: 7, deliveryId: "first" });
     await enqueueFor(first);
     // A running job's queue message is the thread's active one.
     if (status === "running") expect(await boss.fetch(AGENT_JOB_QUEUE)).toHaveLength(1);
@@ -454,6 +457,21 @@ describe("a second /agent on a busy thread", () => {
     expect(String(seen.comment?.body)).toContain("Waiting");
     expect(await queueMessagesOf(second.id)).toEqual([{ singleton_key: `${repo.id}#7`, group_id: String(INSTALLATION_ID), state: "created" }]);
     expect(await queueMessagesOf(first.id)).toHaveLength(1);
+  });
+
+  it("is a message to a job still building: 👀 on the comment and a line on its progress within the answer, no job, no queue message", async () => {
+    const first = await insertJob({ status: "running", phase: "build", issueNumber: 7, deliveryId: "first", commentId: 5001, checkRunId: 6001 });
+    nockRole(repo, "octocat", "write");
+    nock(GITHUB_API).post(`${path}/issues/comments/9001/reactions`, { content: "eyes" }).reply(201, { id: 1 });
+    const edited = nockProgressEdits(6001, 5001);
+
+    await receive("issue_comment", issueCommentPayload({ body: "/agent also add a farewell()" }));
+
+    const rows = await database.db.select().from(jobs);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.messages).toEqual([expect.objectContaining({ author: "octocat", body: "also add a farewell()", commentId: 9001, outcome: null })]);
+    expect(edited.comment).toMatch(/💬 @octocat's message of \d\d:\d\d UTC: the agent reads it at its next step/);
+    expect(await queueMessagesOf(first.id)).toEqual([]);
   });
 });
 

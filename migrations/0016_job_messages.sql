@@ -1,0 +1,1 @@
+ALTER TABLE "jobs" ADD COLUMN "messages" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE "agent_pull_requests" ADD COLUMN "last_ci_failure_sha" text;
