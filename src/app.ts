@@ -11,6 +11,7 @@ import { showStaleJobs } from "./github/show/show-job-state.ts";
 import { registerTriggers } from "./github/webhook/triggers.ts";
 import { startQueue } from "./queue/boss.ts";
 import { releaseAbandonedJobs } from "./queue/release-abandoned.ts";
+import { handOnMessagesOfEnded } from "./jobs/job-messages.ts";
 import { stopTakingJobs } from "./queue/worker.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { settleAndShowForgottenSteps, showJobChange, showStaleRuns } from "./github/show/show-job-change.ts";
@@ -92,7 +93,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       boss,
       async () => {
         const pipelines = { pool: database.pool, db: database.db, boss, octokitFor: (installationId: number) => probot.auth(installationId), log };
-        for (const job of await releaseAbandonedJobs(database, boss)) await showJobChange(pipelines, job);
+        // Messages the ended jobs' agents never read run as jobs of their own.
+        for (const job of await releaseAbandonedJobs(database, boss)) await showJobChange(pipelines, await handOnMessagesOfEnded(database.pool, boss, job));
         // Pipeline steps whose end their run never heard of (a process died in between).
         await settleAndShowForgottenSteps(pipelines);
         // And jobs and runs whose last state never reached GitHub (a failed write, a process that died).

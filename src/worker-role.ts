@@ -11,6 +11,7 @@ import { createRepositoryTokenIssuer } from "./github/app-auth.ts";
 import { createRoleLookup } from "./github/authorize-sender.ts";
 import { githubHost } from "./github/host/github-host.ts";
 import { settleAndShowStep, showJobChange } from "./github/show/show-job-change.ts";
+import { handOnMessagesOfEnded } from "./jobs/job-messages.ts";
 import { createCancelWatch } from "./jobs/cancel-watch.ts";
 import { sandboxesHeld } from "./jobs/parked-sandbox.ts";
 import { loopSettingsOf } from "./jobs/loop-settings.ts";
@@ -124,7 +125,7 @@ export async function startWorkerRole(input: {
     onGiveUp: async (jobId, error) => {
       const message = redactKnownTokens(error instanceof Error ? error.message : String(error));
       const job = await updateJob(database.db, jobId, { status: "failed", failureKind: "internal", failureMessage: message, finishedAt: new Date() });
-      await showJobChange(pipelines, job);
+      await showJobChange(pipelines, await handOnMessagesOfEnded(database.pool, input.boss, job));
     },
   });
 }

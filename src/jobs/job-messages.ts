@@ -57,6 +57,11 @@ export async function handOnMessages(pool: pg.Pool, boss: PgBoss, jobId: string,
   });
 }
 
+/** A job that ended without its worker (given up, or its worker lost): its waiting messages run as jobs of their own. The job as it is after. */
+export async function handOnMessagesOfEnded(pool: pg.Pool, boss: PgBoss, job: Job): Promise<Job> {
+  return (await handOnMessages(pool, boss, job.id, { drop: job.status === "cancelled" })) ?? job;
+}
+
 async function lockJob(tx: Db, jobId: string): Promise<Job> {
   const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId)).for("update");
   if (!job) throw new Error(`job ${jobId} does not exist`);

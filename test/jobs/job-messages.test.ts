@@ -8,7 +8,7 @@ import type { PgBoss } from "pg-boss";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJob } from "../../src/jobs/create-job.ts";
-import { handOnMessages, hasWaitingMessages, takeMessages } from "../../src/jobs/job-messages.ts";
+import { handOnMessages, handOnMessagesOfEnded, hasWaitingMessages, takeMessages } from "../../src/jobs/job-messages.ts";
 import type { JobRequest } from "../../src/jobs/job-request.ts";
 import { startQueue } from "../../src/queue/boss.ts";
 import { updateJob } from "../../src/store/job-queries.ts";
@@ -155,6 +155,23 @@ describe("the running job's worker", () => {
     expect(await queueMessages(followUp!.id)).toBe(1);
     // A second hand-on finds nothing waiting.
     expect(await handOnMessages(database.pool, boss, job.id, { drop: false })).toBeNull();
+  });
+
+  it("hands on the waiting messages of a job that ended without its worker (given up, or its worker lost), and drops those of a cancelled one", async () => {
+    const given = await runningJob();
+    await createJob(database.pool, boss, request(given.issueNumber, "also say goodbye"));
+    const ended = await updateJob(database.db, given.id, { status: "failed", failureKind: "internal", finishedAt: new Date() });
+
+    const after = await handOnMessagesOfEnded(database.pool, boss, ended);
+
+    expect(after.messages).toEqual([expect.objectContaining({ outcome: "follow_up" })]);
+    expect(await jobsOn(given.issueNumber)).toHaveLength(2);
+    const cancelled = await runningJob();
+    await createJob(database.pool, boss, request(cancelled.issueNumber, "also say goodbye"));
+    const stopped = await updateJob(database.db, cancelled.id, { status: "cancelled", finishedAt: new Date() });
+    expect((await handOnMessagesOfEnded(database.pool, boss, stopped)).messages).toEqual([expect.objectContaining({ outcome: "dropped" })]);
+    // Nothing waited: the job as it was.
+    expect(await handOnMessagesOfEnded(database.pool, boss, stopped)).toBe(stopped);
   });
 
   it("drops waiting messages with a cancelled job, starting nothing", async () => {
