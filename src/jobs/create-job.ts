@@ -66,8 +66,11 @@ async function runningJobToMessage(tx: Db, request: JobRequest): Promise<Job | n
     .limit(1)
     .for("update");
   if (!newest || newest.status !== "running" || newest.pipelineRunId !== null || newest.cancelRequestedAt !== null) return null;
-  return newest.phase === "deliver" ? null : newest;
+  return newest.phase === "deliver" || newest.messages.length >= MAX_MESSAGES_PER_JOB ? null : newest;
 }
+
+/** Messages one job takes; more queue as jobs of their own (each message keeps its whole request on the job's row). */
+export const MAX_MESSAGES_PER_JOB = 20;
 
 /** The job row and its queue message, inside the caller's transaction (its delivery already claimed). */
 export async function insertJob(tx: Db, client: pg.PoolClient, boss: PgBoss, request: JobRequest): Promise<Job> {

@@ -7,12 +7,12 @@ import pino from "pino";
 import type { PgBoss } from "pg-boss";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createJob } from "../../src/jobs/create-job.ts";
+import { createJob, MAX_MESSAGES_PER_JOB } from "../../src/jobs/create-job.ts";
 import { handOnMessages, handOnMessagesOfEnded, hasWaitingMessages, takeMessages } from "../../src/jobs/job-messages.ts";
 import type { JobRequest } from "../../src/jobs/job-request.ts";
 import { startQueue } from "../../src/queue/boss.ts";
 import { updateJob } from "../../src/store/job-queries.ts";
-import { jobs, type Job } from "../../src/store/jobs.sql.ts";
+import { jobs, type Job, type JobMessage } from "../../src/store/jobs.sql.ts";
 import { webhookDeliveries } from "../../src/store/webhook-deliveries.sql.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
@@ -44,6 +44,16 @@ function request(issue: number, task: string, overrides: Partial<JobRequest> = {
     ...overrides,
   };
 }
+
+const aMessage: JobMessage = {
+  id: "m",
+  author: "ada",
+  commentId: 1,
+  body: "more",
+  receivedAt: "2026-12-05T10:00:00.000Z",
+  outcome: "delivered",
+  request: { installationId: 1, repo: { id: 2, owner: "o", name: "r", cloneUrl: "", defaultBranch: "main" }, issue: { number: 1, title: "t", isPullRequest: false }, trigger: "comment", task: "more", requester: { login: "ada", id: 4 }, triggerCommentId: 1 },
+};
 
 /** A thread of its own with a job on it, moved to `patch` (running, building, by default). */
 async function runningJob(patch: Partial<Job> = {}): Promise<Job> {
@@ -98,13 +108,14 @@ describe("a comment on a thread whose job is running", () => {
     ["the job is a pipeline's step", { pipelineRunId: "00000000-0000-4000-8000-000000000001", pipelineName: "ship", pipelineStep: "code" }],
     ["the job has ended", { status: "failed" as const }],
     ["the job is queued (handed back)", { status: "queued" as const }],
+    ["the job has taken as many messages as it may", { messages: Array.from({ length: MAX_MESSAGES_PER_JOB }, (_, index) => ({ ...aMessage, id: `m${index}` })) }],
   ])("starts a job of its own when %s", async (_, patch) => {
     const job = await runningJob(patch as Partial<Job>);
 
     const result = await createJob(database.pool, boss, request(job.issueNumber, "also say goodbye"));
 
     expect(result.created).toBe(true);
-    expect((await jobsOn(job.issueNumber)).find((row) => row.id === job.id)?.messages).toEqual([]);
+    expect((await jobsOn(job.issueNumber)).find((row) => row.id === job.id)?.messages).toEqual(job.messages);
   });
 
   it("starts a job of its own behind a job queued after the running one: the thread's order holds", async () => {
