@@ -3,7 +3,7 @@ import { receiveWork, sendCommits } from "./commit-transfer.ts";
 import { git } from "./git-workspace.ts";
 import { isTransientGitFailure, lastLines, type GitResult } from "./host-git.ts";
 import type { Sandbox } from "./sandbox.ts";
-import { fetchBranch, filesChanged, pushCommit, type GitRemoteAccess, type WorkRepository } from "./work-repository.ts";
+import { fetchBranch, filesChanged, pushCommit, workGit, type GitRemoteAccess, type WorkRepository } from "./work-repository.ts";
 
 export interface PushOptions {
   remote: GitRemoteAccess;
@@ -31,14 +31,30 @@ export async function pushWork(sandbox: Sandbox, repository: WorkRepository, opt
   let pushing = sha;
   let result = await pushCommit(repository, options.remote, { sha, branch: options.branch });
   for (let replays = 0; result.exitCode !== 0; replays++) {
-    if (!options.rebaseIfMoved || !branchMoved(result) || replays === MAX_REPLAYS) throw pushRejected(options.branch, result);
+    if (!branchMoved(result)) throw pushRejected(options.branch, result);
     const moved = await fetchBranch(repository, options.remote, options.branch);
-    if (moved.sha === null) throw new JobError("push", `fetching ${options.branch} to rebase on it failed: ${lastLines(moved.result.stderr)}`, { retryable: isTransientGitFailure(moved.result) });
+    if (moved.sha === null) throw new JobError("push", `fetching ${options.branch} to look at it failed: ${lastLines(moved.result.stderr)}`, { retryable: isTransientGitFailure(moved.result) });
+    // An earlier attempt of this job pushed this very work, and its worker died before it could record so.
+    if (await holdsTheWork(repository, { branchHead: moved.sha, ours: pushing, base: options.base })) return { sha: moved.sha, files };
+    if (!options.rebaseIfMoved || replays === MAX_REPLAYS) throw pushRejected(options.branch, result);
     await rebaseInSandbox(sandbox, repository, { ...options, onto: moved.sha, ours: pushing });
     pushing = await receiveWork(sandbox, repository, { base: moved.sha });
     result = await pushCommit(repository, options.remote, { sha: pushing, branch: options.branch });
   }
   return { sha: pushing, files };
+}
+
+/**
+ * The branch already holds exactly the work: its head has the same files as our commit and
+ * descends from our base. A job taken over after its worker died right after the push
+ * rebuilds from its checkpoint and commits the same files anew (new timestamps, a new
+ * commit): that is its own push, not someone else's.
+ */
+async function holdsTheWork(repository: WorkRepository, at: { branchHead: string; ours: string; base: string }): Promise<boolean> {
+  const trees = await workGit(repository, ["rev-parse", `${at.branchHead}^{tree}`, `${at.ours}^{tree}`]);
+  const [theirs, ours] = trees.stdout.trim().split("\n");
+  if (trees.exitCode !== 0 || theirs === undefined || theirs !== ours) return false;
+  return (await workGit(repository, ["merge-base", "--is-ancestor", at.base, at.branchHead])).exitCode === 0;
 }
 
 /** Replays before giving up on a branch that keeps moving under the push: its other pushers are a run's few parallel steps. */

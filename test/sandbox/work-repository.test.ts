@@ -171,6 +171,25 @@ describe("the push", () => {
     expect((await readFile(`${hook}.calls`, "utf8")).trim().split("\n")).toHaveLength(3);
   });
 
+  it("takes the branch as pushed when it holds the same work on the same base: its own push, from an attempt that died before it could say so", async () => {
+    const repository = await newRepository(remote.bareDir);
+    const first = await checkout(repository);
+    await first.writeFile("greet.js", GREET_SOURCE);
+    await commitAll(first, "Add greet()");
+    const earlier = await pushWork(first, repository, { remote: { url: remote.url, token: TOKEN }, branch: "agent/7-greet", base: remote.headSha });
+    // The job taken over rebuilds from its checkpoint: the same files, committed anew (another commit, the same tree).
+    const again = await newSandbox();
+    await cloneRepository(again, repository, { url: remote.url, branch: "main", sha: remote.headSha });
+    await createBranch(again, "agent/7-greet", { email: "bot@example.com" });
+    await again.writeFile("greet.js", GREET_SOURCE);
+    await commitAll(again, "Add greet() (resumed)");
+
+    const pushed = await pushWork(again, repository, { remote: { url: remote.url, token: TOKEN }, branch: "agent/7-greet", base: remote.headSha });
+
+    expect(pushed).toEqual({ sha: earlier.sha, files: ["greet.js"] });
+    expect(remote.git("rev-parse", "agent/7-greet")).toBe(earlier.sha);
+  });
+
   it("is rejected, not forced, on a new branch someone else created", async () => {
     const repository = await newRepository(remote.bareDir);
     const sandbox = await checkout(repository);
