@@ -72,7 +72,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, options: WebSer
       // @octokit/webhooks takes a string `body` as the raw payload and does not read the stream again.
       Object.assign(req, { body: new TextDecoder("utf-8", { fatal: false }).decode(body) });
     }
-    if (await options.webhooks(req, res)) return;
+    if (await options.webhooks(req, hidingInternalErrors(res))) return;
   }
   if (req.method === "GET" && pathOf(req.url) === "/ping") {
     res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
@@ -81,6 +81,28 @@ async function answer(req: IncomingMessage, res: ServerResponse, options: WebSer
   for (const handler of options.handlers) if (await handler(req, res)) return;
   if (!res.headersSent) res.writeHead(404).end();
 }
+
+/**
+ * Probot answers a delivery its handlers failed on with 500 and the error's own message
+ * (`connect ECONNREFUSED 10.0.3.7:5432` while Postgres is down), which GitHub keeps in the
+ * app's delivery log. Such an answer becomes a plain 503 that names nothing internal (the
+ * error is logged); GitHub's own answers (400 for a bad signature) stay as they are.
+ */
+function hidingInternalErrors(res: ServerResponse): ServerResponse {
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+  const end = res.end.bind(res) as (body?: string) => ServerResponse;
+  let hidden = false;
+  return Object.assign(res, {
+    writeHead: (status: number, ...rest: unknown[]) => {
+      if (status < 500) return writeHead(status, ...(rest as [Record<string, string>?]));
+      hidden = true;
+      return writeHead(503, { "content-type": "application/json", "content-length": String(Buffer.byteLength(WEBHOOK_NOT_TAKEN)) });
+    },
+    end: (...args: unknown[]) => (hidden ? end(WEBHOOK_NOT_TAKEN) : end(...(args as [string?]))),
+  });
+}
+
+const WEBHOOK_NOT_TAKEN = JSON.stringify({ error: "the app could not take this delivery now; it will be taken when GitHub redelivers it" });
 
 function pathOf(url: string | undefined): string {
   return (url ?? "/").split("?")[0]!;
