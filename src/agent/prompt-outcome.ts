@@ -75,7 +75,7 @@ function textOf(parts: readonly Part[]): string {
     .trim();
 }
 
-function messagesOf(client: OpencodeClient, sessionId: string): Promise<SessionMessage[]> {
+export function messagesOf(client: OpencodeClient, sessionId: string): Promise<SessionMessage[]> {
   return callOpencode("list the session's messages", () => client.session.messages({ sessionID: sessionId }, { throwOnError: true }));
 }
 

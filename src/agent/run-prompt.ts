@@ -13,7 +13,7 @@ import { JobError } from "../job-error.ts";
 import { jobErrorOfAssistantError } from "./model-error.ts";
 import { callOpencode } from "./opencode-call.ts";
 import type { OpencodeServer } from "./opencode-server.ts";
-import { emptyBaseline, readBaseline, readPromptOutcome, type SessionBaseline } from "./prompt-outcome.ts";
+import { emptyBaseline, messagesOf, readBaseline, readPromptOutcome, type SessionBaseline } from "./prompt-outcome.ts";
 import { watchSession, type PromptProgress } from "./session-events.ts";
 
 export type { PromptProgress } from "./session-events.ts";
@@ -110,8 +110,7 @@ export async function tellRunningAgent(server: Pick<OpencodeServer, "client">, i
 
 /** Whether the session's last message is a user's: something was said to the agent that it has not answered. */
 export async function awaitsReply(server: Pick<OpencodeServer, "client">, sessionId: string): Promise<boolean> {
-  const messages = await callOpencode("list the session's messages", () => server.client.session.messages({ sessionID: sessionId }, { throwOnError: true }));
-  return messages.at(-1)?.info.role === "user";
+  return (await messagesOf(server.client, sessionId)).at(-1)?.info.role === "user";
 }
 
 async function createSession(client: OpencodeClient, title: string): Promise<string> {

@@ -85,17 +85,21 @@ export interface JobMessage {
   handledAt?: string;
   /** The job it became, for a `follow_up`. */
   followUpJobId?: string;
-  /** The job it would have started (`JobRequest` without its delivery). */
-  request: {
-    installationId: number;
-    repo: { id: number; owner: string; name: string; cloneUrl: string; defaultBranch: string };
-    issue: { number: number; title: string; isPullRequest: boolean };
-    trigger: JobTrigger;
-    task: string;
-    requester: { login: string; id: number };
-    triggerCommentId: number | null;
-    followUp?: FollowUp | null;
-  };
+  /** The job it would have started. */
+  request: JobRequestFields;
+}
+
+/** What a job is asked, taken from the signed payload: `JobRequest` (src/jobs/job-request.ts) without its delivery, as a message keeps it. */
+export interface JobRequestFields {
+  installationId: number;
+  repo: { id: number; owner: string; name: string; cloneUrl: string; defaultBranch: string };
+  issue: { number: number; title: string; isPullRequest: boolean };
+  trigger: JobTrigger;
+  task: string;
+  requester: { login: string; id: number };
+  triggerCommentId: number | null;
+  /** Set for work on an existing pull request: the job commits to its head branch. */
+  followUp?: FollowUp | null;
 }
 
 export const jobs = pgTable(

@@ -20,15 +20,16 @@ describe("decideAuthorization", () => {
   });
 });
 
+const repo = testRepo();
+const octokit = new TestOctokit({ auth: "token test" });
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
 describe("createRoleLookup", () => {
-  const repo = testRepo();
-  const octokit = new TestOctokit({ auth: "token test" });
-  beforeEach(() => nock.disableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending).toEqual([]);
-  });
 
   it("uses role_name, so maintain is maintain and triage is not write", async () => {
     nockRole(repo, "m", "maintain");
@@ -84,14 +85,6 @@ describe("createRoleLookup", () => {
 });
 
 describe("writeAccessOf", () => {
-  const repo = testRepo();
-  const octokit = new TestOctokit({ auth: "token test" });
-  beforeEach(() => nock.disableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending).toEqual([]);
-  });
 
   it("asks once per person however often, and however their login is cased, even when the shared cache has forgotten them", async () => {
     nockRole(repo, "ada", "write");
