@@ -1,5 +1,5 @@
 import nock from "nock";
-import { GITHUB_API, nockInstallationToken, nockRole, recordJson, REPO_TOKEN } from "../test/support/github-api.ts";
+import { GITHUB_API, issueJson, nockInstallationToken, nockRole, recordJson, REPO_TOKEN } from "../test/support/github-api.ts";
 import { INSTALLATION_ID, type RepoFixture } from "../test/support/github-fixtures.ts";
 
 /** When GitHub saw each call that matters to a user, by the number it is about. */
@@ -54,6 +54,11 @@ export function nockGitHubForJobs(repo: RepoFixture): GitHubTimeline {
       timeline.commentEditedAt.set(id - PROGRESS_COMMENT_BASE, performance.now());
       return { id };
     })
+    // The worker reads the issue and its comments for the agent (none here but the task).
+    .get(new RegExp(`^${path}/issues/\\d+$`))
+    .reply(200, (request: Request) => issueJson(repo, { number: numberIn(request.url, /issues\/(\d+)$/) }))
+    .get(new RegExp(`^${path}/issues/\\d+/comments(\\?|$)`))
+    .reply(200, [])
     // The worker asks whether the agent branch exists; each run's branch is new.
     .get(new RegExp(`^${path}/git/ref/heads%2Fagent%2F`))
     .reply(404, { message: "Not Found" })
