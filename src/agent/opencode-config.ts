@@ -128,3 +128,26 @@ function providerEntryOf(provider: CustomProvider): ProviderConfig {
     models: provider.models,
   };
 }
+
+/**
+ * Whether every model the config names (the default, the small one, each agent's) is
+ * described by the config itself: its provider says which AI SDK package speaks to it
+ * (`npm`) and the model has its limits. Then opencode needs nothing from its bundled
+ * model catalog, and the server can start without it: loading that catalog costs about
+ * 3.5 CPU-seconds over a job's first two prompts (measured with opencode 1.18, see
+ * `startOpencodeServer`). A model the config only names, or only tweaks, needs the catalog.
+ */
+export function describesAllItsModels(config: Config): boolean {
+  const agents = isPlainObject(config.agent) ? Object.values(config.agent) : [];
+  const named = [config.model, config.small_model, ...agents.map((agent) => (isPlainObject(agent) ? agent.model : undefined))];
+  const ids = named.filter((id): id is string => typeof id === "string");
+  return ids.length > 0 && ids.every((id) => isDescribed(config, id));
+}
+
+function isDescribed(config: Config, id: string): boolean {
+  const slash = id.indexOf("/");
+  if (slash <= 0) return false;
+  const provider = config.provider?.[id.slice(0, slash)];
+  const model = provider?.models?.[id.slice(slash + 1)];
+  return typeof provider?.npm === "string" && typeof model?.limit?.context === "number" && typeof model.limit.output === "number";
+}

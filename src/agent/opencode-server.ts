@@ -3,8 +3,10 @@
  * its own port, password, HOME and config, so that parallel jobs never share state.
  */
 import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
 import { createOpencodeClient, type Config, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import { JobError } from "../job-error.ts";
+import { describesAllItsModels } from "./opencode-config.ts";
 import { findFreePort } from "../free-port.ts";
 import { xdgDirsOf } from "../sandbox/local-env.ts";
 import type { Sandbox, SandboxProcess } from "../sandbox/sandbox.ts";
@@ -69,6 +71,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
   // random one, and the sandbox's VM is otherwise empty.
   const port = options.port ?? (await findFreePort());
   const password = randomBytes(24).toString("base64url");
+  const catalogEnv = await modelCatalogEnv(sandbox, options.config);
   const server = sandbox.spawn([binary, "serve", "--hostname", hostname, "--port", String(port)], {
     cwd: sandbox.workdir,
     env: {
@@ -77,6 +80,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
       ...options.env,
       ...isolationEnv,
       ...(options.projectConfig ? {} : { OPENCODE_DISABLE_PROJECT_CONFIG: "1" }),
+      ...catalogEnv,
       OPENCODE_SERVER_PASSWORD: password,
       OPENCODE_CONFIG_CONTENT: JSON.stringify(options.config),
     },
@@ -98,6 +102,21 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
     output: () => server.output(),
     stop: () => (stopping ??= server.kill()),
   };
+}
+
+/**
+ * An empty model catalog when the config describes every model it uses. opencode's
+ * bundled catalog (every provider and model of models.dev) costs it about 3.5 CPU-seconds
+ * to load over a job's first two prompts, against 1.5 without it (opencode 1.18, this
+ * machine: first model request 1.9 s after the first prompt instead of 0.6 s). The file is
+ * in the sandbox's HOME, so the agent could rewrite it; it would learn nothing from that it
+ * cannot already read in its own environment (the provider's key is there).
+ */
+async function modelCatalogEnv(sandbox: Sandbox, config: Config): Promise<Record<string, string>> {
+  if (!describesAllItsModels(config)) return {};
+  const catalog = posix.join(sandbox.home, "model-catalog.json");
+  await sandbox.writeFile(catalog, "{}\n");
+  return { OPENCODE_MODELS_PATH: catalog };
 }
 
 async function waitUntilListening(server: SandboxProcess, timeoutMs: number): Promise<void> {

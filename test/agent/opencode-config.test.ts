@@ -1,6 +1,6 @@
 import type { AgentConfig, Config } from "@opencode-ai/sdk/v2";
 import { describe, expect, it } from "vitest";
-import { buildOpencodeConfig, type OpencodeConfigInput } from "../../src/agent/opencode-config.ts";
+import { buildOpencodeConfig, describesAllItsModels, type OpencodeConfigInput } from "../../src/agent/opencode-config.ts";
 
 const models = { explore: "google/gemini-2.5-pro", plan: "google/gemini-2.5-pro", build: "google/gemini-3-flash-preview" };
 
@@ -113,5 +113,35 @@ describe("buildOpencodeConfig", () => {
     const config = build(extra);
     expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("describesAllItsModels", () => {
+  const local = { id: "local", baseURL: "http://127.0.0.1:9/v1", models: { m: { limit: { context: 1000, output: 100 } } } };
+  const localModels = { explore: "local/m", plan: "local/m", build: "local/m" };
+
+  it("holds when every role's model is defined by the config, with its package and limits", () => {
+    expect(describesAllItsModels(buildOpencodeConfig({ models: localModels, provider: local }))).toBe(true);
+  });
+
+  it("needs the catalog for a model only named: the default, the small one, or one agent's", () => {
+    expect(describesAllItsModels(build())).toBe(false);
+    expect(describesAllItsModels(buildOpencodeConfig({ models: { ...localModels, plan: "google/gemini-2.5-pro" }, provider: local }))).toBe(false);
+    expect(describesAllItsModels(buildOpencodeConfig({ models: localModels, smallModel: "anthropic/claude-haiku-4-5", provider: local }))).toBe(false);
+    const extraAgent = { agent: { review: { model: "openai/gpt-5" } } };
+    expect(describesAllItsModels(buildOpencodeConfig({ models: localModels, provider: local, extra: extraAgent }))).toBe(false);
+  });
+
+  it("needs the catalog for a provider or model the config only tweaks", () => {
+    const tweaked = { provider: { anthropic: { options: { baseURL: "https://gateway.example/v1" }, models: { "claude-sonnet-4-5": { limit: { context: 1, output: 1 } } } } } };
+    const anthropic = { explore: "anthropic/claude-sonnet-4-5", plan: "anthropic/claude-sonnet-4-5", build: "anthropic/claude-sonnet-4-5" };
+    expect(describesAllItsModels(buildOpencodeConfig({ models: anthropic, extra: tweaked }))).toBe(false);
+    const noLimits = { ...local, models: { m: { tool_call: true } } };
+    expect(describesAllItsModels(buildOpencodeConfig({ models: localModels, provider: noLimits }))).toBe(false);
+    expect(describesAllItsModels(buildOpencodeConfig({ models: { ...localModels, build: "local/other" }, provider: local }))).toBe(false);
+  });
+
+  it("is false for a model id without a provider", () => {
+    expect(describesAllItsModels(buildOpencodeConfig({ models: { explore: "m", plan: "m", build: "m" }, provider: local }))).toBe(false);
   });
 });

@@ -49,6 +49,9 @@ describe("startOpencodeServer", () => {
     expect(env).toContain(`HOME=${sandbox.home}\n`);
     expect(env).toContain(`XDG_CONFIG_HOME=${join(sandbox.home, ".config")}\n`);
     expect(env).toContain("OPENCODE_DISABLE_MODELS_FETCH=1\n");
+    // The scripted provider describes its models: opencode skips its bundled catalog.
+    expect(env).toContain(`OPENCODE_MODELS_PATH=${join(sandbox.home, "model-catalog.json")}\n`);
+    expect(await sandbox.readFile(join(sandbox.home, "model-catalog.json"))).toBe("{}\n");
     expect(env).toContain("MODEL_API_KEY=for-the-model\n");
     const sent = JSON.stringify(model.requests);
     expect(sent).not.toContain("REPO-PROMPT-MARKER");

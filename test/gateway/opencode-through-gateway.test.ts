@@ -73,7 +73,9 @@ beforeAll(async () => {
     const id = model.split("/")[0]!;
     return [id, { options: { baseURL: `${gateway.url}/gateway/${id}/${version}`, apiKey: issued.token } }];
   }));
-  const config = buildOpencodeConfig({ models: { explore: "scripted/m", plan: "scripted/m", build: "scripted/m" }, provider, extra: { provider: builtIn } });
+  // An agent per built-in model, so that the config names them: opencode then loads its catalog, which describes them.
+  const agent = Object.fromEntries(NATIVE.map(({ model, kind }) => [kind, { model }]));
+  const config = buildOpencodeConfig({ models: { explore: "scripted/m", plan: "scripted/m", build: "scripted/m" }, provider, extra: { provider: builtIn, agent } });
   for (const key of [REAL_KEY, ...NATIVE.map((entry) => entry.key)]) expect(JSON.stringify(config)).not.toContain(key);
   server = await startOpencodeServer(sandbox, { config });
 });
