@@ -4,7 +4,7 @@
  * the load a developer's machine sees when two checkouts test at once. Prints each run's
  * result and time, the neighbour's, and exits non-zero if any of the three was not green.
  *
- *   npm run bench:suite-under-load      (BENCH_RUNS=3, BENCH_GROUP=all|fast|slow, default all)
+ *   npm run bench:suite-under-load      (BENCH_RUNS=3, BENCH_GROUP=all|fast|e2e|slow, default all)
  *
  * The measured runs use DATABASE_URL's server when it is set (each test file makes its own
  * database), else an embedded Postgres. The neighbour starts its own embedded Postgres, as a

@@ -1,6 +1,6 @@
 /**
  * Jobs of `running-agent run` in a database a web process shares: the API cancels them
- * (their process polls for the mark, see test/cli/run-ending.process.test.ts) and refuses
+ * (their process polls for the mark, see test/cli/run-ending.process.e2e.test.ts) and refuses
  * to retry them: their repository is on the machine that ran them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 /**
  * When a CI failure is the agent's to fix, and when it is not: the cases the end-to-end test
- * (test/e2e/ci-rounds.test.ts) does not reach, against nock and a real database.
+ * (test/e2e/ci-rounds.e2e.test.ts) does not reach, against nock and a real database.
  */
 import nock from "nock";
 import pino from "pino";
