@@ -1,11 +1,16 @@
 /**
  * End to end: a signed `/agent` delivery to the whole app (web + worker in this process),
  * the real opencode binary in the local sandbox, the scripted model answering at once.
- * Per job, sequentially: webhook → 👀 reaction, webhook → pull request creation, and the
- * phase timings the job recorded. GitHub is nock, in this process; Postgres is real.
+ * Per job, sequentially: webhook → 👀 reaction, webhook → first model request (the first
+ * job on a cold worker apart from the next ones, whose repository mirror is warm),
+ * webhook → pull request creation, the phase timings the job recorded, and the CPU-seconds
+ * the job cost: this process's (web and worker) and the whole machine's (opencode, git,
+ * Postgres…), so that the figures mean something on a busy machine. GitHub is nock, in this
+ * process; Postgres is real. With an instant model, a job's wall time is all overhead.
  *
  *   npm run bench:e2e                  (BENCH_RUNS, default 5; DATABASE_URL, else an embedded Postgres)
  */
+import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -28,12 +33,17 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** A job that takes longer than this with an instant model is stuck, not slow. */
 const JOB_TIMEOUT_MS = 180_000;
 
-/** One job as measured: milliseconds from the webhook, and the job's own phase timings. */
+/** One job as measured: milliseconds from the webhook, the job's own phase timings, and CPU-seconds. */
 interface RunResult {
   toReaction: number;
+  toFirstModelRequest: number;
   toPullRequest: number;
   timings: Record<string, number>;
+  cpu: { ours: number; machine: number };
 }
+
+/** When the scripted model last received a request, in `performance.now()` time. */
+const modelRequests: number[] = [];
 
 async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
@@ -44,16 +54,18 @@ async function main(): Promise<void> {
     cleanups.push(() => server.stop());
     const database = await createBenchDatabase(server.url);
     cleanups.push(() => database.drop());
-    const model = await startModelServer(
-      agentScript({
-        build: [
-          [
-            { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
-            { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
-          ],
+    const script = agentScript({
+      build: [
+        [
+          { toolCalls: [{ name: "write", arguments: { filePath: "greet.js", content: GREET_SOURCE } }], usage: { prompt_tokens: 1_000, completion_tokens: 50 } },
+          { text: "Added greet() in greet.js, which greets a person by name.", usage: { prompt_tokens: 1_200, completion_tokens: 20 } },
         ],
-      }),
-    );
+      ],
+    });
+    const model = await startModelServer((request) => {
+      modelRequests.push(performance.now());
+      return script(request);
+    });
     cleanups.push(() => model.close());
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-bench-data-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -76,18 +88,24 @@ async function main(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       const result = await runOneJob(app, github, remote, 100 + run);
       results.push(result);
-      console.error(`run ${run}/${RUNS}: 👀 ${result.toReaction.toFixed(0)} ms, pull request ${result.toPullRequest.toFixed(0)} ms, job total ${result.timings.total} ms`);
+      console.error(
+        `run ${run}/${RUNS}: 👀 ${result.toReaction.toFixed(0)} ms, first model request ${result.toFirstModelRequest.toFixed(0)} ms, pull request ${result.toPullRequest.toFixed(0)} ms, job total ${result.timings.total} ms, CPU ${result.cpu.ours.toFixed(1)} s ours / ${result.cpu.machine.toFixed(1)} s machine`,
+      );
     }
 
     // 3. The report.
     console.log(`end to end, ${RUNS} jobs: one job at a time, scripted model (instant answers), real opencode in the local sandbox, GitHub faked in-process, ${os.availableParallelism()}-core machine`);
     console.log(summarize("webhook → 👀 reaction", results.map((result) => result.toReaction)));
+    console.log(summarize("webhook → first model request, cold worker (job 1)", results.slice(0, 1).map((result) => result.toFirstModelRequest)));
+    if (results.length > 1) console.log(summarize("webhook → first model request, warm (jobs 2+)", results.slice(1).map((result) => result.toFirstModelRequest)));
     console.log(summarize("webhook → pull request created", results.map((result) => result.toPullRequest)));
     const phaseP50 = [...PHASES, "total"].map((phase) => {
       const samples = results.map((result) => result.timings[phase] ?? Number.NaN).sort((a, b) => a - b);
       return `${phase}=${percentile(samples, 50).toFixed(0)} ms`;
     });
     console.log(`job phases (jobs.timings, p50): ${phaseP50.join(" ")}`);
+    const cpuP50 = (pick: (result: RunResult) => number) => percentile(results.map(pick).sort((a, b) => a - b), 50).toFixed(2);
+    console.log(`CPU-seconds per job (p50): ours (web + worker) ${cpuP50((result) => result.cpu.ours)}, the whole machine ${cpuP50((result) => result.cpu.machine)}`);
   } finally {
     // Reverse order: the app before its database, the database before its server.
     for (const cleanup of cleanups.reverse()) {
@@ -117,6 +135,8 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const commentId = 900_000 + issueNumber;
   const payload = issueCommentPayload({ body: "/agent add a greet(name) function in greet.js", repo, issueNumber, commentId });
 
+  const cpuBefore = { ours: process.cpuUsage(), machine: machineBusySeconds() };
+  const requestsBefore = modelRequests.length;
   const postedAt = performance.now();
   const response = await postWebhook(app.url!, { event: "issue_comment", secret: WEBHOOK_SECRET, payload });
   if (response.status !== 200) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
@@ -127,7 +147,18 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const reactedAt = github.reactedAt.get(commentId);
   const pullRequestAt = github.pullRequestAt.get(issueNumber);
   if (reactedAt === undefined || pullRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without a 👀 reaction or a pull request`);
-  return { toReaction: reactedAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings };
+  const ours = process.cpuUsage(cpuBefore.ours);
+  const cpu = { ours: (ours.user + ours.system) / 1e6, machine: machineBusySeconds() - cpuBefore.machine };
+  const firstRequestAt = modelRequests[requestsBefore];
+  if (firstRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without asking the model`);
+  return { toReaction: reactedAt - postedAt, toFirstModelRequest: firstRequestAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings, cpu };
+}
+
+/** CPU-seconds all cores have spent busy since boot (/proc/stat: all but idle and iowait). */
+function machineBusySeconds(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 interface JobRow {

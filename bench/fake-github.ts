@@ -37,6 +37,9 @@ export function nockGitHubForJobs(repo: RepoFixture): GitHubTimeline {
   });
   nockInstallationToken().persist();
   nockRole(repo, "octocat", "write").persist();
+  // The web process's redelivery schedule fires every five minutes of the clock, inside a
+  // long bench as anywhere: no delivery failed here.
+  nock(GITHUB_API).persist().get("/app/hook/deliveries").query(true).reply(200, []);
   nock(GITHUB_API)
     .persist()
     .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => Boolean(body?.repository_ids))

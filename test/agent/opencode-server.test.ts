@@ -17,6 +17,7 @@ let rootDir: string;
 let sandbox: Sandbox;
 let model: ModelServer;
 let server: OpencodeServer;
+let modelRequestsAtStart: number;
 const config = () => buildOpencodeConfig({ models: { explore: "scripted/m", plan: "scripted/m", build: "scripted/m" }, provider: scriptedProvider(model) });
 
 beforeAll(async () => {
@@ -30,6 +31,7 @@ beforeAll(async () => {
     { text: "Dumped." },
   ]);
   server = await startOpencodeServer(sandbox, { config: config(), env: { MODEL_API_KEY: "for-the-model" } });
+  modelRequestsAtStart = model.requests.length;
 });
 
 afterAll(async () => {
@@ -41,6 +43,10 @@ afterAll(async () => {
 });
 
 describe("startOpencodeServer", () => {
+  it("warms the server up (providers, agents, tools) without asking the model anything", () => {
+    expect(modelRequestsAtStart).toBe(0);
+  });
+
   it("runs the agent with the sandbox's environment and without the repository's opencode config", async () => {
     await runPrompt(server, { agent: "build", model: "scripted/m", text: "Dump env", title: "env", deadlineMs: 30_000 });
 

@@ -1,4 +1,4 @@
-import type { ModelServer, ModelRequest, Script, Turn } from "../fakes/model-server.ts";
+import type { ModelServer, ModelRequest, Turn } from "../fakes/model-server.ts";
 
 const AGENTS = ["explore", "plan", "build"] as const;
 
@@ -38,7 +38,7 @@ export const GREET_PLAN = {
  * (the first fix round), turn by turn. Explore and plan answer with a report and a plan
  * unless told otherwise.
  */
-export function agentScript(rounds: { explore?: Turn[][]; plan?: Turn[][]; build: Turn[][] }): Script {
+export function agentScript(rounds: { explore?: Turn[][]; plan?: Turn[][]; build: Turn[][] }): (request: ModelRequest) => Turn {
   const byAgent: Record<string, Turn[][]> = {
     explore: rounds.explore ?? [[{ text: EXPLORATION_REPORT }]],
     plan: rounds.plan ?? [[{ text: "```json\n" + JSON.stringify(GREET_PLAN) + "\n```" }]],
