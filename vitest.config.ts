@@ -5,7 +5,7 @@ import { HANG_MS } from "./test/support/patience.ts";
  * Three groups, by what a file costs (the suite is CPU-bound: each real opencode server
  * costs about 3 CPU-seconds to start, and a job several more):
  * - `npm test`: everything else, the real opencode binary included (a whole job from the
- *   webhook to the pull request, the hostile agent, the gateway), in under 5 minutes on 2 cores;
+ *   webhook to the pull request, the hostile agent, the gateway), in about 5 minutes on 2 cores;
  * - `npm run test:e2e`: `*.e2e.test.ts`, the files of many whole agent jobs each (follow-ups,
  *   reviews, CI rounds, the agent loop's rounds, the CLI's process runs, local runs, the
  *   eval suite's tasks, GitHub outages);
