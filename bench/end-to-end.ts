@@ -143,7 +143,7 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const job = await waitUntil(() => finishedJob(app, github, commentId, issueNumber), { timeoutMs: JOB_TIMEOUT_MS, what: `job for issue #${issueNumber} to finish reporting` });
 
   if (github.unmatched.length > 0) throw new Error(`GitHub calls no interceptor matched: ${github.unmatched.join(", ")}`);
-  if (job.status !== "succeeded") throw new Error(`the job for issue #${issueNumber} ended ${job.status}: ${job.failure_kind}: ${job.failure_message}`);
+  if (job.status !== "completed") throw new Error(`the job for issue #${issueNumber} ended ${job.status}: ${job.failure_kind}: ${job.failure_message}`);
   const reactedAt = github.reactedAt.get(commentId);
   const pullRequestAt = github.pullRequestAt.get(issueNumber);
   if (reactedAt === undefined || pullRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without a 👀 reaction or a pull request`);

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         },
         { timeoutMs: 300_000, what: `pipeline run ${run + 1} to end` },
       );
-      if (ended.status !== "succeeded") throw new Error(`run ${run + 1} ended ${ended.status}: ${JSON.stringify(ended.steps)}`);
+      if (ended.status !== "completed") throw new Error(`run ${run + 1} ended ${ended.status}: ${JSON.stringify(ended.steps)}`);
       const steps = new Map((await db.db.select().from(jobs).where(eq(jobs.pipelineRunId, ended.id))).map((job) => [job.pipelineStep!, job]));
       figures.push(figuresOf(started, ended.finishedAt!.getTime(), steps));
       process.stderr.write(`run ${run + 1}/${RUNS}: ${Math.round(figures.at(-1)!.wallMs)} ms\n`);

@@ -22,7 +22,7 @@ const MAX_FILES_LISTED = 20;
 
 /** 0 when the job succeeded and its checks did not fail, 1 otherwise. Bad usage (2) never gets this far. */
 export function exitCodeOf(job: Job): 0 | 1 {
-  return job.status === "succeeded" && job.testsPassed !== false ? 0 : 1;
+  return job.status === "completed" && job.testsPassed !== false ? 0 : 1;
 }
 
 /** The summary, a few aligned lines ending with a newline. */
@@ -45,7 +45,7 @@ export function renderSummary(job: Job, outcome: RunOutcome): string {
 
 function resultOf(job: Job): string {
   switch (job.status) {
-    case "succeeded":
+    case "completed":
       return job.testsPassed === false ? "finished, but the checks still fail" : "done";
     case "failed":
     case "timed_out":
@@ -60,12 +60,12 @@ function resultOf(job: Job): string {
 function checksOf(job: Job): string {
   if (job.testsPassed === true) return "passed";
   if (job.testsPassed === false) return "failed";
-  return job.status === "succeeded" ? "none found to run" : "not run";
+  return job.status === "completed" ? "none found to run" : "not run";
 }
 
 function failureLines(job: Job): string[] {
   if (job.status !== "failed" && job.status !== "timed_out" && job.status !== "cancelled") {
-    return job.status === "succeeded" && job.testsPassed === false ? ["", `Next step: ${nextSteps.tests}`] : [];
+    return job.status === "completed" && job.testsPassed === false ? ["", `Next step: ${nextSteps.tests}`] : [];
   }
   const message = (job.failureMessage ?? "").trim().split("\n").slice(0, 10);
   return ["", ...(message[0] ? ["Reason:", ...message.map((line) => `  ${line}`)] : []), `Next step: ${nextSteps[failureKindOf(job)]}`];

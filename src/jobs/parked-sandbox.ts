@@ -13,7 +13,7 @@ import type { JobRun } from "./job-run.ts";
  */
 export function shouldPark(run: JobRun, stopping: AbortSignal): boolean {
   const job = run.job;
-  return run.deps.settings.keepWorkspaceHours > 0 && job.status === "succeeded" && job.prNumber !== null && !stopping.aborted && !job.followUp?.fork;
+  return run.deps.settings.keepWorkspaceHours > 0 && job.status === "completed" && job.prNumber !== null && !stopping.aborted && !job.followUp?.fork;
 }
 
 /**

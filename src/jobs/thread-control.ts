@@ -57,7 +57,7 @@ export async function cancelJobs(pool: pg.Pool, target: JobTarget, by: string, d
 export type RetryOutcome =
   | { kind: "retried"; job: Job }
   | { kind: "not_ended"; job: Job }
-  | { kind: "succeeded"; job: Job }
+  | { kind: "completed"; job: Job }
   | { kind: "pipeline_step"; job: Job }
   | { kind: "none" }
   | { kind: "duplicate_delivery" };
@@ -89,7 +89,7 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
     if (delivery !== null && !(await claimDelivery(tx, delivery, "retry"))) return { kind: "duplicate_delivery" } as const;
     const [last] = await tx.select().from(jobs).where(whereOf(target)).orderBy(desc(jobs.createdAt)).limit(1).for("update");
     if (!last) return { kind: "none" } as const;
-    if (last.status === "succeeded") return { kind: "succeeded", job: last } as const;
+    if (last.status === "completed") return { kind: "completed", job: last } as const;
     if (!hasEnded(last.status)) return { kind: "not_ended", job: last } as const;
     // A pipeline step runs again only as its run's: the run reopens at this step, once it has ended.
     if (last.pipelineRunId !== null && !(await reopenStep(tx, last.pipelineRunId, last.pipelineStep ?? "", last.id))) return { kind: "pipeline_step", job: last } as const;

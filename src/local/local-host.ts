@@ -28,7 +28,7 @@ export function localHost(input: { db: Parameters<typeof findJob>[0]; progress: 
     egress: async () => [],
     publish: (run, sandbox, work) => commitAndPush(run, sandbox, work),
     async deliver(run) {
-      await run.finish("succeeded", {});
+      await run.finish("completed", {});
     },
     failed: async () => {},
   };

@@ -13,7 +13,7 @@ import { renderTask } from "./render-template.ts";
  */
 export type StepLauncher = (tx: Db, client: pg.PoolClient, run: PipelineRun, step: { name: string; task: string }) => Promise<string>;
 
-export type StepOutcome = { state: "succeeded" | "failed" | "cancelled"; output?: Record<string, unknown> | null };
+export type StepOutcome = { state: "completed" | "failed" | "cancelled"; output?: Record<string, unknown> | null };
 
 /**
  * Create a run and start its first steps in one transaction: the run, its first jobs and

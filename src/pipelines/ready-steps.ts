@@ -17,7 +17,7 @@ export type PipelineTransition = {
 
 /**
  * The next transition of a pipeline run, from the definition and each step's state. A
- * dependency lets its dependents run once it has `succeeded`, been `skipped`, or `failed`
+ * dependency lets its dependents run once it has `completed`, been `skipped`, or `failed`
  * with `on_failure: continue`; it blocks them when it `failed` with `stop` or was
  * `cancelled`. Cancellation is returned transitively in one go: every pending step with a
  * blocked path to it is in `cancel`, so nothing downstream of a failure is ever started in
@@ -26,7 +26,7 @@ export type PipelineTransition = {
  *
  * Status: `running` while a step is running or can start; otherwise `failed` if any step
  * failed (even with `continue`: the run did not do all it was asked), else `cancelled` if
- * any step was cancelled, else `succeeded`. Takes a pipeline `validatePipeline` accepts;
+ * any step was cancelled, else `completed`. Takes a pipeline `validatePipeline` accepts;
  * throws when pending steps can never start (a cycle, a dependency on no step).
  */
 export function nextTransitionOf(definition: PipelineDefinition, states: StepStates): PipelineTransition {
@@ -38,7 +38,7 @@ export function nextTransitionOf(definition: PipelineDefinition, states: StepSta
   const dependenciesOf = (name: string): readonly string[] => stepOf(name)?.depends_on ?? [];
   const stateOf = (name: string): StepState => (Object.hasOwn(states, name) ? states[name] : undefined) ?? "pending";
   const stops = (name: string): boolean => stepOf(name)?.on_failure !== "continue";
-  const lets = (name: string): boolean => stateOf(name) === "succeeded" || stateOf(name) === "skipped" || (stateOf(name) === "failed" && !stops(name));
+  const lets = (name: string): boolean => stateOf(name) === "completed" || stateOf(name) === "skipped" || (stateOf(name) === "failed" && !stops(name));
   const blocks = (name: string): boolean => stateOf(name) === "cancelled" || (stateOf(name) === "failed" && stops(name));
 
   const doomed = new Map<string, boolean>();
@@ -77,5 +77,5 @@ export function readyStepsOf(definition: PipelineDefinition, states: StepStates)
 function endStatusOf(states: readonly StepState[]): RunStatus {
   if (states.includes("failed")) return "failed";
   if (states.includes("cancelled")) return "cancelled";
-  return "succeeded";
+  return "completed";
 }

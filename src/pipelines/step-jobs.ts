@@ -48,8 +48,8 @@ export function stepLauncher(boss: PgBoss): StepLauncher {
  */
 export function stepOutcomeOf(job: Job): StepOutcome {
   if (job.status === "cancelled") return { state: "cancelled" };
-  if (job.status !== "succeeded" || job.testsPassed === false) return { state: "failed" };
+  if (job.status !== "completed" || job.testsPassed === false) return { state: "failed" };
   const saved = readCheckpoint(job);
   const reply = saved.pushed?.summary ?? saved.build?.summary ?? "";
-  return { state: "succeeded", output: stepOutputOf(reply) };
+  return { state: "completed", output: stepOutputOf(reply) };
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "timed_out"] as const;
+export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled", "timed_out"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 /** A job in these states has not ended: a worker may still run it. */
 export const ACTIVE_JOB_STATUSES: JobStatus[] = ["queued", "running"];

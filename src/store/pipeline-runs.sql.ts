@@ -2,14 +2,14 @@ import { sql } from "drizzle-orm";
 import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { Pipeline } from "../config/pipeline.schema.ts";
 
-export const STEP_STATES = ["pending", "running", "succeeded", "failed", "cancelled", "skipped"] as const;
+export const STEP_STATES = ["pending", "running", "completed", "failed", "cancelled", "skipped"] as const;
 /**
  * A step's state in a run. `skipped` means the step ended without running for a reason
  * that is not a failure (say, a re-run reusing an earlier run's result): it satisfies the
- * steps after it like `succeeded`. Steps stopped by a failure or by the user are `cancelled`.
+ * steps after it like `completed`. Steps stopped by a failure or by the user are `cancelled`.
  */
 export type StepState = (typeof STEP_STATES)[number];
-export type RunStatus = "running" | "succeeded" | "failed" | "cancelled";
+export type RunStatus = "running" | "completed" | "failed" | "cancelled";
 
 /** One step of a run as it stands: its state, the job that runs it, what it returned. */
 export interface RunStep {

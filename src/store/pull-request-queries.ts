@@ -118,7 +118,7 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
               (select count(*) from jobs j where ${JOB_ON_PULL_REQUEST} and j.id is distinct from p.job_id and (p.pipeline_run_id is null or j.pipeline_run_id is distinct from p.pipeline_run_id)) as follow_ups,
               (select count(*) from jobs j where ${CI_ROUND_ON_PULL_REQUEST}) as ci_rounds,
               -- A round fixed CI when it pushed a commit that CI has not failed on since: no failure recorded on it, no later round started from it.
-              (select count(*) from jobs j where ${CI_ROUND_ON_PULL_REQUEST} and j.status = 'succeeded' and j.checkpoint->'pushed'->>'sha' is not null
+              (select count(*) from jobs j where ${CI_ROUND_ON_PULL_REQUEST} and j.status = 'completed' and j.checkpoint->'pushed'->>'sha' is not null
                  and j.checkpoint->'pushed'->>'sha' is distinct from p.last_ci_failure_sha
                  and not exists (select 1 from jobs later where later.trigger = 'ci' and later.repo_id = p.repo_id and later.issue_number = p.number
                                    and later.follow_up->'ci'->>'headSha' = j.checkpoint->'pushed'->>'sha')) as ci_rounds_fixed

@@ -47,11 +47,11 @@ describe("POST /api/jobs/:id/cancel", () => {
   });
 
   it("answers 409 for an ended job, 404 for an unknown one, 401 without the token", async () => {
-    const job = await insertJob({ status: "succeeded" });
+    const job = await insertJob({ status: "completed" });
     expect((await post(`/api/jobs/${job.id}/cancel`)).status).toBe(409);
     expect((await post("/api/jobs/00000000-0000-4000-8000-000000000000/cancel")).status).toBe(404);
     expect((await post(`/api/jobs/${job.id}/cancel`, null)).status).toBe(401);
-    expect(await findJob(database.db, job.id)).toMatchObject({ status: "succeeded", cancelRequestedAt: null });
+    expect(await findJob(database.db, job.id)).toMatchObject({ status: "completed", cancelRequestedAt: null });
   });
 });
 
@@ -68,7 +68,7 @@ describe("POST /api/jobs/:id/retry", () => {
 
   it("answers 409 for a job that has not ended or succeeded, 404 for an unknown one", async () => {
     const running = await insertJob({ status: "running" });
-    const succeeded = await insertJob({ status: "succeeded" });
+    const succeeded = await insertJob({ status: "completed" });
     expect((await post(`/api/jobs/${running.id}/retry`)).status).toBe(409);
     expect((await post(`/api/jobs/${succeeded.id}/retry`)).status).toBe(409);
     expect((await post("/api/jobs/00000000-0000-4000-8000-000000000000/retry")).status).toBe(404);

@@ -62,18 +62,18 @@ describe("GET /api/jobs/:id/events", () => {
     expect(stream.events[2]!.data).toMatchObject({ id: job.id, status: "running", phase: "build" });
 
     await appendJobEvent(database.db, job.id, "round", "round 1: checks passed");
-    await updateJob(database.db, job.id, { status: "succeeded", finishedAt: new Date(), prUrl: "https://github.com/o/r/pull/1" });
+    await updateJob(database.db, job.id, { status: "completed", finishedAt: new Date(), prUrl: "https://github.com/o/r/pull/1" });
     await stream.done;
 
     expect(stream.events.slice(3).map((event) => event.event)).toEqual(["log", "job", "end"]);
     expect(stream.events[3]!.data).toMatchObject({ kind: "round", message: "round 1: checks passed" });
-    expect(stream.events[4]!.data).toMatchObject({ status: "succeeded", pr_url: "https://github.com/o/r/pull/1" });
+    expect(stream.events[4]!.data).toMatchObject({ status: "completed", pr_url: "https://github.com/o/r/pull/1" });
     const ids = stream.events.filter((event) => event.event === "log").map((event) => Number(event.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
   });
 
   it("resumes after Last-Event-ID, as a reconnecting browser asks", async () => {
-    const job = await insertJob({ status: "succeeded", finishedAt: new Date() });
+    const job = await insertJob({ status: "completed", finishedAt: new Date() });
     await appendJobEvent(database.db, job.id, "phase", "one");
     await appendJobEvent(database.db, job.id, "phase", "two");
     const all = readEvents(await open(`/api/jobs/${job.id}/events`));

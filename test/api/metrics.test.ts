@@ -23,9 +23,9 @@ describe("GET /metrics", () => {
   it("reports jobs by status, the queue, and the last day's durations and costs in Prometheus' format", async () => {
     const now = Date.now();
     await insertJob({ status: "running", startedAt: new Date(now - 5_000) });
-    await insertJob({ status: "succeeded", startedAt: new Date(now - 70_000), finishedAt: new Date(now - 10_000), totalCost: 0.25, totalTokensIn: 1_000, totalTokensOut: 100 });
+    await insertJob({ status: "completed", startedAt: new Date(now - 70_000), finishedAt: new Date(now - 10_000), totalCost: 0.25, totalTokensIn: 1_000, totalTokensOut: 100 });
     await insertJob({ status: "failed", startedAt: new Date(now - 40_000), finishedAt: new Date(now - 10_000), totalCost: 0.5, totalTokensIn: 10, totalTokensOut: 1 });
-    await insertJob({ status: "succeeded", startedAt: new Date(now - 3 * 86_400_000), finishedAt: new Date(now - 2 * 86_400_000), totalCost: 9 });
+    await insertJob({ status: "completed", startedAt: new Date(now - 3 * 86_400_000), finishedAt: new Date(now - 2 * 86_400_000), totalCost: 9 });
     await api.boss.send(AGENT_JOB_QUEUE, { jobId: "x" }, { singletonKey: "1#1", group: { id: "1" } });
 
     const response = await api.call("GET", "/metrics");
@@ -34,7 +34,7 @@ describe("GET /metrics", () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'running_agent_jobs{status="running"} 1',
-        'running_agent_jobs{status="succeeded"} 2',
+        'running_agent_jobs{status="completed"} 2',
         'running_agent_jobs{status="failed"} 1',
         'running_agent_jobs{status="queued"} 0',
         'running_agent_queue_messages{state="created"} 1',
@@ -50,8 +50,8 @@ describe("GET /metrics", () => {
     await database.pool.query("delete from jobs");
     const now = Date.now();
     // percentile_cont interpolates 60.5 s and 75.174 s to 67.837 and 73.70660000000001 s; 0.1 + 0.2 dollars sum to 0.30000000000000004.
-    await insertJob({ status: "succeeded", startedAt: new Date(now - 70_500), finishedAt: new Date(now - 10_000), totalCost: 0.1 });
-    await insertJob({ status: "succeeded", startedAt: new Date(now - 85_174), finishedAt: new Date(now - 10_000), totalCost: 0.2 });
+    await insertJob({ status: "completed", startedAt: new Date(now - 70_500), finishedAt: new Date(now - 10_000), totalCost: 0.1 });
+    await insertJob({ status: "completed", startedAt: new Date(now - 85_174), finishedAt: new Date(now - 10_000), totalCost: 0.2 });
 
     const text = await (await api.call("GET", "/metrics")).text();
     expect(text.split("\n")).toEqual(

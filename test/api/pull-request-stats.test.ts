@@ -33,7 +33,7 @@ async function receive(payload: Record<string, unknown>) {
 
 /** A job that opened pull request `number` of `where`, as the GitHub host records it. */
 async function openedBy(where: typeof repo, number: number, job: Partial<Job>): Promise<Job> {
-  const row = await insertJob(database.db, { repoId: where.id, repoOwner: where.owner, repoName: where.name, status: "succeeded", prNumber: number, createdAt: requested, ...job });
+  const row = await insertJob(database.db, { repoId: where.id, repoOwner: where.owner, repoName: where.name, status: "completed", prNumber: number, createdAt: requested, ...job });
   await recordAgentPullRequest(database.db, {
     installationId: 4242,
     repoId: where.id,
@@ -68,7 +68,7 @@ describe("the agent's pull requests and what became of them", () => {
   it("counts merges, closes, follow-ups and people's pushes from GitHub's events, and reports them per repository", async () => {
     await openedBy(repo, 12, { totalCost: 0.4 });
     // A follow-up on #12 costs its share of the merged pull request too.
-    await insertJob(database.db, { status: "succeeded", prNumber: 12, totalCost: 0.1, followUp: { pullRequest: { number: 12, title: "t", headRef: "agent/7-x", url: "u", body: null }, triggeredAt: requested.toISOString(), reviewTargets: [] } });
+    await insertJob(database.db, { status: "completed", prNumber: 12, totalCost: 0.1, followUp: { pullRequest: { number: 12, title: "t", headRef: "agent/7-x", url: "u", body: null }, triggeredAt: requested.toISOString(), reviewTargets: [] } });
     await openedBy(repo, 13, { totalCost: 1 });
     await openedBy(other, 5, { totalCost: 0.25 });
 
@@ -146,9 +146,9 @@ describe("the agent's pull requests and what became of them", () => {
         ...job,
       });
     // Round 1 fixed the agent's first commit with `first`; CI failed on that too, which started round 2; round 2 pushed `second`.
-    await round(failed, { status: "succeeded", checkpoint: { pushed: { sha: first } } });
+    await round(failed, { status: "completed", checkpoint: { pushed: { sha: first } } });
     await recordCiFailure(database.db, { repoId: repo.id, number: 12, headSha: first });
-    await round(first, { status: "succeeded", checkpoint: { pushed: { sha: second } } });
+    await round(first, { status: "completed", checkpoint: { pushed: { sha: second } } });
     // On #13, a round that failed pushed nothing.
     await round(other13, { status: "failed" }, 13);
     const figures = async () => ((await (await api.call("GET", "/api/stats?since=2026-10-01")).json()) as { pull_requests: Record<string, unknown> }).pull_requests;

@@ -12,7 +12,7 @@ const get = (path: string, token?: string | null) => api.call("GET", path, token
 beforeAll(async () => {
   database = await createTestDatabase();
   api = await startApiServer(database);
-  const older = await insertJob(database.db, { createdAt: new Date("2026-11-24T09:00:00Z"), status: "succeeded", prUrl: "https://github.com/o/r/pull/3", testsPassed: true, totalCost: 0.5 });
+  const older = await insertJob(database.db, { createdAt: new Date("2026-11-24T09:00:00Z"), status: "completed", prUrl: "https://github.com/o/r/pull/3", testsPassed: true, totalCost: 0.5 });
   await insertJob(database.db, { createdAt: new Date("2026-11-24T10:00:00Z"), status: "running", phase: "build" });
   await appendJobEvent(database.db, older.id, "tests", "tests passed", { output: "ok" });
 });
@@ -53,7 +53,7 @@ describe("REST API", () => {
 
   it("lists jobs newest first, with a limit", async () => {
     const body = (await (await get("/api/jobs")).json()) as { jobs: Array<Record<string, unknown>> };
-    expect(body.jobs.map((job) => job.status)).toEqual(["running", "succeeded"]);
+    expect(body.jobs.map((job) => job.status)).toEqual(["running", "completed"]);
     const limited = (await (await get("/api/jobs?limit=1")).json()) as { jobs: unknown[] };
     expect(limited.jobs).toHaveLength(1);
     expect((await get("/api/jobs?before=yesterday")).status).toBe(400);
@@ -61,11 +61,11 @@ describe("REST API", () => {
 
   it("returns one job with its result fields and logs", async () => {
     const list = (await (await get("/api/jobs")).json()) as { jobs: Array<{ id: string; status: string }> };
-    const id = list.jobs.find((job) => job.status === "succeeded")!.id;
+    const id = list.jobs.find((job) => job.status === "completed")!.id;
     const job = (await (await get(`/api/jobs/${id}`)).json()) as Record<string, unknown>;
     expect(job).toMatchObject({
       id,
-      status: "succeeded",
+      status: "completed",
       pr_url: "https://github.com/o/r/pull/3",
       total_cost: 0.5,
       total_tokens_in: 0,

@@ -118,8 +118,8 @@ describe("pipeline runs over REST", () => {
     const run = (await (await api.call("POST", `/api/pipelines/${id}/runs`, { body: { inputs: { target: "src/" } } })).json()) as { id: string; steps: Array<{ name: string; job_id: string }> };
     const jobOf = (name: string) => run.steps.find((step) => step.name === name)!.job_id;
     const launch = stepLauncher(api.boss);
-    const end = async (name: string, status: "failed" | "succeeded") => {
-      const job = await updateJob(database.db, jobOf(name), { status, testsPassed: status === "succeeded", finishedAt: new Date() });
+    const end = async (name: string, status: "failed" | "completed") => {
+      const job = await updateJob(database.db, jobOf(name), { status, testsPassed: status === "completed", finishedAt: new Date() });
       await recordStepOutcome(database.pool, run.id, name, stepOutcomeOf(job), launch);
     };
     await end("lint", "failed");
@@ -129,10 +129,10 @@ describe("pipeline runs over REST", () => {
     expect(early.status).toBe(409);
     expect(((await early.json()) as { error: string }).error).toContain("still going");
 
-    await end("docs", "succeeded");
+    await end("docs", "completed");
     const ended = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { status: string; steps: Array<{ name: string; state: string }> };
     expect(ended.status).toBe("failed");
-    expect(ended.steps.map((step) => step.state)).toEqual(["failed", "succeeded", "cancelled"]);
+    expect(ended.steps.map((step) => step.state)).toEqual(["failed", "completed", "cancelled"]);
 
     api.shown.length = 0;
     expect((await api.call("POST", `/api/jobs/${jobOf("lint")}/retry`)).status).toBe(202);
@@ -140,14 +140,14 @@ describe("pipeline runs over REST", () => {
     expect(reopened.status).toBe("running");
     expect(reopened.steps.map((step) => [step.name, step.state, step.job_id])).toEqual([
       ["lint", "running", jobOf("lint")],
-      ["docs", "succeeded", jobOf("docs")],
+      ["docs", "completed", jobOf("docs")],
       ["report", "pending", null],
     ]);
     // Shown through showJobChange, which shows the reopened run with the step.
     expect(api.shown.map((shown) => shown.id)).toEqual([jobOf("lint")]);
 
     // The retried step succeeds this time: the step after it starts.
-    await end("lint", "succeeded");
+    await end("lint", "completed");
     const resumed = (await (await api.call("GET", `/api/runs/${run.id}`)).json()) as { steps: Array<{ name: string; state: string }> };
     expect(resumed.steps.find((step) => step.name === "report")!.state).toBe("running");
   });

@@ -32,8 +32,8 @@ describe("the status line", () => {
   it("names no round outside build and verify, and the status once the job has ended", () => {
     expect(renderStatusLine(running({ phase: "explore" }), startedAt)).toBe("explore · 0 in / 0 out tokens · $0.00 · 0s");
     expect(renderStatusLine(jobFixture({ status: "queued" }), new Date("2026-11-24T10:00:03Z"))).toBe("queued · 0 in / 0 out tokens · $0.00 · 3s");
-    const ended = running({ status: "succeeded", phase: "deliver", iterations: 2, finishedAt: new Date("2026-11-24T10:02:00Z") });
-    expect(renderStatusLine(ended, new Date("2026-11-24T11:00:00Z"))).toBe("succeeded · 0 in / 0 out tokens · $0.00 · 2m 0s");
+    const ended = running({ status: "completed", phase: "deliver", iterations: 2, finishedAt: new Date("2026-11-24T10:02:00Z") });
+    expect(renderStatusLine(ended, new Date("2026-11-24T11:00:00Z"))).toBe("completed · 0 in / 0 out tokens · $0.00 · 2m 0s");
   });
 
   it("prints an event on one line, without control characters, timed from the start when asked", () => {
@@ -60,14 +60,14 @@ describe("plain progress (not a TTY)", () => {
     // The round is recorded at the end of verify: still round 1, not a new line.
     progress.update(running({ phase: "verify", iterations: 1 }));
     progress.update(running({ phase: "build", iterations: 1 }));
-    progress.finish(running({ status: "succeeded", phase: "deliver", iterations: 2, finishedAt: time.now() }));
-    progress.finish(running({ status: "succeeded", phase: "deliver", iterations: 2, finishedAt: time.now() }));
+    progress.finish(running({ status: "completed", phase: "deliver", iterations: 2, finishedAt: time.now() }));
+    progress.finish(running({ status: "completed", phase: "deliver", iterations: 2, finishedAt: time.now() }));
     expect(writes).toEqual([
       "explore · 0 in / 0 out tokens · $0.00 · 0s\n",
       "build · round 1 · 900 in / 0 out tokens · $0.00 · 5s\n",
       "verify · round 1 · 0 in / 0 out tokens · $0.00 · 5s\n",
       "build · round 2 · 0 in / 0 out tokens · $0.00 · 5s\n",
-      "succeeded · 0 in / 0 out tokens · $0.00 · 5s\n",
+      "completed · 0 in / 0 out tokens · $0.00 · 5s\n",
     ]);
     expect(writes.join("")).not.toContain("\r");
     expect(writes.join("")).not.toContain("\x1b");

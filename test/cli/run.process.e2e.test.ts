@@ -110,7 +110,7 @@ describe("running-agent run", () => {
     const printed = JSON.parse(run.stdout) as { id: string };
     const job = (await findJob(database.db, printed.id))!;
     expect(printed).toEqual(JSON.parse(JSON.stringify(jobToJson(job, await listJobEvents(database.db, job.id)))));
-    expect(printed).toMatchObject({ status: "succeeded", tests_passed: false, iterations: 1, branch: BRANCH, logs: expect.arrayContaining([expect.objectContaining({ kind: "push" })]) });
+    expect(printed).toMatchObject({ status: "completed", tests_passed: false, iterations: 1, branch: BRANCH, logs: expect.arrayContaining([expect.objectContaining({ kind: "push" })]) });
     // The summary is on stderr with --json, so that stdout is only the JSON.
     expect(run.stderr).toContain("Result:     finished, but the checks still fail");
     expect(repo.git("branch", "--list", BRANCH)).toContain(BRANCH);

@@ -7,9 +7,9 @@ const finishedAt = new Date("2026-11-24T10:03:20Z");
 
 describe("exitCodeOf", () => {
   it("is 0 only for a job that succeeded without failing checks", () => {
-    expect(exitCodeOf(jobFixture({ status: "succeeded", testsPassed: true }))).toBe(0);
-    expect(exitCodeOf(jobFixture({ status: "succeeded", testsPassed: null }))).toBe(0);
-    expect(exitCodeOf(jobFixture({ status: "succeeded", testsPassed: false }))).toBe(1);
+    expect(exitCodeOf(jobFixture({ status: "completed", testsPassed: true }))).toBe(0);
+    expect(exitCodeOf(jobFixture({ status: "completed", testsPassed: null }))).toBe(0);
+    expect(exitCodeOf(jobFixture({ status: "completed", testsPassed: false }))).toBe(1);
     expect(exitCodeOf(jobFixture({ status: "failed", testsPassed: true }))).toBe(1);
     expect(exitCodeOf(jobFixture({ status: "timed_out" }))).toBe(1);
     expect(exitCodeOf(jobFixture({ status: "cancelled" }))).toBe(1);
@@ -19,7 +19,7 @@ describe("exitCodeOf", () => {
 
 describe("the summary", () => {
   it("lists the branch, the files, checks, iterations, tokens, cost and duration", () => {
-    const job = jobFixture({ status: "succeeded", phase: "deliver", testsPassed: true, iterations: 2, totalTokensIn: 12_345, totalTokensOut: 678, totalCost: 0.01234, timings: { build: 90_000, total: 125_000 }, startedAt, finishedAt });
+    const job = jobFixture({ status: "completed", phase: "deliver", testsPassed: true, iterations: 2, totalTokensIn: 12_345, totalTokensOut: 678, totalCost: 0.01234, timings: { build: 90_000, total: 125_000 }, startedAt, finishedAt });
     expect(renderSummary(job, { branch: "agent/add-greet", files: ["src/greet.ts", "test/greet.test.ts"] })).toBe(
       [
         "Result:     done",
@@ -38,7 +38,7 @@ describe("the summary", () => {
   });
 
   it("takes the duration from the clock times when the timings have no total, and counts files past twenty", () => {
-    const job = jobFixture({ status: "succeeded", testsPassed: null, startedAt, finishedAt });
+    const job = jobFixture({ status: "completed", testsPassed: null, startedAt, finishedAt });
     const files = Array.from({ length: 23 }, (_, index) => `f${index}.ts`);
     const text = renderSummary(job, { branch: "agent/x", files });
     expect(text).toContain("Duration:   3m 20s");
@@ -48,7 +48,7 @@ describe("the summary", () => {
   });
 
   it("says the checks still fail and what to do, for a job that finished with failing checks", () => {
-    const text = renderSummary(jobFixture({ status: "succeeded", testsPassed: false, startedAt, finishedAt }), { branch: "agent/x", files: ["a.ts"] });
+    const text = renderSummary(jobFixture({ status: "completed", testsPassed: false, startedAt, finishedAt }), { branch: "agent/x", files: ["a.ts"] });
     expect(text).toContain("Result:     finished, but the checks still fail");
     expect(text).toContain("Checks:     failed");
     expect(text).toMatch(/Next step: look at the failing checks on the branch/);
@@ -70,7 +70,7 @@ describe("the summary", () => {
   });
 
   it("has no failure lines for a success", () => {
-    const text = renderSummary(jobFixture({ status: "succeeded", testsPassed: true, startedAt, finishedAt }), { branch: "agent/x", files: [] });
+    const text = renderSummary(jobFixture({ status: "completed", testsPassed: true, startedAt, finishedAt }), { branch: "agent/x", files: [] });
     expect(text).not.toMatch(/Reason|Next step/);
   });
 });

@@ -38,7 +38,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
   it("passes first try, with each phase's usage recorded and the plan shown in the check run", async () => {
     const { job, seen, model } = await runJob(agentScript({ build: [[write(GREET_SOURCE), { text: "Added greet()." }]] }));
 
-    expect(job).toMatchObject({ status: "succeeded", iterations: 1, testsPassed: true, debugMode: false, explorationReportGenerated: true });
+    expect(job).toMatchObject({ status: "completed", iterations: 1, testsPassed: true, debugMode: false, explorationReportGenerated: true });
     expect(Object.keys(job.usageByPhase).sort()).toEqual(["build", "explore", "plan"]);
     for (const usage of Object.values(job.usageByPhase)) expect(usage.cost).toBeGreaterThan(0);
     expect(job.totalCost).toBeCloseTo(Object.values(job.usageByPhase).reduce((sum, usage) => sum + usage.cost, 0), 10);
@@ -53,7 +53,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
   it("feeds the extracted test failure back and passes on the second round", async () => {
     const { job, model } = await runJob(agentScript({ build: [[write(WRONG_GREET), { text: "Added greet()." }], [write(GREET_SOURCE), { text: "Fixed the greeting." }]] }));
 
-    expect(job).toMatchObject({ status: "succeeded", iterations: 2, testsPassed: true, debugMode: false });
+    expect(job).toMatchObject({ status: "completed", iterations: 2, testsPassed: true, debugMode: false });
     const rounds = requestsOf(model, "build").filter((request) => request.messages.at(-1)?.role === "user");
     expect(rounds).toHaveLength(2);
     const feedback = userText(rounds[1]!);
@@ -66,7 +66,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
     const stuck = [write(WRONG_GREET), { text: "Tried again." }];
     const { job, seen, model } = await runJob(agentScript({ build: [stuck, stuck, stuck] }));
 
-    expect(job).toMatchObject({ status: "succeeded", iterations: 3, testsPassed: false, debugMode: true });
+    expect(job).toMatchObject({ status: "completed", iterations: 3, testsPassed: false, debugMode: true });
     const rounds = requestsOf(model, "build").filter((request) => request.messages.at(-1)?.role === "user");
     expect(rounds.map((request) => userText(request).includes("DEBUG MODE"))).toEqual([false, false, true]);
     expect(userText(rounds[2]!)).toContain("Reproduce");
@@ -84,7 +84,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
     });
     const { job, model } = await runJob(script);
 
-    expect(job.status).toBe("succeeded");
+    expect(job.status).toBe("completed");
     expect(e2e.remote.git("diff", "--name-only", `${e2e.remote.headSha}..${BRANCH}`)).toBe("greet.js");
     for (const agent of ["explore", "plan"]) {
       const offered = requestsOf(model, agent).flatMap((request) => (request.tools ?? []).map((tool) => tool.function?.name));
@@ -98,7 +98,7 @@ describe("the agent loop: explore → plan → build ⟲ verify", () => {
     const script = agentScript({ plan: [[{ text: "I would add a function." }], [{ text: "```json\n" + JSON.stringify(GREET_PLAN) + "\n```" }]], build: [[write(GREET_SOURCE), { text: "Added greet()." }]] });
     const { job, model, events } = await runJob(script);
 
-    expect(job.status).toBe("succeeded");
+    expect(job.status).toBe("completed");
     expect(requestsOf(model, "plan").filter((request) => request.messages.at(-1)?.role === "user")).toHaveLength(2);
     expect(events.map((event) => event.message)).toContain("the plan had no steps; asking once more for the expected format");
   });

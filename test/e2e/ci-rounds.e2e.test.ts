@@ -51,7 +51,7 @@ describe("CI on the agent's pull request is part of the job", () => {
 
       await deliver(harness, remote, "issue_comment", issueCommentPayload({ body: "/agent add greet(name)", repo: testRepo() }));
       const first = await harness.waitForJob((job) => job.finishedAt !== null);
-      expect(first).toMatchObject({ status: "succeeded", prNumber: 100 });
+      expect(first).toMatchObject({ status: "completed", prNumber: 100 });
       const agentCommit = remote.git("rev-parse", BRANCH);
 
       // Lint fails on the agent's commit; GitHub says so twice (the suite and the workflow run): one round.
@@ -60,7 +60,7 @@ describe("CI on the agent's pull request is part of the job", () => {
       await deliver(harness, remote, "workflow_run", workflowRunCompletedPayload({ headSha: agentCommit, conclusion: "failure" }));
       await waitUntil(async () => (await jobRows()).length === 2 && (await jobRows())[1]!.finishedAt !== null, { what: "the CI round to end" });
       const round = (await jobRows())[1]!;
-      expect(round).toMatchObject({ trigger: "ci", status: "succeeded", issueNumber: 100, branch: BRANCH, requesterLogin: "octocat" });
+      expect(round).toMatchObject({ trigger: "ci", status: "completed", issueNumber: 100, branch: BRANCH, requesterLogin: "octocat" });
       expect(readCheckpoint(round).ci?.checks).toEqual(["lint (ubuntu, 22)"]);
 
       // The failing log reached the build agent, through the error extraction.

@@ -67,7 +67,7 @@ describe("a pull request from a fork, with AGENT_FORK_PULL_REQUESTS=propose", ()
       await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
       expect(job.failureMessage).toBeNull();
-      expect(job).toMatchObject({ status: "succeeded", baseSha: forkHead, testsPassed: true });
+      expect(job).toMatchObject({ status: "completed", baseSha: forkHead, testsPassed: true });
       expect(announcedCheckRun).toMatchObject({ head_sha: forkHead });
       // The patch, in a comment, against the fork's head.
       expect(posted).toHaveLength(1);

@@ -80,7 +80,7 @@ describe("an agent that attacks the worker's push and the host", () => {
 
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
     // Parked just after it ends: wait for that too, or the sandbox directory may still be on its way.
-    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && (candidate.status !== "succeeded" || candidate.parkedSandboxId !== null));
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && (candidate.status !== "completed" || candidate.parkedSandboxId !== null));
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     // The attacks ran: their output went back to the model.
@@ -92,7 +92,7 @@ describe("an agent that attacks the worker's push and the host", () => {
     expect(existsSync(`${e2e.harness.dataDir}/mirrors/pwned`)).toBe(false);
     // The attacker heard nothing, the remote has the agent's branch and nothing else new.
     expect(listener.requests.map((request) => `${request.url} ${request.headers.authorization ?? ""}`)).toEqual([]);
-    expect(job).toMatchObject({ status: "succeeded", prNumber: 12 });
+    expect(job).toMatchObject({ status: "completed", prNumber: 12 });
     const branch = "agent/7-add-a-greeting-function";
     expect(e2e.remote.git("for-each-ref", "--format=%(refname)").split("\n")).toEqual([`refs/heads/${branch}`, "refs/heads/main"]);
     expect(e2e.remote.git("rev-parse", "main")).toBe(e2e.remote.headSha);

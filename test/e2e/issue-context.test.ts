@@ -67,7 +67,7 @@ describe("a job started from an issue is given the whole issue", () => {
     }));
     try {
       const job = await runJob(github, { event: "issue_comment", payload: issueCommentPayload({ body: "/agent fix this", repo: testRepo() }) });
-      expect(job).toMatchObject({ status: "succeeded", testsPassed: true });
+      expect(job).toMatchObject({ status: "completed", testsPassed: true });
 
       // Every agent saw the whole issue; the outsider is marked, and the writer is not.
       for (const agent of ["explore", "plan", "build"]) {
@@ -126,7 +126,7 @@ describe("a job started from an issue is given the whole issue", () => {
       const job = await runJob(github, { event: "issues", payload: issueLabeledPayload({ label: "agent", repo: testRepo() }) }, { AGENT_ISSUE_CONTEXT: "writers", DATABASE_POOL_SIZE: "6" });
       // The operator's pool size is the app's (pg's Pool keeps its options).
       expect((e2e.harness!.app.database.pool as unknown as { options: { max: number } }).options.max).toBe(6);
-      expect(job).toMatchObject({ status: "succeeded", trigger: "label", task: "Add a greeting function" });
+      expect(job).toMatchObject({ status: "completed", trigger: "label", task: "Add a greeting function" });
       expect(github.requests.some((request) => request.route === "reactions.createForIssue" && request.path.endsWith("/issues/7/reactions"))).toBe(true);
       const prompt = JSON.stringify(requestsOf(e2e.model!, "build")[0]?.messages);
       expect(prompt).toContain("NONCE-BODY-1180");

@@ -40,7 +40,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
 
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.at(-1)?.includes("/pull/12"), { what: "the final report on GitHub" });
-    expect(job).toMatchObject({ status: "succeeded", testsPassed: true, prNumber: 12, iterations: 1, failureKind: null });
+    expect(job).toMatchObject({ status: "completed", testsPassed: true, prNumber: 12, iterations: 1, failureKind: null });
     expect(job.totalCost).toBeGreaterThan(0);
     expect(job.totalTokensIn).toBeGreaterThan(0);
 
@@ -73,7 +73,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     // The API reports the result; the sandbox is parked for a follow-up on the pull request, nothing left running in it.
     const api = await fetch(`${e2e.harness.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     const body = (await api.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: "succeeded", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
+    expect(body).toMatchObject({ status: "completed", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
     expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "check", message: "test: passed" })]));
     const parked = (await findJob(e2e.harness.database.db, job.id))!.parkedSandboxId;
     expect(parked).toMatch(new RegExp(`^${job.id}-[0-9a-f]{8}$`));

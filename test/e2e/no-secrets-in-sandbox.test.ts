@@ -43,7 +43,7 @@ describe("credentials stay out of the agent's reach", () => {
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
-    expect(job).toMatchObject({ status: "succeeded" });
+    expect(job).toMatchObject({ status: "completed" });
     // Everything the model was sent, tool outputs included: the snooping ran, and found nothing.
     const sent = JSON.stringify(e2e.model.requests);
     expect(sent).toContain("SNOOP-DONE");

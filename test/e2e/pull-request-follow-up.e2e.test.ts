@@ -95,7 +95,7 @@ describe("a follow-up on the agent's pull request", () => {
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.issueNumber === PR);
     await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
-    expect(job).toMatchObject({ status: "succeeded", isPullRequest: true, branch: BRANCH, prNumber: PR, prUrl: pullRequestUrl(repo), testsPassed: true });
+    expect(job).toMatchObject({ status: "completed", isPullRequest: true, branch: BRANCH, prNumber: PR, prUrl: pullRequestUrl(repo), testsPassed: true });
     // The check run shows on the pull request's head; no new pull request was opened.
     expect(seen.announcedCheckRun).toMatchObject({ head_sha: firstSha });
     expect(worker.pullRequest).toBeNull();
@@ -128,7 +128,7 @@ describe("a follow-up on the agent's pull request", () => {
     await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     expect(job.failureMessage).toBeNull();
-    expect(job).toMatchObject({ status: "succeeded", baseSha: theirs });
+    expect(job).toMatchObject({ status: "completed", baseSha: theirs });
     const head = e2e.remote.git("rev-parse", BRANCH);
     expect(e2e.remote.git("rev-parse", `${head}^`)).toBe(theirs);
     expect(e2e.remote.git("show", `${head}:NOTES.md`)).toBe("notes from a human");
@@ -164,7 +164,7 @@ describe("a follow-up on the agent's pull request", () => {
     await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     expect(job.failureMessage).toBeNull();
-    expect(job.status).toBe("succeeded");
+    expect(job.status).toBe("completed");
     const log = e2e.remote.git("log", "--format=%an %s", BRANCH).split("\n");
     expect(log.slice(0, 3)).toEqual([expect.stringMatching(/^running-agent\[bot\] Follow-up: add farewell.js/), "Bob Add notes", "Running Agent Add a greeting function (#7)"]);
     const head = e2e.remote.git("rev-parse", BRANCH);
@@ -194,7 +194,7 @@ describe("a follow-up on the agent's pull request", () => {
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo, commentId: 9000 }) });
     const firstJob = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && candidate.parkedSandboxId !== null);
     await waitUntil(() => first.checkRuns.at(-1)?.status === "completed", { what: "the first check run to complete" });
-    expect(firstJob).toMatchObject({ status: "succeeded", prNumber: PR });
+    expect(firstJob).toMatchObject({ status: "completed", prNumber: PR });
     expect(await e2e.harness.sandboxDirs()).toEqual([firstJob.parkedSandboxId]);
 
     // The first job's GitHub is done with (its catch-all "no such agent branch" would answer the follow-up's lookups).
@@ -209,7 +209,7 @@ describe("a follow-up on the agent's pull request", () => {
     await waitUntil(() => worker.checkRuns.at(-1)?.status === "completed", { what: "the follow-up's check run to complete" });
 
     expect(job.failureMessage).toBeNull();
-    expect(job).toMatchObject({ status: "succeeded", parkedSandboxId: firstJob.parkedSandboxId });
+    expect(job).toMatchObject({ status: "completed", parkedSandboxId: firstJob.parkedSandboxId });
     // The follow-up's build prompt went into the first job's session: the agent saw its own earlier work.
     const followUpPrompt = requestsOf(e2e.model, "build").find((request) => userText(request).includes("also export farewell"));
     expect(JSON.stringify(followUpPrompt?.messages)).toContain("Added greet() in greet.js.");

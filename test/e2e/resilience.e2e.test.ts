@@ -28,7 +28,7 @@ describe("transient failures and stopping workers", () => {
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
-    expect(job).toMatchObject({ status: "succeeded", attempts: 2, resumedFromCheckpoint: true, prNumber: 12 });
+    expect(job).toMatchObject({ status: "completed", attempts: 2, resumedFromCheckpoint: true, prNumber: 12 });
     const events = await listJobEvents(e2e.harness.database.db, job.id);
     expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["requeued", "resumed"]));
     expect(events.find((event) => event.kind === "requeued")?.message).toContain("HTTP 502");

@@ -84,7 +84,7 @@ describe("/agent in a review comment on lines of a file", () => {
     await postWebhook(e2e.harness!.url, { event: "pull_request_review_comment", secret: WEBHOOK_SECRET, payload });
     const job = await finishedJob(worker);
 
-    expect(job).toMatchObject({ status: "succeeded", trigger: "review", task: "rename shout to exclaim", isPullRequest: true, branch: BRANCH, prNumber: PR, failureKind: null });
+    expect(job).toMatchObject({ status: "completed", trigger: "review", task: "rename shout to exclaim", isPullRequest: true, branch: BRANCH, prNumber: PR, failureKind: null });
     expect(seen.announcedCheckRun).toMatchObject({ head_sha: firstSha });
     // One new commit on top of the first job's, on the pull request's branch.
     const head = e2e.remote.git("rev-parse", BRANCH);
@@ -123,7 +123,7 @@ describe("/agent in a review comment on lines of a file", () => {
     await postWebhook(e2e.harness!.url, { event: "pull_request_review_comment", secret: WEBHOOK_SECRET, payload });
     const job = await finishedJob(worker);
 
-    expect(job).toMatchObject({ status: "succeeded", iterations: 2 });
+    expect(job).toMatchObject({ status: "completed", iterations: 2 });
     expect(replies).toEqual([{ commentId: 9101, body: expect.stringContaining("done — renamed the function") }]);
   });
 });
@@ -157,7 +157,7 @@ describe("/agent in a submitted review's summary", () => {
     await submitReview(repo, "/agent address these");
     const job = await finishedJob(worker);
 
-    expect(job).toMatchObject({ status: "succeeded", trigger: "review", task: "address these", branch: BRANCH, prNumber: PR });
+    expect(job).toMatchObject({ status: "completed", trigger: "review", task: "address these", branch: BRANCH, prNumber: PR });
     expect(await e2e.harness!.database.db.select({ id: jobs.id }).from(jobs)).toHaveLength(2);
     const head = e2e.remote.git("rev-parse", BRANCH);
     expect(e2e.remote.git("rev-parse", `${head}^`)).toBe(firstSha);

@@ -90,7 +90,7 @@ describe("steering a job from the thread", () => {
       .patch(`/repos/${repo.owner}/${repo.name}/check-runs/6002`)
       .reply(200, recordJson((body) => (retried.push(body), { id: 6002 })));
     await comment(repo, "/agent retry", 9003);
-    const job = await e2e.harness.waitForJob((candidate) => candidate.status === "succeeded");
+    const job = await e2e.harness.waitForJob((candidate) => candidate.status === "completed");
     await waitUntil(() => retried.at(-1)?.status === "completed", { what: "the new check run to complete" });
 
     expect(job).toMatchObject({ id: failed.id, resumedFromCheckpoint: true, checkRunId: 6002, costBaseline: failed.totalCost, prNumber: 12 });
@@ -158,7 +158,7 @@ describe("steering a job from the thread", () => {
     await comment(repo, "/agent add greet(name) in greet.js", 9001);
     await e2e.harness.waitForJob((job) => job.status === "running");
     await postWebhook(e2e.harness.url, { event: "issues", secret: WEBHOOK_SECRET, payload: issueLabeledPayload({ label: "agent", repo }) });
-    await waitUntil(async () => (await e2e.harness!.database.db.select().from(jobs)).every((job) => job.status === "succeeded") && comments.size === 2, {
+    await waitUntil(async () => (await e2e.harness!.database.db.select().from(jobs)).every((job) => job.status === "completed") && comments.size === 2, {
       what: "both jobs to succeed",
     });
 

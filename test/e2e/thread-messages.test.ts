@@ -60,7 +60,7 @@ describe("a message written on the thread while its job runs", () => {
     firstStep.open();
 
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
-    expect(job).toMatchObject({ status: "succeeded", testsPassed: true });
+    expect(job).toMatchObject({ status: "completed", testsPassed: true });
     expect(told.messages).toEqual([expect.objectContaining({ author: "octocat", commentId: 9002, outcome: "delivered" })]);
     // No job of its own: the thread has the one.
     expect((await e2e.harness.database.pool.query("select count(*)::int as n from jobs")).rows[0].n).toBe(1);
@@ -104,7 +104,7 @@ describe("a message written on the thread while its job runs", () => {
     const { rows } = await e2e.harness.database.pool.query("select status, messages from jobs where id = $1", [first.id]);
     expect(rows[0].status).toBe("failed");
     expect(rows[0].messages).toEqual([expect.objectContaining({ author: "octocat", outcome: "follow_up", followUpJobId: followUp.id })]);
-    expect(followUp).toMatchObject({ status: "succeeded", trigger: "comment", triggerCommentId: 9002, requesterLogin: "octocat", task: `and make it polite (${NONCE})` });
+    expect(followUp).toMatchObject({ status: "completed", trigger: "comment", triggerCommentId: 9002, requesterLogin: "octocat", task: `and make it polite (${NONCE})` });
     const progress = [...github.comments.values()].find((comment) => comment.body.includes(`running-agent:job:${first.id}`))!;
     expect(progress.body).toMatch(/💬 @octocat's message of \d\d:\d\d UTC: came too late for this run: it runs next, as a job of its own/);
   });

@@ -8,7 +8,7 @@ export function evalTaskResult(overrides: Partial<EvalTaskResult> = {}): EvalTas
     tags: [],
     success: true,
     checkOutput: "ok\n",
-    jobStatus: "succeeded",
+    jobStatus: "completed",
     failureKind: null,
     iterations: 1,
     tokensIn: 1_000,

@@ -18,7 +18,7 @@ function reportOf(tasks: EvalTaskResult[]) {
 
 describe("taskResultOf", () => {
   it("takes usage and phase times from the job row and keeps the end of the check output", () => {
-    const job = jobFixture({ status: "succeeded", iterations: 2, totalTokensIn: 1_000, totalTokensOut: 200, totalCost: 0.0123, timings: { prepare: 2_000, build: 40_000, verify: 9_000, total: 52_000 } });
+    const job = jobFixture({ status: "completed", iterations: 2, totalTokensIn: 1_000, totalTokensOut: 200, totalCost: 0.0123, timings: { prepare: 2_000, build: 40_000, verify: 9_000, total: 52_000 } });
     const output = `${"x".repeat(5_000)}\n1 passing\n`;
     const result = taskResultOf({ id: "greet", title: "Add greet()", tags: ["feature"] }, job, { success: true, output }, 61_000.4);
     expect(result).toEqual({
@@ -27,7 +27,7 @@ describe("taskResultOf", () => {
       tags: ["feature"],
       success: true,
       checkOutput: expect.stringMatching(/^\[… earlier output cut …\]\nx+\n1 passing\n$/),
-      jobStatus: "succeeded",
+      jobStatus: "completed",
       failureKind: null,
       iterations: 2,
       tokensIn: 1_000,

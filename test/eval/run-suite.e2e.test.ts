@@ -66,7 +66,7 @@ function standInEngine(): EvalEngine & { running: number; mostAtOnce: number; re
         git("add", "greet.js");
         git("-c", "user.name=Agent", "-c", "user.email=agent@localhost", "commit", "--quiet", "-m", "work");
         git("checkout", "--quiet", "main");
-        const job = jobFixture({ status: "succeeded", testsPassed: true, iterations: 1, totalTokensIn: 300, totalTokensOut: 30, totalCost: 0.0004, timings: { prepare: 20, build: 50, total: 90 }, baseSha });
+        const job = jobFixture({ status: "completed", testsPassed: true, iterations: 1, totalTokensIn: 300, totalTokensOut: 30, totalCost: 0.0004, timings: { prepare: 20, build: 50, total: 90 }, baseSha });
         return { job, events: [], branch: "agent/work", files: ["greet.js"] };
       } finally {
         engine.running--;
@@ -91,8 +91,8 @@ describe("runSuite", () => {
 
     expect(engine.mostAtOnce).toBe(2);
     expect(results.map((result) => [result.id, result.success, result.jobStatus])).toEqual([
-      ["a-right", true, "succeeded"],
-      ["b-wrong", false, "succeeded"],
+      ["a-right", true, "completed"],
+      ["b-wrong", false, "completed"],
       ["c-nothing", false, "failed"],
       ["d-throw", false, "error"],
     ]);
@@ -125,7 +125,7 @@ describe("runSuite", () => {
     const result = await runEvalTask(engine, task!);
 
     expect(result).toMatchObject({ success: false, checkOutput: expect.stringContaining("[the check was stopped after 1 s]") });
-    expect(result.jobStatus).toBe("succeeded");
+    expect(result.jobStatus).toBe("completed");
   });
 });
 
@@ -172,8 +172,8 @@ describe("running-agent eval, for real", () => {
     expect(run.stdout).toContain("Success rate: 1/2 (50%)");
     const report = await readReport(path.join(out, "report.json"));
     expect(report.tasks.map((task) => [task.id, task.success, task.jobStatus])).toEqual([
-      ["greet-right", true, "succeeded"],
-      ["greet-wrong", false, "succeeded"],
+      ["greet-right", true, "completed"],
+      ["greet-wrong", false, "completed"],
     ]);
     expect(report.totals).toMatchObject({ tasks: 2, succeeded: 1, successRate: 0.5 });
     expect(report.tasks[0]!.tokensIn).toBeGreaterThan(0);
@@ -193,7 +193,7 @@ describe("running-agent eval, for real", () => {
       startedAt: new Date("2026-11-01T10:00:00Z"),
       finishedAt: new Date("2026-11-01T10:05:00Z"),
       models: { explore: "scripted/explore", plan: "scripted/plan", build: "scripted/build" },
-      tasks: ["greet-right", "greet-wrong"].map((id) => ({ id, title: id, tags: ["node"], success: true, checkOutput: "", jobStatus: "succeeded", failureKind: null, iterations: 1, tokensIn: 1, tokensOut: 1, costUsd: 0, wallMs: 1_000, phaseMs: {}, slowestPhase: null })),
+      tasks: ["greet-right", "greet-wrong"].map((id) => ({ id, title: id, tags: ["node"], success: true, checkOutput: "", jobStatus: "completed", failureKind: null, iterations: 1, tokensIn: 1, tokensOut: 1, costUsd: 0, wallMs: 1_000, phaseMs: {}, slowestPhase: null })),
     });
     await writeFile(old, JSON.stringify(before));
     const out = path.join(temp, "out-compare");

@@ -15,8 +15,8 @@ async function insertJob(overrides: Partial<Job>): Promise<void> {
 beforeAll(async () => {
   database = await createTestDatabase();
   await insertJob({ status: "running", parkedSandboxId: "in-use" });
-  await insertJob({ status: "succeeded", parkedSandboxId: "offered", finishedAt: hoursAgo(2) });
-  await insertJob({ status: "succeeded", parkedSandboxId: "stale", finishedAt: hoursAgo(48) });
+  await insertJob({ status: "completed", parkedSandboxId: "offered", finishedAt: hoursAgo(2) });
+  await insertJob({ status: "completed", parkedSandboxId: "stale", finishedAt: hoursAgo(48) });
 });
 afterAll(() => database.drop());
 

@@ -67,7 +67,7 @@ describe("a job on a repository on this machine", () => {
 
     const result = await engine.run({ repo: repo.dir, task: "Add greet(name) in greet.js" }, { progress });
 
-    expect(result.job).toMatchObject({ status: "succeeded", testsPassed: true, iterations: 1, trigger: "local", shownStatus: "succeeded" });
+    expect(result.job).toMatchObject({ status: "completed", testsPassed: true, iterations: 1, trigger: "local", shownStatus: "completed" });
     expect(result.branch).toBe("agent/add-greet-name-in-greet-js");
     expect(result.files).toEqual(["greet.js"]);
     expect(repo.git("show", `${result.branch}:greet.js`)).toBe(GREET_SOURCE.trim());
@@ -79,7 +79,7 @@ describe("a job on a repository on this machine", () => {
     expect(await readFile(path.join(repo.dir, "README.md"), "utf8")).toBe("# hello, edited\n");
     // Progress saw every phase, and the final state last.
     expect(new Set(progress.states.map((state) => state.phase).filter((phase) => phase !== null))).toEqual(new Set(["prepare", "explore", "plan", "build", "verify", "deliver"]));
-    expect(progress.states.at(-1)).toMatchObject({ status: "succeeded" });
+    expect(progress.states.at(-1)).toMatchObject({ status: "completed" });
     expect(result.events.some((event) => event.kind === "push")).toBe(true);
   });
 
@@ -103,7 +103,7 @@ describe("a job on a repository on this machine", () => {
 
     const result = await engine.run({ repo: repo.dir, task: "Add greet(name) in greet.js", base: "feature" }, { progress: recordingProgress() });
 
-    expect(result.job).toMatchObject({ status: "succeeded", testsPassed: false, iterations: 2 });
+    expect(result.job).toMatchObject({ status: "completed", testsPassed: false, iterations: 2 });
     expect(repo.git("rev-parse", `${result.branch}~1`)).toBe(repo.git("rev-parse", "feature"));
     expect(repo.git("show", `${result.branch}:greet.js`)).toBe(WRONG_GREET.trim());
   });

@@ -49,12 +49,12 @@ describe("advancing a pipeline run", () => {
     expect(started.map((entry) => entry.name)).toEqual(["lint"]);
     expect(started[0]!.task).toContain("src/");
 
-    await recordStepOutcome(database.pool, run.id, "lint", { state: "succeeded", output: { count: 3 } }, launch);
+    await recordStepOutcome(database.pool, run.id, "lint", { state: "completed", output: { count: 3 } }, launch);
     expect(started.map((entry) => entry.name)).toEqual(["lint", "test"]);
     expect(started[1]!.task).toMatch(/Fix[\s\S]*```text\n3\n```[\s\S]*problems/);
 
-    const done = await recordStepOutcome(database.pool, run.id, "test", { state: "succeeded" }, launch);
-    expect(done).toMatchObject({ status: "succeeded", steps: { lint: { state: "succeeded", output: { count: 3 } }, test: { state: "succeeded" } } });
+    const done = await recordStepOutcome(database.pool, run.id, "test", { state: "completed" }, launch);
+    expect(done).toMatchObject({ status: "completed", steps: { lint: { state: "completed", output: { count: 3 } }, test: { state: "completed" } } });
     expect(done!.finishedAt).toBeInstanceOf(Date);
   });
 
@@ -70,19 +70,19 @@ describe("advancing a pipeline run", () => {
       ],
       launch,
     );
-    await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded" }, launch);
+    await recordStepOutcome(database.pool, run.id, "a", { state: "completed" }, launch);
     await recordStepOutcome(database.pool, run.id, "b", { state: "failed" }, launch);
     const afterD = await recordStepOutcome(database.pool, run.id, "d", { state: "failed" }, launch);
     expect(started.map((entry) => entry.name).sort()).toEqual(["a", "b", "c", "d"]);
     expect(afterD?.steps.e).toEqual({ state: "cancelled" });
-    const done = await recordStepOutcome(database.pool, run.id, "c", { state: "succeeded" }, launch);
+    const done = await recordStepOutcome(database.pool, run.id, "c", { state: "completed" }, launch);
     expect(done?.status).toBe("failed");
   });
 
   it("fails a step whose task names an output that is not there, without a job, and cancels what follows", async () => {
     const { launch, started } = recordingLauncher();
     const run = await startRun([step("a", "a"), step("b", "use {{steps.a.output.missing}}", { depends_on: ["a"] }), step("c", "c", { depends_on: ["b"] })], launch);
-    const done = await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded", output: { other: 1 } }, launch);
+    const done = await recordStepOutcome(database.pool, run.id, "a", { state: "completed", output: { other: 1 } }, launch);
     expect(started.map((entry) => entry.name)).toEqual(["a"]);
     expect(done).toMatchObject({ status: "failed", steps: { b: { state: "failed" }, c: { state: "cancelled" } } });
     expect(done!.steps.b!.error).toContain("missing");
@@ -92,12 +92,12 @@ describe("advancing a pipeline run", () => {
     for (let round = 0; round < 10; round++) {
       const { launch, started } = recordingLauncher();
       const run = await startRun([step("a", "a"), step("b", "b", { depends_on: ["a"] }), step("c", "c", { depends_on: ["a"] }), step("d", "d", { depends_on: ["b", "c"] })], launch);
-      await recordStepOutcome(database.pool, run.id, "a", { state: "succeeded" }, launch);
+      await recordStepOutcome(database.pool, run.id, "a", { state: "completed" }, launch);
       // b and c end together, each reported by its own worker, and b's end is reported twice.
       await Promise.all([
-        recordStepOutcome(database.pool, run.id, "b", { state: "succeeded" }, launch),
-        recordStepOutcome(otherWorker, run.id, "c", { state: "succeeded" }, launch),
-        recordStepOutcome(otherWorker, run.id, "b", { state: "succeeded" }, launch),
+        recordStepOutcome(database.pool, run.id, "b", { state: "completed" }, launch),
+        recordStepOutcome(otherWorker, run.id, "c", { state: "completed" }, launch),
+        recordStepOutcome(otherWorker, run.id, "b", { state: "completed" }, launch),
       ]);
       expect(started.filter((entry) => entry.name === "d")).toHaveLength(1);
       expect(started.map((entry) => entry.name).sort()).toEqual(["a", "b", "c", "d"]);

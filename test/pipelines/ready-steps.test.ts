@@ -28,11 +28,11 @@ describe("nextTransitionOf", () => {
   it("runs the documented pipeline in order, going on after a failure with continue", () => {
     expect(nextTransitionOf(ciFix, {})).toEqual({ start: ["lint"], cancel: [], status: "running" });
     expect(nextTransitionOf(ciFix, { lint: "running" })).toEqual({ start: [], cancel: [], status: "running" });
-    expect(nextTransitionOf(ciFix, { lint: "succeeded" })).toEqual({ start: ["test"], cancel: [], status: "running" });
-    expect(nextTransitionOf(ciFix, { lint: "succeeded", test: "failed" })).toEqual({ start: ["report"], cancel: [], status: "running" });
+    expect(nextTransitionOf(ciFix, { lint: "completed" })).toEqual({ start: ["test"], cancel: [], status: "running" });
+    expect(nextTransitionOf(ciFix, { lint: "completed", test: "failed" })).toEqual({ start: ["report"], cancel: [], status: "running" });
     // The run did not do all it was asked: failed, even though the failure let it go on.
-    expect(nextTransitionOf(ciFix, { lint: "succeeded", test: "failed", report: "succeeded" })).toEqual({ start: [], cancel: [], status: "failed" });
-    expect(nextTransitionOf(ciFix, { lint: "succeeded", test: "succeeded", report: "succeeded" })).toEqual({ start: [], cancel: [], status: "succeeded" });
+    expect(nextTransitionOf(ciFix, { lint: "completed", test: "failed", report: "completed" })).toEqual({ start: [], cancel: [], status: "failed" });
+    expect(nextTransitionOf(ciFix, { lint: "completed", test: "completed", report: "completed" })).toEqual({ start: [], cancel: [], status: "completed" });
   });
 
   it("cancels everything downstream of a failure with stop in one transition", () => {
@@ -42,15 +42,15 @@ describe("nextTransitionOf", () => {
 
   it("starts steps that are ready together, in parallel, and waits for all of a step's dependencies", () => {
     expect(readyStepsOf(diamond, {})).toEqual(["a", "e"]);
-    expect(readyStepsOf(diamond, { a: "succeeded", e: "running" })).toEqual(["b", "c"]);
-    expect(readyStepsOf(diamond, { a: "succeeded", b: "succeeded", c: "running", e: "succeeded" })).toEqual([]);
-    expect(readyStepsOf(diamond, { a: "succeeded", b: "succeeded", c: "succeeded", e: "succeeded" })).toEqual(["d"]);
+    expect(readyStepsOf(diamond, { a: "completed", e: "running" })).toEqual(["b", "c"]);
+    expect(readyStepsOf(diamond, { a: "completed", b: "completed", c: "running", e: "completed" })).toEqual([]);
+    expect(readyStepsOf(diamond, { a: "completed", b: "completed", c: "completed", e: "completed" })).toEqual(["d"]);
   });
 
   it("cancels what depends on a failed branch but lets the other branch finish", () => {
-    const states = { a: "succeeded", b: "failed", c: "running", e: "succeeded" } as const;
+    const states = { a: "completed", b: "failed", c: "running", e: "completed" } as const;
     expect(nextTransitionOf(diamond, states)).toEqual({ start: [], cancel: ["d"], status: "running" });
-    expect(nextTransitionOf(diamond, { ...states, c: "succeeded", d: "cancelled" })).toEqual({ start: [], cancel: [], status: "failed" });
+    expect(nextTransitionOf(diamond, { ...states, c: "completed", d: "cancelled" })).toEqual({ start: [], cancel: [], status: "failed" });
   });
 
   it("passes a cancellation on downstream, and a run cancelled without failures is cancelled", () => {
@@ -59,20 +59,20 @@ describe("nextTransitionOf", () => {
 
   it("lets a skipped step's dependents run, and a run with skipped steps succeed", () => {
     expect(nextTransitionOf(ciFix, { lint: "skipped" })).toEqual({ start: ["test"], cancel: [], status: "running" });
-    expect(nextTransitionOf(ciFix, { lint: "skipped", test: "succeeded", report: "succeeded" }).status).toBe("succeeded");
+    expect(nextTransitionOf(ciFix, { lint: "skipped", test: "completed", report: "completed" }).status).toBe("completed");
   });
 
   it("reads a missing state as pending and ignores states of steps it does not know", () => {
     const steps = [{ name: "constructor", task: "x" }, { name: "toString", task: "y", depends_on: ["constructor"] }];
     expect(nextTransitionOf({ steps }, { ghost: "failed" })).toEqual({ start: ["constructor"], cancel: [], status: "running" });
-    expect(nextTransitionOf({ steps }, Object.fromEntries([["constructor", "succeeded"]]))).toEqual({ start: ["toString"], cancel: [], status: "running" });
+    expect(nextTransitionOf({ steps }, Object.fromEntries([["constructor", "completed"]]))).toEqual({ start: ["toString"], cancel: [], status: "running" });
   });
 
   it("waits for the whole upstream, even when states were set by hand", () => {
     const chain = { steps: [{ name: "a", task: "x" }, { name: "b", task: "x", depends_on: ["a"] }, { name: "c", task: "x", depends_on: ["b"] }] };
     expect(nextTransitionOf(chain, { b: "skipped" })).toEqual({ start: ["a"], cancel: [], status: "running" });
     expect(nextTransitionOf(chain, { a: "running", b: "skipped" })).toEqual({ start: [], cancel: [], status: "running" });
-    expect(nextTransitionOf(chain, { a: "succeeded", b: "skipped" })).toEqual({ start: ["c"], cancel: [], status: "running" });
+    expect(nextTransitionOf(chain, { a: "completed", b: "skipped" })).toEqual({ start: ["c"], cancel: [], status: "running" });
   });
 
   it("throws on a pipeline validatePipeline rejects, instead of waiting forever", () => {
@@ -92,7 +92,7 @@ describe("nextTransitionOf", () => {
         const after = (name: string) => (cancel.includes(name) ? "cancelled" : states[name]);
         for (const name of start) {
           expect(states[name]).toBe("pending");
-          for (const above of upstream.get(name) ?? []) expect(["succeeded", "failed", "skipped", "cancelled"]).toContain(after(above));
+          for (const above of upstream.get(name) ?? []) expect(["completed", "failed", "skipped", "cancelled"]).toContain(after(above));
           for (const dependency of stepOf(name)?.depends_on ?? []) {
             expect(states[dependency] !== "failed" || stepOf(dependency)?.on_failure === "continue").toBe(true);
           }
@@ -121,7 +121,7 @@ describe("nextTransitionOf", () => {
           for (const name of transition.cancel) states[name] = "cancelled";
           for (const name of transition.start) {
             expect(ran).not.toContain(name);
-            for (const above of upstream.get(name) ?? []) expect(["succeeded", "failed", "cancelled"]).toContain(states[above]);
+            for (const above of upstream.get(name) ?? []) expect(["completed", "failed", "cancelled"]).toContain(states[above]);
             states[name] = "running";
             ran.push(name);
           }
@@ -132,16 +132,16 @@ describe("nextTransitionOf", () => {
             break;
           }
           const finishing = running[picks[round] % running.length];
-          states[finishing] = succeeds[names.indexOf(finishing)] ? "succeeded" : "failed";
+          states[finishing] = succeeds[names.indexOf(finishing)] ? "completed" : "failed";
         }
         expect(status).not.toBe("running");
-        for (const name of names) expect(["succeeded", "failed", "cancelled"]).toContain(states[name]);
+        for (const name of names) expect(["completed", "failed", "cancelled"]).toContain(states[name]);
         const stoppedBy = (name: string) => states[name] === "failed" && stepOf(name)?.on_failure !== "continue";
         for (const name of ran) expect([...(upstream.get(name) ?? [])].filter(stoppedBy)).toEqual([]);
         for (const name of names.filter((step) => !ran.includes(step))) expect([...(upstream.get(name) ?? [])].some(stoppedBy)).toBe(true);
         const ended = names.map((name) => states[name]);
-        expect(status).toBe(ended.includes("failed") ? "failed" : "succeeded");
-        if (succeeds.slice(0, names.length).every(Boolean)) expect(ended.every((state) => state === "succeeded")).toBe(true);
+        expect(status).toBe(ended.includes("failed") ? "failed" : "completed");
+        if (succeeds.slice(0, names.length).every(Boolean)) expect(ended.every((state) => state === "completed")).toBe(true);
       }),
     );
   });

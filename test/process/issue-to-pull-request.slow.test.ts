@@ -83,7 +83,7 @@ async function finishedJob(scenario: Scenario): Promise<Job> {
 
 /** What a user sees on GitHub after a successful job, and nothing GitHub would refuse. */
 async function expectPullRequestOnGitHub({ github, remote, model, apps }: Scenario, job: Job): Promise<void> {
-  expect(job).toMatchObject({ status: "succeeded", testsPassed: true, failureKind: null, prNumber: 100 });
+  expect(job).toMatchObject({ status: "completed", testsPassed: true, failureKind: null, prNumber: 100 });
   expect(job.prUrl).toBe(`http://${github.host}/octo-org/hello-world/pull/100`);
   expect(github.pullRequests).toEqual([expect.objectContaining({ head: BRANCH, base: "main", title: "Add a greeting function", draft: false })]);
   expect(github.pullRequests[0]!.body).toContain("Closes #7");

@@ -66,8 +66,8 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     const { run, stepJobs } = await finishedRun(environment);
     const { github, remote, model } = environment;
 
-    expect(run).toMatchObject({ status: "succeeded", issueNumber: 7, inputs: { file: "farewell.js" } });
-    expect(run.steps).toMatchObject({ survey: { state: "succeeded", output: { name: "farewell" } }, code: { state: "succeeded" }, docs: { state: "succeeded" } });
+    expect(run).toMatchObject({ status: "completed", issueNumber: 7, inputs: { file: "farewell.js" } });
+    expect(run.steps).toMatchObject({ survey: { state: "completed", output: { name: "farewell" } }, code: { state: "completed" }, docs: { state: "completed" } });
     // The survey's output reached the later tasks, as fenced data.
     expect(stepJobs.get("code")!.task).toMatch(/Add[\s\S]*```text\nfarewell\n```[\s\S]*in[\s\S]*farewell\.js/);
     expect(stepJobs.get("docs")!.task).toContain("farewell");
@@ -128,7 +128,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     const { run, stepJobs } = await finishedRun(environment);
 
     expect(run.status).toBe("failed");
-    expect(run.steps).toMatchObject({ flaky: { state: "failed" }, "after-flaky": { state: "succeeded" }, strict: { state: "failed" }, "after-strict": { state: "cancelled" } });
+    expect(run.steps).toMatchObject({ flaky: { state: "failed" }, "after-flaky": { state: "completed" }, strict: { state: "failed" }, "after-strict": { state: "cancelled" } });
     expect(stepJobs.has("after-strict")).toBe(false);
     expect(stepJobs.get("flaky")).toMatchObject({ status: "failed", failureKind: "model" });
     // The dependent's work is on the branch; the pull request is a draft, since the run failed.
@@ -138,7 +138,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     expect(comment.body).toMatch(/\*\*after-strict\*\* · ⏹️ cancelled/);
     expect(comment.body).toMatch(/\*\*flaky\*\* · ❌ failed/);
     const job = await findJob(environment.database.db, stepJobs.get("after-flaky")!.id);
-    expect(job?.status).toBe("succeeded");
+    expect(job?.status).toBe("completed");
   });
 
   it("fails the later of two parallel steps that change the same lines, naming the file; the earlier one's work stays", async (context) => {
@@ -162,11 +162,11 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
 
     expect(run.status).toBe("failed");
     const states = Object.values(run.steps).map((step) => step.state).sort();
-    expect(states).toEqual(["failed", "succeeded"]);
+    expect(states).toEqual(["failed", "completed"]);
     const loser = [...stepJobs.values()].find((job) => job.status === "failed")!;
     expect(loser).toMatchObject({ failureKind: "push" });
     expect(loser.failureMessage).toMatch(/another step of this pipeline run pushed to .* conflict .* in greet\.js/);
-    const winner = [...stepJobs.values()].find((job) => job.status === "succeeded")!;
+    const winner = [...stepJobs.values()].find((job) => job.status === "completed")!;
     expect(environment.remote.git("show", `${run.branch}:greet.js`)).toContain(winner.pipelineStep === "polite" ? "// polite" : "// LOUD");
   });
 });

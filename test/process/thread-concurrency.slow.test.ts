@@ -103,10 +103,10 @@ describe.concurrent("two worker processes on one database", () => {
     await cluster.startWorkers();
     const [first, second] = await finishedJobs(cluster, 2);
 
-    expect(first).toMatchObject({ task: "add a greet(name) function in greet.js", status: "succeeded", testsPassed: null, branch, baseSha: cluster.remote.headSha, prNumber: 100 });
+    expect(first).toMatchObject({ task: "add a greet(name) function in greet.js", status: "completed", testsPassed: null, branch, baseSha: cluster.remote.headSha, prNumber: 100 });
     // Four free slots across two workers, yet the second job waited for the first to end.
     expect(second!.startedAt!.getTime()).toBeGreaterThanOrEqual(first!.finishedAt!.getTime());
-    expect(second).toMatchObject({ task: "also add a farewell(name) function in farewell.js", status: "succeeded", testsPassed: null, branch, baseBranch: branch, prNumber: 100 });
+    expect(second).toMatchObject({ task: "also add a farewell(name) function in farewell.js", status: "completed", testsPassed: null, branch, baseBranch: branch, prNumber: 100 });
 
     // The second built on the first's pushed commit, fast-forward, on the same branch.
     const firstSha = readCheckpoint(first!).pushed!.sha;
@@ -145,10 +145,10 @@ describe.concurrent("two worker processes on one database", () => {
     const jobs = await finishing;
 
     expect(jobs.map((job) => [job.installationId, job.issueNumber, job.status])).toEqual([
-      [INSTALLATION_ID, 11, "succeeded"],
-      [INSTALLATION_ID, 12, "succeeded"],
-      [INSTALLATION_ID, 13, "succeeded"],
-      [OTHER_INSTALLATION_ID, 21, "succeeded"],
+      [INSTALLATION_ID, 11, "completed"],
+      [INSTALLATION_ID, 12, "completed"],
+      [INSTALLATION_ID, 13, "completed"],
+      [OTHER_INSTALLATION_ID, 21, "completed"],
     ]);
     // The cap held at every sample, and the three ran one after the other.
     const capped = String(INSTALLATION_ID);

@@ -53,7 +53,7 @@ describe("a worker killed mid-build", () => {
       throw new Error(`${error.message}\nqueue: ${JSON.stringify(queue.rows)}\njob: ${JSON.stringify(await findJob(env.database.db, jobId))}\n--- second worker:\n${second.output().slice(-6_000)}`, { cause: error });
     });
 
-    expect(job).toMatchObject({ status: "succeeded", attempts: 2, resumedFromCheckpoint: true, testsPassed: true });
+    expect(job).toMatchObject({ status: "completed", attempts: 2, resumedFromCheckpoint: true, testsPassed: true });
     // Explore and plan ran once, on the first worker; the second went straight to build.
     expect(requestsOf(env.model, "explore").filter((request) => request.messages.at(-1)?.role === "user")).toHaveLength(1);
     expect(requestsOf(env.model, "plan").filter((request) => request.messages.at(-1)?.role === "user")).toHaveLength(1);

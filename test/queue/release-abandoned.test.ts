@@ -48,13 +48,13 @@ describe("releasing jobs pg-boss gave up on", () => {
   });
 
   it("leaves a job that already ended as it was, and finds nothing when nothing failed", async () => {
-    const done = await insertJob({ status: "succeeded", issueNumber: 8 });
+    const done = await insertJob({ status: "completed", issueNumber: 8 });
     await send(done, { retryLimit: 0 });
     const [taken] = await boss.fetch<AgentJobMessage>(AGENT_JOB_QUEUE);
     await boss.fail(AGENT_JOB_QUEUE, taken!.id);
 
     expect(await releaseAbandonedJobs(database, boss)).toEqual([]);
-    expect(await findJob(database.db, done.id)).toMatchObject({ status: "succeeded" });
+    expect(await findJob(database.db, done.id)).toMatchObject({ status: "completed" });
     expect(await releaseAbandonedJobs(database, boss)).toEqual([]);
   });
 });

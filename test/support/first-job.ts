@@ -19,7 +19,7 @@ export async function seedFirstJob(
     jobFixture({
       repoId: repo.id,
       cloneUrl: repo.cloneUrl,
-      status: "succeeded",
+      status: "completed",
       prNumber: options.pullNumber,
       prUrl: `https://github.com/${repo.owner}/${repo.name}/pull/${options.pullNumber}`,
       baseSha: e2e.remote.headSha,

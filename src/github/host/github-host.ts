@@ -67,7 +67,7 @@ export function githubHost(input: GitHubHostInput): JobHost {
       const followUp = run.job.followUp;
       // A pipeline step's work is on the run's branch; the run opens one pull request when it is over.
       if (run.job.pipelineRunId !== null) {
-        await run.finish("succeeded", {});
+        await run.finish("completed", {});
         return;
       }
       if (!followUp) {
@@ -86,12 +86,12 @@ export function githubHost(input: GitHubHostInput): JobHost {
           requestedAt: job.createdAt,
           agentHeadSha: pushed.sha,
         });
-        await run.finish("succeeded", { prUrl: pullRequest.url, prNumber: pullRequest.number });
+        await run.finish("completed", { prUrl: pullRequest.url, prNumber: pullRequest.number });
         return;
       }
       // CI that fails on this commit is the agent's to fix (ci-rounds.ts); a fork's patch is only proposed.
       if (!followUp.fork) await recordAgentPush(run.deps.db, { repoId: run.job.repoId, number: followUp.pullRequest.number, headSha: pushed.sha });
-      await run.finish("succeeded", { prUrl: followUp.pullRequest.url, prNumber: followUp.pullRequest.number });
+      await run.finish("completed", { prUrl: followUp.pullRequest.url, prNumber: followUp.pullRequest.number });
       // A fork's threads are answered by the patch comment: there is no commit to point at.
       if (!followUp.fork) await replyToReviewThreads(run, octokit, { kind: "pushed", commitSha: pushed.sha, checksPassed: pushed.checksPassed, summary: pushed.summary });
     },

@@ -71,7 +71,7 @@ export type CheckConclusion = "success" | "failure" | "cancelled" | "timed_out";
 
 export function checkConclusionOf(job: Job): CheckConclusion | null {
   switch (job.status) {
-    case "succeeded":
+    case "completed":
       return job.testsPassed === false ? "failure" : "success";
     case "failed":
       return "failure";
@@ -90,7 +90,7 @@ function checkRunTitle(job: Job): string {
       return "Queued";
     case "running":
       return job.phase ? `Working: ${job.phase}` : "Working";
-    case "succeeded":
+    case "completed":
       if (job.followUp) return job.testsPassed === false ? "Pushed to the pull request; tests still fail" : "Pushed to the pull request";
       return job.testsPassed === false ? "Pull request opened; tests still fail" : "Pull request opened";
     case "cancelled":
@@ -127,7 +127,7 @@ function headline(job: Job): string {
       return `⏳ **Running Agent** has queued this ${job.followUp ? "follow-up" : "task"} for @${job.requesterLogin}.`;
     case "running":
       return `🏃 **Running Agent** is working on this${job.phase ? ` (${job.phase})` : ""}.`;
-    case "succeeded":
+    case "completed":
       if (job.followUp) return followUpHeadline(job);
       return job.testsPassed === false
         ? `⚠️ **Running Agent** opened a draft pull request, ${job.prUrl}, but the tests still fail.`
@@ -162,7 +162,7 @@ function followUpHeadline(job: Job): string {
 
 function renderChecklist(job: Job): string {
   const reached = job.phase ? PHASES.indexOf(job.phase as Phase) : -1;
-  const finished = job.status === "succeeded";
+  const finished = job.status === "completed";
   return PHASES.map((phase, index) => {
     const done = finished || index < reached;
     const current = !finished && index === reached && job.status === "running";

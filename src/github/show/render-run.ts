@@ -7,7 +7,7 @@ import type { PipelineRun } from "../../store/pipeline-runs.sql.ts";
 const STATE_LABELS: Record<StepState, string> = {
   pending: "⏳ waiting",
   running: "🔄 running",
-  succeeded: "✅ succeeded",
+  completed: "✅ succeeded",
   failed: "❌ failed",
   cancelled: "⏹️ cancelled",
   skipped: "⏭️ skipped",
@@ -15,7 +15,7 @@ const STATE_LABELS: Record<StepState, string> = {
 
 const RUN_LABELS: Record<PipelineRun["status"], string> = {
   running: "🔄 running",
-  succeeded: "✅ succeeded",
+  completed: "✅ succeeded",
   failed: "❌ failed",
   cancelled: "⏹️ cancelled",
 };
@@ -31,7 +31,7 @@ export function renderRunComment(run: PipelineRun, steps: readonly StepView[]): 
     runMarker(run.id),
     `### Running Agent: pipeline \`${run.pipelineName}\` ${RUN_LABELS[run.status]}`,
     "",
-    ...steps.map((view) => `- [${view.step.state === "succeeded" || view.step.state === "skipped" ? "x" : " "}] ${stepLine(view)}`),
+    ...steps.map((view) => `- [${view.step.state === "completed" || view.step.state === "skipped" ? "x" : " "}] ${stepLine(view)}`),
     "",
     `Requested by @${run.requesterLogin} · cost ${formatUsd(totalCostOf(steps))} · branch \`${run.branch}\``,
   ];
@@ -71,7 +71,7 @@ function stepLine(view: StepView): string {
   if (view.step.state === "pending" && view.dependsOn.length > 0) parts.push(`after ${view.dependsOn.map((name) => `\`${name}\``).join(", ")}`);
   if (view.step.state === "running" && job?.phase) parts.push(job.iterations > 0 ? `${job.phase}, round ${job.iterations + 1}` : job.phase);
   if (job && job.testsPassed === false && view.step.state === "failed") parts.push("checks still fail");
-  if (job?.failureMessage && view.step.state !== "succeeded") parts.push(oneLine(job.failureMessage));
+  if (job?.failureMessage && view.step.state !== "completed") parts.push(oneLine(job.failureMessage));
   if (view.step.error) parts.push(oneLine(view.step.error));
   if (job && job.totalCost > 0) parts.push(formatUsd(job.totalCost));
   return parts.join(" · ");

@@ -78,7 +78,7 @@ function openRunPullRequest(octokit: ProbotOctokit, run: PipelineRun, views: rea
     base: run.defaultBranch,
     title: `${run.pipelineName}: pipeline run`,
     body: renderRunPullRequestBody(run, views),
-    draft: run.status !== "succeeded",
+    draft: run.status !== "completed",
   });
 }
 

@@ -49,7 +49,7 @@ export async function retryOnThread(trigger: Trigger, input: { target: JobTarget
     case "none":
       if (issueNumber !== null) await reply(trigger, issueNumber, "There is no Running Agent job on this thread to retry. Comment `/agent <task>` to start one.");
       return;
-    case "succeeded":
+    case "completed":
       await reply(trigger, outcome.job.issueNumber, `The last job succeeded${outcome.job.prUrl ? ` (${outcome.job.prUrl})` : ""}: there is nothing to retry. Comment \`/agent <task>\` to ask for more.`);
       return;
     case "not_ended":

@@ -73,7 +73,7 @@ describe("the job reporter", () => {
     reporter.update(jobFixture({ status: "running", phase: "build" }));
     now = 1_000;
     reporter.update(jobFixture({ status: "running", phase: "verify" }));
-    const finished = reporter.finish(jobFixture({ status: "succeeded", phase: "deliver", prUrl: "https://github.com/o/r/pull/1", testsPassed: true }));
+    const finished = reporter.finish(jobFixture({ status: "completed", phase: "deliver", prUrl: "https://github.com/o/r/pull/1", testsPassed: true }));
     github.release();
     await finished;
 

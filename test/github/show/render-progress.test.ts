@@ -22,7 +22,7 @@ describe("the progress comment", () => {
   });
 
   it("ends with the pull request, tests, tokens, cost and duration", () => {
-    const job = jobFixture({ status: "succeeded", phase: "deliver", prUrl: "https://github.com/o/r/pull/12", testsPassed: true, iterations: 2, totalTokensIn: 12_345, totalTokensOut: 678, totalCost: 0.01234, startedAt: started, finishedAt: now });
+    const job = jobFixture({ status: "completed", phase: "deliver", prUrl: "https://github.com/o/r/pull/12", testsPassed: true, iterations: 2, totalTokensIn: 12_345, totalTokensOut: 678, totalCost: 0.01234, startedAt: started, finishedAt: now });
     const body = renderProgressComment(job, now);
     expect(body).toContain("✅ **Running Agent** opened a pull request: https://github.com/o/r/pull/12");
     expect(body).toContain("| Tests | passed |");
@@ -58,9 +58,9 @@ describe("the progress comment", () => {
 describe("the check run", () => {
   it("maps job outcomes to check conclusions", () => {
     expect(checkConclusionOf(jobFixture({ status: "running" }))).toBeNull();
-    expect(checkConclusionOf(jobFixture({ status: "succeeded", testsPassed: true }))).toBe("success");
-    expect(checkConclusionOf(jobFixture({ status: "succeeded", testsPassed: null }))).toBe("success");
-    expect(checkConclusionOf(jobFixture({ status: "succeeded", testsPassed: false }))).toBe("failure");
+    expect(checkConclusionOf(jobFixture({ status: "completed", testsPassed: true }))).toBe("success");
+    expect(checkConclusionOf(jobFixture({ status: "completed", testsPassed: null }))).toBe("success");
+    expect(checkConclusionOf(jobFixture({ status: "completed", testsPassed: false }))).toBe("failure");
     expect(checkConclusionOf(jobFixture({ status: "failed" }))).toBe("failure");
     expect(checkConclusionOf(jobFixture({ status: "timed_out" }))).toBe("timed_out");
     expect(checkConclusionOf(jobFixture({ status: "cancelled" }))).toBe("cancelled");

@@ -43,14 +43,14 @@ function runFixture(overrides: Partial<PipelineRun> = {}): PipelineRun {
   };
 }
 
-const survey = jobFixture({ id: "a0000000-0000-4000-8000-000000000001", status: "succeeded", testsPassed: true, totalCost: 0.0125, checkpoint: null });
+const survey = jobFixture({ id: "a0000000-0000-4000-8000-000000000001", status: "completed", testsPassed: true, totalCost: 0.0125, checkpoint: null });
 const code = jobFixture({ id: "a0000000-0000-4000-8000-000000000002", status: "running", phase: "build", iterations: 1, totalCost: 0.003 });
 const docs = jobFixture({ id: "a0000000-0000-4000-8000-000000000003", status: "failed", failureKind: "model", failureMessage: "The model provider failed (HTTP 401): invalid key\nmore detail", totalCost: 0.001 });
 
 describe("a pipeline run on GitHub", () => {
   const run = runFixture({
     steps: {
-      survey: { state: "succeeded", jobId: survey.id, output: { name: "farewell" } },
+      survey: { state: "completed", jobId: survey.id, output: { name: "farewell" } },
       code: { state: "running", jobId: code.id },
       docs: { state: "failed", jobId: docs.id },
     },
@@ -72,7 +72,7 @@ describe("a pipeline run on GitHub", () => {
 
   it("links the pull request once the run is over, or says why there is none", () => {
     expect(renderRunComment({ ...run, status: "failed", prUrl: "https://github.com/o/r/pull/3" }, views)).toContain("**Pull request:** https://github.com/o/r/pull/3");
-    expect(renderRunComment({ ...run, status: "succeeded" }, views)).toContain("no pull request");
+    expect(renderRunComment({ ...run, status: "completed" }, views)).toContain("no pull request");
   });
 
   it("lists each step's result and cost in the run's pull request", () => {

@@ -62,9 +62,9 @@ async function readRun(id: string): Promise<PipelineRun> {
 describe("how a step's job ended, for its run", () => {
   it("succeeds with the JSON object its reply ends with; fails when the job failed or its checks still fail; is cancelled with its job", () => {
     const reply = 'Counted.\n```json\n{"count": 3}\n```';
-    expect(stepOutcomeOf(jobFixture({ status: "succeeded", testsPassed: true, checkpoint: builtWith(reply) }))).toEqual({ state: "succeeded", output: { count: 3 } });
-    expect(stepOutcomeOf(jobFixture({ status: "succeeded", testsPassed: null, checkpoint: builtWith("no output") }))).toEqual({ state: "succeeded", output: null });
-    expect(stepOutcomeOf(jobFixture({ status: "succeeded", testsPassed: false }))).toEqual({ state: "failed" });
+    expect(stepOutcomeOf(jobFixture({ status: "completed", testsPassed: true, checkpoint: builtWith(reply) }))).toEqual({ state: "completed", output: { count: 3 } });
+    expect(stepOutcomeOf(jobFixture({ status: "completed", testsPassed: null, checkpoint: builtWith("no output") }))).toEqual({ state: "completed", output: null });
+    expect(stepOutcomeOf(jobFixture({ status: "completed", testsPassed: false }))).toEqual({ state: "failed" });
     expect(stepOutcomeOf(jobFixture({ status: "failed" }))).toEqual({ state: "failed" });
     expect(stepOutcomeOf(jobFixture({ status: "timed_out" }))).toEqual({ state: "failed" });
     expect(stepOutcomeOf(jobFixture({ status: "cancelled" }))).toEqual({ state: "cancelled" });
@@ -74,7 +74,7 @@ describe("how a step's job ended, for its run", () => {
 describe("settling a step whose job ended", () => {
   it("records the end, starts the next step as a job and shows its check run on GitHub", async () => {
     const run = await runOf([step("a"), step("b", { depends_on: ["a"] })]);
-    const first = await updateJob(database.db, run.steps.a!.jobId!, { status: "succeeded", testsPassed: true, finishedAt: new Date(), checkpoint: builtWith('```json\n{"n": 1}\n```') });
+    const first = await updateJob(database.db, run.steps.a!.jobId!, { status: "completed", testsPassed: true, finishedAt: new Date(), checkpoint: builtWith('```json\n{"n": 1}\n```') });
     const seen: Array<Record<string, unknown>> = [];
     nock(GITHUB_API)
       .get("/repos/octo-org/hello-world/git/ref/heads%2Fmain")
@@ -87,7 +87,7 @@ describe("settling a step whose job ended", () => {
     await settleAndShowStep(deps, first);
 
     const after = await readRun(run.id);
-    expect(after.steps).toMatchObject({ a: { state: "succeeded", output: { n: 1 } }, b: { state: "running" } });
+    expect(after.steps).toMatchObject({ a: { state: "completed", output: { n: 1 } }, b: { state: "running" } });
     expect(seen).toEqual([expect.objectContaining({ name: "agent: p/b", head_sha: "c".repeat(40) })]);
     expect(await findJob(database.db, after.steps.b!.jobId!)).toMatchObject({ pipelineStep: "b", status: "queued", checkRunId: 7001 });
   });

@@ -31,7 +31,7 @@ describe("the sweep of jobs whose final state never reached GitHub", () => {
     await insertJob(database.db, { status: "failed", finishedAt: now, shownStatus: "failed" });
     await insertJob(database.db, { status: "running" });
     await insertJob(database.db, { status: "failed", finishedAt: new Date(now.getTime() - 2 * 86_400_000) });
-    await insertJob(database.db, { status: "succeeded", finishedAt: now, trigger: "local", installationId: 0 });
+    await insertJob(database.db, { status: "completed", finishedAt: now, trigger: "local", installationId: 0 });
     const deps = { pool: database.pool, db: database.db, octokitFor: async () => new TestOctokit({ auth: "ghs_test" }) as unknown as ProbotOctokit, log: pino({ level: "silent" }) };
     nock(GITHUB_API).patch(`${path}/check-runs/6001`).reply(502, { message: "Bad Gateway" });
 

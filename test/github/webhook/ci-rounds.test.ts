@@ -35,7 +35,7 @@ async function receive(name: string, payload: Record<string, unknown>) {
 
 /** The agent's pull request #12, its head the agent's commit. */
 async function agentPullRequest() {
-  const opener = await insertJob(database.db, { status: "succeeded", prNumber: 12 });
+  const opener = await insertJob(database.db, { status: "completed", prNumber: 12 });
   await recordAgentPullRequest(database.db, {
     installationId: 4242,
     repoId: repo.id,

@@ -359,7 +359,7 @@ describe("/agent retry", () => {
   });
 
   it("answers with the pull request when the last job succeeded", async () => {
-    const succeeded = await insertJob({ status: "succeeded", issueNumber: 7, prUrl: `https://github.com/${repo.owner}/${repo.name}/pull/12`, prNumber: 12 });
+    const succeeded = await insertJob({ status: "completed", issueNumber: 7, prUrl: `https://github.com/${repo.owner}/${repo.name}/pull/12`, prNumber: 12 });
     nockRole(repo, "octocat", "write");
     const replies = nockReplies(7);
 
@@ -367,7 +367,7 @@ describe("/agent retry", () => {
 
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain("https://github.com/octo-org/hello-world/pull/12");
-    expect(await jobById(succeeded.id)).toMatchObject({ status: "succeeded" });
+    expect(await jobById(succeeded.id)).toMatchObject({ status: "completed" });
     expect(await queueMessagesOf(succeeded.id)).toEqual([]);
   });
 
@@ -428,7 +428,7 @@ describe("the Retry button on a finished check run", () => {
     const failed = nockProgressEdits(6001, 5001);
     await createGitHubProgressWriter(octokit, pino({ level: "silent" })).finish(jobFixture({ status: "failed", phase: "verify", failureKind: "tests", failureMessage: "2 tests fail" }));
     const succeeded = nockProgressEdits(6001, 5001);
-    await createGitHubProgressWriter(octokit, pino({ level: "silent" })).finish(jobFixture({ status: "succeeded", phase: "deliver", prUrl: "https://github.com/o/r/pull/1", testsPassed: true }));
+    await createGitHubProgressWriter(octokit, pino({ level: "silent" })).finish(jobFixture({ status: "completed", phase: "deliver", prUrl: "https://github.com/o/r/pull/1", testsPassed: true }));
 
     expect(failed.checkRun).toMatchObject({ status: "completed", conclusion: "failure", actions: [{ identifier: "retry", label: "Retry", description: expect.any(String) }] });
     expect(succeeded.checkRun).toMatchObject({ status: "completed", conclusion: "success" });
