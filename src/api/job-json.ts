@@ -1,5 +1,5 @@
 import type { JobEvent } from "../store/job-events.sql.ts";
-import type { Job } from "../store/jobs.sql.ts";
+import { NO_ISSUE, type Job } from "../store/jobs.sql.ts";
 
 /** The public shape of a job (README: REST API, `GET /api/jobs/:id`): snake_case, stable, no internal ids or secrets. */
 export function jobToJson(job: Job, events?: JobEvent[]) {
@@ -8,7 +8,8 @@ export function jobToJson(job: Job, events?: JobEvent[]) {
     status: job.status,
     phase: job.phase,
     repository: `${job.repoOwner}/${job.repoName}`,
-    issue_number: job.issueNumber,
+    // A task asked without an issue, a run's step started through the API, a local job.
+    issue_number: job.issueNumber === NO_ISSUE ? null : job.issueNumber,
     trigger: job.trigger,
     task: job.task,
     requester: job.requesterLogin,

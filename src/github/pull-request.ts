@@ -1,5 +1,5 @@
 import type { ProbotOctokit } from "probot";
-import type { Job } from "../store/jobs.sql.ts";
+import { NO_ISSUE, type Job } from "../store/jobs.sql.ts";
 import { formatUsd } from "../budget.ts";
 import { formatDuration } from "../duration.ts";
 
@@ -57,9 +57,7 @@ export function renderPullRequestBody(job: Job, content: PullRequestContent): st
   const tests = content.testsPassed === null ? "no test command was found" : content.testsPassed ? "✅ passed" : "❌ failed";
   const checks = content.checksPassed ? "✅ passed" : "❌ still failing after the last round (this pull request is a draft)";
   const lines = [
-    `Closes #${job.issueNumber}`,
-    "",
-    `Requested by @${job.requesterLogin}.`,
+    ...(job.issueNumber === NO_ISSUE ? taskLines(job) : [`Closes #${job.issueNumber}`, "", `Requested by @${job.requesterLogin}.`]),
     "",
     "## Summary",
     content.summary.trim() || "_The agent gave no summary._",
@@ -79,4 +77,9 @@ export function renderPullRequestBody(job: Job, content: PullRequestContent): st
     lines.push("", "## What still fails", "", "<details><summary>Check output</summary>", "", "```", content.testSummary.replaceAll("```", "'''"), "```", "</details>");
   }
   return lines.join("\n");
+}
+
+/** A task asked through the API without an issue: the description holds it, as there is no issue to close. */
+function taskLines(job: Job): string[] {
+  return [`Requested by ${job.requesterLogin} through the API:`, "", ...job.task.trim().split("\n").map((line) => `> ${line}`.trimEnd())];
 }

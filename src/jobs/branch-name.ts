@@ -29,6 +29,16 @@ export function agentBranchName(issueNumber: number, title: string): string {
   return slug === "" ? `${BRANCH_PREFIX}${issueNumber}` : `${BRANCH_PREFIX}${issueNumber}-${slug}`;
 }
 
+/**
+ * `agent/task-<job>-<slug>` for a task asked through the API without an issue: the job's
+ * id keeps two such tasks with the same words from pushing to one branch.
+ */
+export function agentTaskBranchName(jobId: string, task: string): string {
+  const slug = slugifyTitle(task.split("\n")[0] ?? "");
+  const id = jobId.slice(0, 8);
+  return slug === "" ? `${BRANCH_PREFIX}task-${id}` : `${BRANCH_PREFIX}task-${id}-${slug}`;
+}
+
 /** Lowercase ASCII words joined by `-`, at most 40 characters, cut between words. */
 export function slugifyTitle(title: string): string {
   const ascii = title

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
-import { agentBranchName } from "./branch-name.ts";
+import { agentBranchName, agentTaskBranchName } from "./branch-name.ts";
 import { enqueueAgentJob } from "../queue/boss.ts";
 import type { Db } from "../store/database.ts";
-import { ACTIVE_JOB_STATUSES, jobs, type Job, type JobMessage } from "../store/jobs.sql.ts";
+import { ACTIVE_JOB_STATUSES, jobs, NO_ISSUE, type Job, type JobMessage } from "../store/jobs.sql.ts";
 import { withTransaction } from "../store/transaction.ts";
 import { webhookDeliveries } from "../store/webhook-deliveries.sql.ts";
 import type { JobRequest } from "./job-request.ts";
@@ -74,9 +74,11 @@ export const MAX_MESSAGES_PER_JOB = 20;
 
 /** The job row and its queue message, inside the caller's transaction (its delivery already claimed). */
 export async function insertJob(tx: Db, client: pg.PoolClient, boss: PgBoss, request: JobRequest): Promise<Job> {
+  const id = randomUUID();
   const [job] = await tx
     .insert(jobs)
     .values({
+      id,
       installationId: request.installationId,
       repoId: request.repo.id,
       repoOwner: request.repo.owner,
@@ -92,7 +94,7 @@ export async function insertJob(tx: Db, client: pg.PoolClient, boss: PgBoss, req
       requesterId: request.requester.id,
       deliveryId: request.delivery?.id ?? null,
       triggerCommentId: request.triggerCommentId,
-      branch: request.followUp?.pullRequest.headRef ?? agentBranchName(request.issue.number, request.issue.title),
+      branch: request.followUp?.pullRequest.headRef ?? (request.issue.number === NO_ISSUE ? agentTaskBranchName(id, request.task) : agentBranchName(request.issue.number, request.issue.title)),
       followUp: request.followUp ?? null,
       // A fork's branch is not in this repository: its head is known from the pull request.
       ...(request.followUp?.fork ? { baseSha: request.followUp.fork.headSha } : {}),

@@ -1,6 +1,6 @@
 import type { OpencodeServer } from "../agent/opencode-server.ts";
 import { runPrompt, type PromptResult } from "../agent/run-prompt.ts";
-import type { PhaseUsage } from "../store/jobs.sql.ts";
+import { NO_ISSUE, type PhaseUsage } from "../store/jobs.sql.ts";
 import { addPhaseUsage, checkBudget, formatUsd, sumUsage } from "../budget.ts";
 import { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
@@ -34,7 +34,7 @@ export async function promptWithinLimits(run: JobRun, server: OpencodeServer, pr
       agent: prompt.agent,
       model: prompt.model,
       text: prompt.text,
-      title: `#${run.job.issueNumber} ${prompt.phase}: ${run.job.issueTitle}`.slice(0, 100),
+      title: `${run.job.issueNumber === NO_ISSUE ? "" : `#${run.job.issueNumber} `}${prompt.phase}: ${run.job.issueTitle}`.slice(0, 100),
       deadlineMs: run.remainingMs(),
       signal,
       ...(prompt.sessionId ? { sessionId: prompt.sessionId } : {}),

@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { slugifyTitle } from "../jobs/branch-name.ts";
 import type { Database } from "../store/database.ts";
-import { jobs, type Job } from "../store/jobs.sql.ts";
+import { jobs, NO_ISSUE, type Job } from "../store/jobs.sql.ts";
 
 const run = promisify(execFile);
 
@@ -52,7 +52,7 @@ export async function createLocalJob(database: Database, request: LocalRunReques
       repoName: path.basename(root),
       cloneUrl: root,
       defaultBranch: baseBranch,
-      issueNumber: 0,
+      issueNumber: NO_ISSUE,
       issueTitle: title,
       trigger: "local",
       task: request.task,

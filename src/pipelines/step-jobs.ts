@@ -1,7 +1,7 @@
 import type { PgBoss } from "pg-boss";
 import { readCheckpoint } from "../jobs/checkpoint.ts";
 import { enqueueAgentJob } from "../queue/boss.ts";
-import { jobs, type Job } from "../store/jobs.sql.ts";
+import { jobs, NO_ISSUE, type Job } from "../store/jobs.sql.ts";
 import type { StepLauncher, StepOutcome } from "./advance-run.ts";
 import { stepOutputOf } from "./step-output.ts";
 
@@ -23,8 +23,8 @@ export function stepLauncher(boss: PgBoss): StepLauncher {
         repoName: run.repoName,
         cloneUrl: run.cloneUrl,
         defaultBranch: run.defaultBranch,
-        // 0: a run started through the REST API has no thread.
-        issueNumber: run.issueNumber ?? 0,
+        // A run started through the REST API has no thread.
+        issueNumber: run.issueNumber ?? NO_ISSUE,
         issueTitle: `${run.pipelineName}/${step.name}`,
         trigger: "pipeline",
         task: step.task,

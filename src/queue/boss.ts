@@ -1,6 +1,7 @@
 import { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { NO_ISSUE } from "../store/jobs.sql.ts";
 
 /**
  * `key_strict_fifo` on the thread (repository + issue or pull request number): a thread's
@@ -24,6 +25,7 @@ export interface AgentJobMessage {
 
 /** Where a job belongs: its thread (run one at a time) and its installation (capped together). */
 export interface JobPlacement {
+  id: string;
   repoId: number;
   issueNumber: number;
   installationId: number;
@@ -89,7 +91,9 @@ export async function enqueueAgentJob(boss: PgBoss, client: pg.PoolClient, messa
   });
 }
 
-export function threadKeyOf(placement: Pick<JobPlacement, "repoId" | "issueNumber" | "pipelineRunId" | "pipelineStep">): string {
+export function threadKeyOf(placement: Pick<JobPlacement, "id" | "repoId" | "issueNumber" | "pipelineRunId" | "pipelineStep">): string {
   if (placement.pipelineRunId) return `${placement.repoId}#run:${placement.pipelineRunId}:${placement.pipelineStep ?? ""}`;
+  // A task without an issue is a thread of its own: it waits behind no other.
+  if (placement.issueNumber === NO_ISSUE) return `${placement.repoId}#job:${placement.id}`;
   return `${placement.repoId}#${placement.issueNumber}`;
 }

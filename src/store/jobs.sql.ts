@@ -89,6 +89,13 @@ export interface JobMessage {
   request: JobRequestFields;
 }
 
+/**
+ * The issue number of a job on no thread: a task asked through the API without an issue, a
+ * step of a pipeline run started through the API, a job of `running-agent run`. It has no
+ * comment of its own; its progress shows in its check run and through the API.
+ */
+export const NO_ISSUE = 0;
+
 /** What a job is asked, taken from the signed payload: `JobRequest` (src/jobs/job-request.ts) without its delivery, as a message keeps it. */
 export interface JobRequestFields {
   installationId: number;

@@ -21,6 +21,7 @@ const github: ApiGitHub = {
     return { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: `https://github.com/${owner}/${name}.git`, defaultBranch: "main" } };
   },
   issueOf: async () => null,
+  hasBranch: async () => true,
   showRun: (run) => void shownRuns.push(run),
 };
 

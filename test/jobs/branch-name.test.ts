@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { agentBranchName } from "../../src/jobs/branch-name.ts";
+import { agentBranchName, agentTaskBranchName } from "../../src/jobs/branch-name.ts";
 
 /** `git check-ref-format --branch` rules, written out independently of the implementation. */
 function isValidBranchRef(name: string): boolean {
@@ -70,5 +70,18 @@ describe("agentBranchName", () => {
         expect(agentBranchName(1, words.join(" ").toUpperCase())).toBe(`agent/1-${words.join("-")}`);
       }),
     );
+  });
+});
+
+describe("agentTaskBranchName", () => {
+  const id = "0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+  it("names a task without an issue after the job and the task's first line", () => {
+    expect(agentTaskBranchName(id, "Fix the typo in README\n\nIt says 'teh'.")).toBe("agent/task-0f8e2c1a-fix-the-typo-in-readme");
+    expect(agentTaskBranchName(id, "!!! 🚀 ???")).toBe("agent/task-0f8e2c1a");
+  });
+
+  it("is a valid branch name for any task", () => {
+    fc.assert(fc.property(fc.uuid(), fc.string({ unit: "grapheme", maxLength: 300 }), (jobId, task) => isValidBranchRef(agentTaskBranchName(jobId, task))));
   });
 });

@@ -123,9 +123,10 @@ export function nockIssueContext(repo: RepoFixture, issue: IssueFixture): void {
 }
 
 /** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
-export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number; issue?: IssueFixture }) {
+export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number; issue?: IssueFixture | null }) {
   const path = `/repos/${repo.owner}/${repo.name}`;
-  nockIssueContext(repo, options.issue ?? { number: 7 });
+  // null: a task without an issue, which has no issue to read and no comment to edit.
+  if (options.issue !== null) nockIssueContext(repo, options.issue ?? { number: 7 });
   const seen = { checkRuns: [] as Array<Record<string, unknown>>, comments: [] as string[], pullRequest: null as Record<string, unknown> | null, tokenRequest: null as Record<string, unknown> | null };
   nock(GITHUB_API)
     .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => {
@@ -140,7 +141,7 @@ export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest:
     .get(new RegExp(`^${escapeRegExp(path)}/git/ref/heads%2Fagent%2F`))
     .optionally()
     .reply(404, { message: "Not Found" });
-  nock(GITHUB_API)
+  const updates = nock(GITHUB_API)
     .persist()
     .patch(`${path}/check-runs/6001`)
     .reply(
@@ -149,15 +150,18 @@ export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest:
         seen.checkRuns.push(body);
         return { id: 6001 };
       }),
-    )
-    .patch(`${path}/issues/comments/5001`)
-    .reply(
-      200,
-      recordJson<{ body: string }>((body) => {
-        seen.comments.push(body.body);
-        return { id: 5001 };
-      }),
     );
+  if (options.issue !== null) {
+    updates
+      .patch(`${path}/issues/comments/5001`)
+      .reply(
+        200,
+        recordJson<{ body: string }>((body) => {
+          seen.comments.push(body.body);
+          return { id: 5001 };
+        }),
+      );
+  }
   if (options.expectPullRequest) {
     // A GitHub outage while opening the pull request: the job is retried from its checkpoint.
     if (options.pullRequestFailures) nock(GITHUB_API).get(`${path}/pulls`).query(true).times(options.pullRequestFailures).reply(502, { message: "Bad Gateway" });

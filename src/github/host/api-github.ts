@@ -26,6 +26,10 @@ export function createApiGitHub(probot: Probot, deps: { pool: pg.Pool; backgroun
       const issue = await octokit.rest.issues.get({ owner, repo: name, issue_number: number }).catch(nullWhenGone);
       return issue ? { title: issue.data.title, isPullRequest: issue.data.pull_request !== undefined } : null;
     },
+    async hasBranch(installationId, owner, name, branch) {
+      const octokit = await probot.auth(installationId);
+      return (await octokit.rest.repos.getBranch({ owner, repo: name, branch }).catch(nullWhenGone)) !== null;
+    },
     showRun(run) {
       inBackground(
         probot.auth(run.installationId).then((octokit) => showRun(deps.pool, octokit, run.id)),

@@ -4,7 +4,7 @@ import { ADVISORY_LOCKS, withAdvisoryLock } from "../../store/advisory-lock.ts";
 import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../../store/schema.ts";
 import { findJob, updateJob } from "../../store/job-queries.ts";
-import type { Job } from "../../store/jobs.sql.ts";
+import { NO_ISSUE, type Job } from "../../store/jobs.sql.ts";
 import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
 
 export const CHECK_RUN_NAME = "Running Agent";
@@ -42,8 +42,8 @@ export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, job
     let job = await findJob(db, jobId);
     if (!job) throw new Error(`job ${jobId} does not exist`);
     const repo = { owner: job.repoOwner, repo: job.repoName };
-    // A pipeline step shows in its own check run and in its run's comment, not in a comment of its own.
-    const ownComment = job.pipelineRunId === null;
+    // A pipeline step shows in its own check run and in its run's comment, a task without an issue in its check run and the API.
+    const ownComment = job.pipelineRunId === null && job.issueNumber !== NO_ISSUE;
     if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
       await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
     }
