@@ -50,8 +50,11 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024):
 
 /** A route's handler, with the path's `:name` parameters. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
-/** Registers a handler for a method and a path (`/api/runs/:id`). */
-export type Route = (method: string, path: string, handler: Handler) => void;
+/**
+ * Registers a handler for a method and a path (`/api/runs/:id`). `resource` names what `:id`
+ * is (`/status/:id` → "job"), when the path does not say it (`/api/runs/:id` → "run").
+ */
+export type Route = (method: string, path: string, handler: Handler, resource?: string) => void;
 
 /** A resource's id (jobs, pipelines, runs are keyed by UUIDs); anything else names nothing. */
 export const RESOURCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -9,7 +9,8 @@ import { reopenStep } from "../pipelines/advance-run.ts";
 import type { Db } from "../store/database.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
-import { BadRequest, hasValidBearer, readPage, RESOURCE_ID, sendError, sendJson, type Handler } from "./http.ts";
+import { BadRequest, hasValidBearer, readPage, RESOURCE_ID, sendError, sendJson, type Handler, type Route } from "./http.ts";
+import { ORIGINAL_PATHS, ORIGINAL_ROOTS, registerOriginalRoutes } from "./original-routes.ts";
 import { registerPipelineRoutes } from "./pipeline-routes.ts";
 import type { ApiGitHub } from "./api-github.ts";
 import { registerJobCreation } from "./create-job-route.ts";
@@ -30,6 +31,8 @@ export interface ApiDeps {
   /** Polling and keep-alive intervals of event streams (tests shorten them). */
   eventStream?: EventStreamOptions;
   apiToken: string | undefined;
+  /** The GitHub host repositories are on (`GHE_HOST`): github.com unless set. */
+  githubHost?: string;
   role: string;
   log: Logger;
 }
@@ -46,6 +49,13 @@ const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** The REST API's paths, the original interface's and /metrics; not Probot's webhooks under /api/github. */
+function isApiPath(path: string): boolean {
+  if (path === "/metrics") return true;
+  if (path.startsWith("/api/")) return !path.startsWith("/api/github/");
+  return ORIGINAL_ROOTS.has(path.split("/")[1] ?? "");
+}
+
 function hashesOf(html: string, tag: "script" | "style"): string {
   const bodies = [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))].map((match) => match[1]!);
   // Inline style attributes count too (hashed like blocks, allowed by 'unsafe-hashes').
@@ -60,16 +70,21 @@ function hashesOf(html: string, tag: "script" | "style"): string {
  */
 export function createApiHandler(deps: ApiDeps) {
   const routes: Array<{ method: string; pattern: RegExp; names: string[]; handler: Handler; resource: string | null }> = [];
-  const route = (method: string, path: string, handler: Handler) => {
+  const add = (method: string, path: string, handler: Handler, resource: string | null) => {
     const names: string[] = [];
     const source = path.replace(/:(\w+)/g, (_, name: string) => {
       names.push(name);
       return "([^/]+)";
     });
+    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler, resource });
+  };
+  const route: Route = (method, path, handler, resource) => {
     // What `:id` names (`/api/runs/:id` → "run"): an id that is no UUID is a 404 for that
     // resource, like an unknown one, not a missing endpoint (nor a database error).
-    const resource = /\/(\w+)s\/:id(?:\/|$)/.exec(path)?.[1] ?? null;
-    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler, resource });
+    const named = resource ?? /\/(\w+)s\/:id(?:\/|$)/.exec(path)?.[1] ?? null;
+    add(method, path, handler, named);
+    const original = ORIGINAL_PATHS[`${method} ${path}`];
+    if (original) add(method, original, handler, named);
   };
 
   route("GET", "/api/health", async (_req, res) => {
@@ -81,7 +96,9 @@ export function createApiHandler(deps: ApiDeps) {
     const jobs = await listJobs(deps.db, { limit, ...(before ? { before } : {}) });
     sendJson(res, 200, { jobs: jobs.map((job) => jobToJson(job)) });
   });
-  registerJobCreation(route, { pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub });
+  const tasks = { pool: deps.pool, boss: deps.boss, github: deps.apiGitHub ?? null, showOnGitHub: deps.showOnGitHub };
+  registerJobCreation(route, tasks);
+  registerOriginalRoutes(route, { ...tasks, db: deps.db, githubHost: deps.githubHost ?? "github.com" });
   route("POST", "/api/jobs/:id/cancel", async (_req, res, params) => {
     const outcome = await cancelJobs(deps.pool, { jobId: params.id! }, "an API client", null);
     const job = outcome?.cancelled[0] ?? outcome?.stopping[0];
@@ -131,7 +148,7 @@ export function createApiHandler(deps: ApiDeps) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": DASHBOARD_CSP }).end(DASHBOARD_HTML);
       return true;
     }
-    if (url.pathname !== "/metrics" && (!url.pathname.startsWith("/api/") || url.pathname.startsWith("/api/github/"))) return false;
+    if (!isApiPath(url.pathname)) return false;
     if (!hasValidBearer(req, deps.apiToken)) {
       sendError(res, 401, deps.apiToken ? "missing or wrong bearer token" : "the API is disabled: set API_TOKEN to enable it");
       return true;
