@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -17,6 +15,7 @@ import { registerJobCreation } from "./create-job-route.ts";
 import { registerRunRoutes } from "./run-routes.ts";
 import { streamJobEvents, type EventStreamOptions } from "./job-event-stream.ts";
 import { jobToJson } from "./job-json.ts";
+import { serveDashboard } from "./dashboard-assets.ts";
 import { renderMetrics } from "./metrics.ts";
 import { registerStatsRoute } from "./stats.ts";
 
@@ -37,18 +36,6 @@ export interface ApiDeps {
   log: Logger;
 }
 
-const DASHBOARD_HTML = readFileSync(new URL("./dashboard.html", import.meta.url), "utf8");
-/** Its own script and style only (by hash), and requests to this origin only. */
-const DASHBOARD_CSP = [
-  "default-src 'none'",
-  `script-src ${hashesOf(DASHBOARD_HTML, "script")}`,
-  `style-src ${hashesOf(DASHBOARD_HTML, "style")} 'unsafe-hashes'`,
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
-
 /** The REST API's paths, the original interface's and /metrics; not Probot's webhooks under /api/github. */
 function isApiPath(path: string): boolean {
   if (path === "/metrics") return true;
@@ -56,12 +43,6 @@ function isApiPath(path: string): boolean {
   return ORIGINAL_ROOTS.has(path.split("/")[1] ?? "");
 }
 
-function hashesOf(html: string, tag: "script" | "style"): string {
-  const bodies = [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))].map((match) => match[1]!);
-  // Inline style attributes count too (hashed like blocks, allowed by 'unsafe-hashes').
-  const attributes = tag === "style" ? [...html.matchAll(/ style="([^"]*)"/g)].map((match) => match[1]!) : [];
-  return [...bodies, ...attributes].map((body) => `'sha256-${createHash("sha256").update(body).digest("base64")}'`).join(" ");
-}
 
 
 /**
@@ -143,11 +124,7 @@ export function createApiHandler(deps: ApiDeps) {
 
   return async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    // The page holds no data: it asks for the API token and reads the API like any client.
-    if (url.pathname === "/dashboard" && req.method === "GET") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": DASHBOARD_CSP }).end(DASHBOARD_HTML);
-      return true;
-    }
+    if (serveDashboard(req, res, url)) return true;
     if (!isApiPath(url.pathname)) return false;
     if (!hasValidBearer(req, deps.apiToken)) {
       sendError(res, 401, deps.apiToken ? "missing or wrong bearer token" : "the API is disabled: set API_TOKEN to enable it");
