@@ -1,6 +1,8 @@
 import { Probot, ProbotOctokit } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
+import { hasValidBearer } from "./api/http.ts";
+import { createJobWebSocketUpgrade } from "./api/job-websocket.ts";
 import { createApiHandler } from "./api/routes.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
 import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
@@ -167,7 +169,7 @@ async function startWeb(
     };
     if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
     const apiGitHub = createApiGitHub(probot, { pool: deps.database.pool, background: deps.background, log });
-    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, role: config.env.ROLE, log }));
+    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, githubHost: config.env.GHE_HOST ?? "github.com", role: config.env.ROLE, log }));
   }, { cwd: process.cwd(), addHandler: (handler) => void handlers.push(handler) });
   const server = await startWebServer({
     host: config.env.HOST,
@@ -177,6 +179,7 @@ async function startWeb(
     webhookPath: WEBHOOK_PATH,
     maxWebhookBodyBytes: deps.maxWebhookBodyBytes,
     handlers,
+    upgrades: [createJobWebSocketUpgrade({ db: deps.database.db, authorize: (req) => hasValidBearer(req, config.env.API_TOKEN), log })],
   });
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;
   return { server, url: `http://${host}:${server.port}` };

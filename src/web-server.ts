@@ -1,10 +1,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { readBodyWithin } from "./body-limit.ts";
 
 /** A route as Probot's `addHandler` takes it: true (or a promise of it) when it answered. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | boolean | Promise<void | boolean>;
+
+/**
+ * An upgrade request's handler (a WebSocket): true (or a promise of it) when the path was its
+ * own. It may hold its promise until the socket is done with; it rejects only before it has
+ * answered, since a 500 is written on the socket then.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean | Promise<boolean>;
 
 /** How long a stop lets requests in flight finish before it closes their connections. */
 const STREAMS_GRACE_MS = 2_000;
@@ -21,6 +29,8 @@ export interface WebServerOptions {
   maxWebhookBodyBytes: number;
   /** Our routes (the API, the model gateway), asked in order after the webhooks and /ping. */
   handlers: readonly RequestHandler[];
+  /** Upgrade requests (WebSockets), asked in order; none taking one is a 404. */
+  upgrades?: readonly UpgradeHandler[];
 }
 
 export interface WebServer {
@@ -46,6 +56,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       else res.destroy();
     });
   });
+  // Node forgets a socket once it is upgraded (closeAllConnections passes it by): a stop ends these itself.
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    // Node takes its own error listener off an upgraded socket: a reset would otherwise throw.
+    socket.on("error", () => socket.destroy());
+    upgrade(req, socket, head, options.upgrades ?? []).catch((error: unknown) => {
+      log.error({ err: error }, "an upgrade handler failed");
+      answerUpgrade(socket, "500 Internal Server Error");
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -56,9 +78,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
-        // A request still open after a moment is a stream (a dashboard's event stream) that
-        // would hold the stop for good: its client reconnects to another web process.
-        setTimeout(() => server.closeAllConnections(), STREAMS_GRACE_MS).unref();
+        // A request still open after a moment is a stream (a dashboard's event stream, a
+        // WebSocket) that would hold the stop for good: its client reconnects to another web process.
+        setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of upgraded) socket.destroy();
+        }, STREAMS_GRACE_MS).unref();
       }),
   };
 }
@@ -80,6 +105,17 @@ async function answer(req: IncomingMessage, res: ServerResponse, options: WebSer
   }
   for (const handler of options.handlers) if (await handler(req, res)) return;
   if (!res.headersSent) res.writeHead(404).end();
+}
+
+async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handlers: readonly UpgradeHandler[]): Promise<void> {
+  for (const handler of handlers) if (await handler(req, socket, head)) return;
+  answerUpgrade(socket, "404 Not Found");
+}
+
+/** An upgrade request is answered on its raw socket, which is closed once the answer is written. */
+function answerUpgrade(socket: Duplex, status: string): void {
+  socket.once("finish", () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 /**
