@@ -1,9 +1,10 @@
 import { Probot, ProbotOctokit } from "probot";
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
-import { hasValidBearer } from "./api/http.ts";
+import { createCallerResolver } from "./api/caller.ts";
 import { createJobWebSocketUpgrade } from "./api/job-websocket.ts";
 import { createApiHandler } from "./api/routes.ts";
+import { createCookieSealer } from "./api/session.ts";
 import { ConfigError, type Config } from "./config/load-config.ts";
 import { checkSandboxPolicy } from "./config/sandbox-policy.ts";
 import { createModelGateway } from "./gateway/model-gateway.ts";
@@ -17,6 +18,7 @@ import { handOnMessagesOfEnded } from "./jobs/job-messages.ts";
 import { stopTakingJobs } from "./queue/worker.ts";
 import { scheduleRedelivery, scheduleRelease } from "./queue/schedules.ts";
 import { settleAndShowForgottenSteps, showJobChange, showStaleRuns } from "./github/show/show-job-change.ts";
+import { createSignInGitHub } from "./github/sign-in.ts";
 import { createApiGitHub } from "./github/host/api-github.ts";
 import { createGitHubCallStop } from "./github/calls-at-stop.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "./body-limit.ts";
@@ -150,6 +152,9 @@ async function startWeb(
   // Our own server, not Probot's: webhook bodies are size-checked before Probot reads them (web-server.ts).
   const probot = new ProbotWithAuth();
   const handlers: RequestHandler[] = [];
+  const signIn = config.signIn
+    ? { sealer: createCookieSealer(config.signIn.sessionSecret), github: createSignInGitHub({ ...config.signIn, apiUrl: config.githubApiUrl }), publicUrl: config.signIn.publicUrl }
+    : null;
   const lookUpRole = createRoleLookup();
   await probot.load((probot, { addHandler }) => {
     registerTriggers(probot, {
@@ -169,7 +174,7 @@ async function startWeb(
     };
     if (config.gatewayProviders) addHandler(createModelGateway({ db: deps.database.db, providers: config.gatewayProviders, log: log.child({ name: "gateway" }) }));
     const apiGitHub = createApiGitHub(probot, { pool: deps.database.pool, background: deps.background, log });
-    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, githubHost: config.env.GHE_HOST ?? "github.com", role: config.env.ROLE, log }));
+    addHandler(createApiHandler({ db: deps.database.db, pool: deps.database.pool, boss: deps.boss, showOnGitHub, apiGitHub, apiToken: config.env.API_TOKEN, signIn, githubHost: config.env.GHE_HOST ?? "github.com", role: config.env.ROLE, log }));
   }, { cwd: process.cwd(), addHandler: (handler) => void handlers.push(handler) });
   const server = await startWebServer({
     host: config.env.HOST,
@@ -179,7 +184,7 @@ async function startWeb(
     webhookPath: WEBHOOK_PATH,
     maxWebhookBodyBytes: deps.maxWebhookBodyBytes,
     handlers,
-    upgrades: [createJobWebSocketUpgrade({ db: deps.database.db, authorize: (req) => hasValidBearer(req, config.env.API_TOKEN), log })],
+    upgrades: [createJobWebSocketUpgrade({ db: deps.database.db, callerOf: createCallerResolver({ apiToken: config.env.API_TOKEN, sealer: signIn?.sealer ?? null, github: signIn?.github ?? null }), log })],
   });
   const host = config.env.HOST === "0.0.0.0" ? "127.0.0.1" : config.env.HOST;
   return { server, url: `http://${host}:${server.port}` };

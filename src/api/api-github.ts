@@ -7,6 +7,8 @@ export interface ApiGitHub {
   repositoryOf(owner: string, name: string): Promise<{ installationId: number; repo: JobRequest["repo"] } | null>;
   /** Show the run on GitHub in the background (its steps' check runs, its comment, its pull request). */
   showRun(run: PipelineRun): void;
+  /** Every repository the app is installed on (what the API token may start work on). */
+  installedRepositories(): Promise<Array<{ id: number; fullName: string; defaultBranch: string }>>;
   /** Whether the repository has this branch. */
   hasBranch(installationId: number, owner: string, name: string, branch: string): Promise<boolean>;
   /** An issue's title, and whether it is a pull request; null when there is no such issue. */

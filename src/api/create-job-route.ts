@@ -5,6 +5,7 @@ import { createJob } from "../jobs/create-job.ts";
 import { NO_ISSUE, type Job } from "../store/jobs.sql.ts";
 import type { ApiGitHub } from "./api-github.ts";
 import { BadRequest, REPOSITORY, type Route, readJsonBody, sendJson, sendProblems } from "./http.ts";
+import { requesterOf, requireWriteByName } from "./caller.ts";
 import { jobToJson } from "./job-json.ts";
 
 export interface TaskDeps {
@@ -23,8 +24,9 @@ export interface TaskRequest {
   issueNumber?: number | undefined;
   /** The branch it builds on and its pull request targets; the repository's default otherwise. */
   base?: string | undefined;
-  /** Who it is for, shown on GitHub. */
+  /** Who it is for, shown on GitHub; `requesterId` is their GitHub id when they signed in (0 otherwise). */
   requester: string;
+  requesterId?: number;
 }
 
 /** A task: what `/agent <task>` says after the command. */
@@ -80,7 +82,7 @@ export async function queueTask(deps: TaskDeps, request: TaskRequest): Promise<J
     issue,
     trigger: "api",
     task: request.task,
-    requester: { login: request.requester, id: 0 },
+    requester: { login: request.requester, id: request.requesterId ?? 0 },
     triggerCommentId: null,
   });
   if (!created.created) throw new Error("a job without a delivery cannot be a duplicate");
@@ -88,15 +90,22 @@ export async function queueTask(deps: TaskDeps, request: TaskRequest): Promise<J
   return created.job;
 }
 
-/** `POST /api/jobs`: a task on a repository, with or without an issue. */
+/** `POST /api/jobs`: a task on a repository, with or without an issue; for a signed-in person, on a repository they may write to, for them. */
 export function registerJobCreation(route: Route, deps: TaskDeps): void {
-  route("POST", "/api/jobs", async (req, res) => {
-    const request = createRequest.safeParse(await readJsonBody(req));
-    if (!request.success) return sendProblems(res, "invalid request", request.error.issues);
-    const [, owner, name] = REPOSITORY.exec(request.data.repository)!;
-    const job = await queueTask(deps, { owner: owner!, name: name!, task: request.data.task, issueNumber: request.data.issue_number, base: request.data.base, requester: request.data.requester });
-    sendJson(res, 201, jobToJson(job));
-  });
+  route(
+    "POST",
+    "/api/jobs",
+    async (req, res, _params, _url, caller) => {
+      const request = createRequest.safeParse(await readJsonBody(req));
+      if (!request.success) return sendProblems(res, "invalid request", request.error.issues);
+      await requireWriteByName(caller, request.data.repository);
+      const [, owner, name] = REPOSITORY.exec(request.data.repository)!;
+      const requester = requesterOf(caller, request.data.requester);
+      const job = await queueTask(deps, { owner: owner!, name: name!, task: request.data.task, issueNumber: request.data.issue_number, base: request.data.base, requester: requester.login, requesterId: requester.id });
+      sendJson(res, 201, jobToJson(job));
+    },
+    { people: true },
+  );
 }
 
 /** The task's first line, shortened: the job's title where an issue's would be. */

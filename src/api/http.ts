@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Caller } from "./caller.ts";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -9,6 +10,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, { error: message });
+}
+
+/** A request header's (first) value. */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Constant-time comparison of the request's bearer token with the configured one. */
@@ -48,13 +55,18 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024):
   }
 }
 
-/** A route's handler, with the path's `:name` parameters. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
-/**
- * Registers a handler for a method and a path (`/api/runs/:id`). `resource` names what `:id`
- * is (`/status/:id` → "job"), when the path does not say it (`/api/runs/:id` → "run").
- */
-export type Route = (method: string, path: string, handler: Handler, resource?: string) => void;
+/** A route's handler, with the path's `:name` parameters and who is asking. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL, caller: Caller) => Promise<void>;
+
+export interface RouteOptions {
+  /** What `:id` is (`/status/:id` → "job"), when the path does not say it (`/api/runs/:id` → "run"). */
+  resource?: string;
+  /** People signed in with GitHub may use it too: the handler limits them to what they can read and write. Otherwise it takes the API token. */
+  people?: boolean;
+}
+
+/** Registers a handler for a method and a path (`/api/runs/:id`). */
+export type Route = (method: string, path: string, handler: Handler, options?: RouteOptions) => void;
 
 /** A resource's id (jobs, pipelines, runs are keyed by UUIDs); anything else names nothing. */
 export const RESOURCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,14 +4,15 @@ import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Db } from "../store/database.ts";
 import { findJob } from "../store/job-queries.ts";
-import { RESOURCE_ID } from "./http.ts";
+import { mayRead, type Caller } from "./caller.ts";
+import { headerOf, RESOURCE_ID } from "./http.ts";
 import type { EventStreamOptions } from "./job-event-stream.ts";
 import { followJob, type JobFeedItem } from "./job-feed.ts";
 
 export interface JobWebSocketDeps {
   db: Db;
-  /** Whether the request may follow jobs (the API's bearer token); asked before the job is looked up. */
-  authorize(req: IncomingMessage): boolean | Promise<boolean>;
+  /** Who is asking (the API's bearer token, or a signed-in person); null for no one. Asked before the job is looked up. */
+  callerOf(req: IncomingMessage): Caller | null;
   /** Polling and ping intervals (tests shorten them). */
   eventStream?: EventStreamOptions;
   log: Logger;
@@ -41,12 +42,18 @@ export function createJobWebSocketUpgrade(deps: JobWebSocketDeps): JobWebSocketU
     const jobId = jobIdOf(req.url);
     if (jobId === null) return false;
     // Before the lookup, so a client without the token learns nothing, not even whether the job exists.
-    if (!(await deps.authorize(req))) {
+    const caller = deps.callerOf(req);
+    if (!caller) {
       refuse(socket, 401, "missing or wrong bearer token");
       return true;
     }
+    // A browser sends its cookies with a WebSocket opened by any page of the same site: a person's socket must come from this origin's page.
+    if (caller.kind === "person" && !isSameOrigin(req)) {
+      refuse(socket, 403, "a signed-in person's WebSocket must come from the dashboard's own origin");
+      return true;
+    }
     const job = RESOURCE_ID.test(jobId) ? await findJob(deps.db, jobId) : null;
-    if (!job) {
+    if (!job || !(await mayRead(caller, job.repoId))) {
       refuse(socket, 404, "no job with that id");
       return true;
     }
@@ -128,4 +135,15 @@ function refuse(socket: Duplex, status: number, message: string): void {
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, "content-type: application/json; charset=utf-8", `content-length: ${Buffer.byteLength(body)}`, "cache-control: no-store", "connection: close"];
   socket.once("finish", () => socket.destroy());
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
+/** The Origin header names the host the request was sent to. */
+function isSameOrigin(req: IncomingMessage): boolean {
+  const origin = headerOf(req, "origin");
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === headerOf(req, "host");
+  } catch {
+    return false;
+  }
 }

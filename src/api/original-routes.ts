@@ -70,7 +70,7 @@ export function registerOriginalRoutes(route: Route, deps: OriginalRouteDeps): v
       if (!job) return sendError(res, 404, "no job with that id");
       sendJson(res, 200, { job_id: job.id, status: job.status });
     },
-    "job",
+    { resource: "job" },
   );
   route(
     "GET",
@@ -80,7 +80,7 @@ export function registerOriginalRoutes(route: Route, deps: OriginalRouteDeps): v
       if (!job) return sendError(res, 404, "no job with that id");
       sendJson(res, 200, resultOf(job, await listJobEvents(deps.db, job.id)));
     },
-    "job",
+    { resource: "job" },
   );
   route("GET", "/jobs", async (_req, res, _params, url) => {
     const { limit, before } = readPage(url);

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { pullRequestFigures, type PullRequestFigures } from "../store/pull-request-queries.ts";
+import { dailyFigures, pullRequestFigures, type PullRequestFigures } from "../store/pull-request-queries.ts";
+import { readableRepoIds } from "./caller.ts";
 import { BadRequest, parseDateTime, REPOSITORY, type Route, sendJson } from "./http.ts";
 
 /** Without `since`, the last 30 days. */
@@ -13,20 +14,62 @@ const REPOSITORY_RULE = "repository must be owner/name";
  * (merged or closed unmerged): a pull request still open has not been judged yet.
  */
 export function registerStatsRoute(route: Route, deps: { pool: pg.Pool; now?: () => Date }): void {
-  route("GET", "/api/stats", async (_req, res, _params, url) => {
-    const now = deps.now?.() ?? new Date();
-    const since = readSince(url.searchParams.get("since"), now);
-    const repository = url.searchParams.get("repository");
-    if (repository !== null && !REPOSITORY.test(repository)) throw new BadRequest(400, REPOSITORY_RULE);
-    const figures = await pullRequestFigures(deps.pool, { since, repository });
-    const overall = figures.find((row) => row.repository === null)!;
-    sendJson(res, 200, {
-      since: since.toISOString(),
-      repository,
-      pull_requests: figuresToJson(overall),
-      repositories: figures.filter((row) => row.repository !== null).map((row) => ({ repository: row.repository, pull_requests: figuresToJson(row) })),
-    });
-  });
+  route(
+    "GET",
+    "/api/stats",
+    async (_req, res, _params, url, caller) => {
+      const now = deps.now?.() ?? new Date();
+      const since = readSince(url.searchParams.get("since"), now);
+      const repository = url.searchParams.get("repository");
+      if (repository !== null && !REPOSITORY.test(repository)) throw new BadRequest(400, REPOSITORY_RULE);
+      const figures = await pullRequestFigures(deps.pool, { since, repository, repoIds: await readableRepoIds(caller) });
+      const overall = figures.find((row) => row.repository === null)!;
+      sendJson(res, 200, {
+        since: since.toISOString(),
+        repository,
+        pull_requests: figuresToJson(overall),
+        repositories: figures.filter((row) => row.repository !== null).map((row) => ({ repository: row.repository, pull_requests: figuresToJson(row) })),
+      });
+    },
+    { people: true },
+  );
+}
+
+const DAYS_RULE = "days must be an integer from 1 to 365";
+
+/**
+ * `GET /api/stats/daily?days=30`: each of the last `days` UTC days (today included, oldest
+ * first): the jobs that ended by outcome, their cost and durations, and the agent's pull
+ * requests merged and closed unmerged. Where a signed-in person asks, their repositories only.
+ */
+export function registerDailyStatsRoute(route: Route, deps: { pool: pg.Pool; now?: () => Date }): void {
+  route(
+    "GET",
+    "/api/stats/daily",
+    async (_req, res, _params, url, caller) => {
+      const text = url.searchParams.get("days") ?? "30";
+      const days = /^\d{1,3}$/.test(text) ? Number(text) : 0;
+      if (days < 1 || days > 365) throw new BadRequest(400, DAYS_RULE);
+      const figures = await dailyFigures(deps.pool, { days, now: deps.now?.() ?? new Date(), repoIds: await readableRepoIds(caller) });
+      sendJson(res, 200, {
+        days: figures.map((day) => ({
+          date: day.date,
+          completed: day.completed,
+          completed_failing_checks: day.completedFailingChecks,
+          failed: day.failed,
+          cancelled: day.cancelled,
+          timed_out: day.timedOut,
+          cost: round(day.cost, 6),
+          duration_p50_s: secondsOrNull(day.durationP50),
+          duration_p90_s: secondsOrNull(day.durationP90),
+          merged: day.merged,
+          closed_unmerged: day.closedUnmerged,
+          merge_rate: mergeRateOf({ merged: day.merged, closedUnmerged: day.closedUnmerged }),
+        })),
+      });
+    },
+    { people: true },
+  );
 }
 
 function readSince(text: string | null, now: Date): Date {

@@ -93,6 +93,14 @@ export const envSchema = z.object({
   AGENT_FORK_PULL_REQUESTS: withDefault(z.enum(["refuse", "propose"]), "refuse"),
   /** What of an issue reaches the agent beside its task: `all` (everyone's text, marked by write access) or `writers` (only text by people with write access). */
   AGENT_ISSUE_CONTEXT: withDefault(z.enum(["all", "writers"]), "all"),
+  /** The GitHub App's OAuth client id: with its secret, people sign in to the dashboard with GitHub. */
+  GITHUB_CLIENT_ID: optional(z.string()),
+  /** The GitHub App's OAuth client secret. */
+  GITHUB_CLIENT_SECRET: optional(z.string()),
+  /** Seals the dashboard's session cookies (any long random string, the same on every web process). Unset: derived from the app's private key. */
+  SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  /** Where people reach the app (`https://agent.example.com`): the sign-in's callback is `<PUBLIC_URL>/auth/github/callback`. Unset: taken from each request's Host. */
+  PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
   /** Bearer token for the REST API. Unset: the API answers 401 to everything but /api/health. */
   API_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   /** `production` turns on production safety checks. */

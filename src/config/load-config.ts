@@ -18,6 +18,8 @@ export interface Config {
   opencodeExtraConfig: Record<string, unknown>;
   /** The model gateway's providers; null when the gateway is off. */
   gatewayProviders: GatewayProviders | null;
+  /** Signing people in to the dashboard with GitHub; null when it is not set up. */
+  signIn: { clientId: string; clientSecret: string; sessionSecret: string; webUrl: string; publicUrl: string | undefined } | null;
 }
 
 /**
@@ -31,13 +33,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
+  const app = readAppCredentials(env);
   return {
     env,
-    app: readAppCredentials(env),
+    app,
     githubApiUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : "https://api.github.com",
     dataDir: path.resolve(env.DATA_DIR),
     opencodeExtraConfig: parseOpencodeConfig(env.AGENT_OPENCODE_CONFIG),
     gatewayProviders: parseGatewayProviders(env),
+    signIn: readSignIn(env, app),
+  };
+}
+
+function readSignIn(env: Env, app: Config["app"]): Config["signIn"] {
+  if (env.GITHUB_CLIENT_ID === undefined && env.GITHUB_CLIENT_SECRET === undefined) return null;
+  if (env.GITHUB_CLIENT_ID === undefined || env.GITHUB_CLIENT_SECRET === undefined) {
+    throw new ConfigError("GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET go together: set both (the GitHub App's settings page shows them) for people to sign in to the dashboard, or neither.");
+  }
+  const sessionSecret = env.SESSION_SECRET ?? (app ? `derived from the private key:${app.privateKey}` : undefined);
+  if (sessionSecret === undefined) throw new ConfigError("Signing in with GitHub needs SESSION_SECRET, or the GitHub App's credentials to derive it from.");
+  return {
+    clientId: env.GITHUB_CLIENT_ID,
+    clientSecret: env.GITHUB_CLIENT_SECRET,
+    sessionSecret,
+    webUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}` : "https://github.com",
+    publicUrl: env.PUBLIC_URL,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { SIGN_IN_CALLBACK_PATH } from "../api/sign-in-routes.ts";
 
 /** Where the web role takes GitHub's webhook deliveries: the registered app points here. */
 export const WEBHOOK_PATH = "/api/github/webhooks";
@@ -24,6 +25,9 @@ export function buildAppManifest(appYml: Record<string, unknown>, target: Manife
     ...appYml,
     hook_attributes: { ...hookAttributes, url: target.webhookProxyUrl ?? `${target.baseUrl}${WEBHOOK_PATH}` },
     redirect_url: `${target.baseUrl}${SETUP_REDIRECT_PATH}`,
+    // Signing in to the dashboard with GitHub comes back here; installing the app asks no sign-in.
+    callback_urls: [`${target.baseUrl}${SIGN_IN_CALLBACK_PATH}`],
+    request_oauth_on_install: false,
   };
 }
 

@@ -48,7 +48,16 @@ export interface SetupServer {
 }
 
 /** What GitHub answers to the code: the new app and its secrets. */
-const conversion = z.object({ id: z.number().int().positive(), slug: z.string().optional(), html_url: z.url(), pem: z.string().min(1), webhook_secret: z.string().min(1) });
+const conversion = z.object({
+  id: z.number().int().positive(),
+  slug: z.string().optional(),
+  html_url: z.url(),
+  pem: z.string().min(1),
+  webhook_secret: z.string().min(1),
+  // The app's OAuth client: people sign in to the dashboard with it.
+  client_id: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+});
 const CODE = /^[A-Za-z0-9_-]{1,200}$/;
 
 export async function startSetupServer(options: SetupServerOptions): Promise<SetupServer> {
@@ -95,9 +104,10 @@ export async function startSetupServer(options: SetupServerOptions): Promise<Set
       log.warn({ status: response.status }, "GitHub did not exchange the manifest code for the app's credentials");
       return sendText(res, 502, `GitHub did not exchange the code (HTTP ${response.status}): codes expire after an hour and work once; register again from /probot.`);
     }
-    updateEnvFile(options.envFile, { APP_ID: String(app.data.id), PRIVATE_KEY: app.data.pem, WEBHOOK_SECRET: app.data.webhook_secret });
+    const client: Record<string, string> = app.data.client_id && app.data.client_secret ? { GITHUB_CLIENT_ID: app.data.client_id, GITHUB_CLIENT_SECRET: app.data.client_secret } : {};
+    updateEnvFile(options.envFile, { APP_ID: String(app.data.id), PRIVATE_KEY: app.data.pem, WEBHOOK_SECRET: app.data.webhook_secret, ...client });
     registered = true;
-    log.info({ appId: app.data.id, slug: app.data.slug, envFile: options.envFile }, "registered the GitHub App and wrote APP_ID, PRIVATE_KEY and WEBHOOK_SECRET: install it on a repository, then restart `npm start`");
+    log.info({ appId: app.data.id, slug: app.data.slug, envFile: options.envFile }, `registered the GitHub App and wrote APP_ID, PRIVATE_KEY, WEBHOOK_SECRET${"GITHUB_CLIENT_ID" in client ? " and its OAuth client (dashboard sign-in)" : ""}: install it on a repository, then restart \`npm start\``);
     res.writeHead(302, { location: `${app.data.html_url}/installations/new` }).end();
   }
 

@@ -55,7 +55,7 @@ export class JobRun {
     this.remainingMs();
     if (this.job.phase !== phase) {
       this.job = await updateJob(this.deps.db, this.job.id, { phase });
-      await this.event("phase", `phase ${phase} started`);
+      await this.event("phase", `phase ${phase} started`, { phase });
       this.host.progress.update(this.job, { force: true });
     }
     const started = performance.now();
@@ -80,7 +80,8 @@ export class JobRun {
     const finishedAt = this.now();
     this.timings.total = finishedAt.getTime() - (this.job.startedAt ?? finishedAt).getTime();
     this.job = await updateJob(this.deps.db, this.job.id, { ...patch, status, finishedAt, timings: { ...this.timings } });
-    await this.event("finished", `job ${status}`);
+    // The log says why, not only a field: whoever follows it live sees the reason as the job ends.
+    await this.event("finished", this.job.failureMessage ? `job ${status}: ${this.job.failureMessage}` : `job ${status}`, { status });
     return this.job;
   }
 

@@ -1,5 +1,6 @@
 import type { OpencodeServer } from "../agent/opencode-server.ts";
 import { runPrompt, type PromptResult } from "../agent/run-prompt.ts";
+import type { PromptProgress } from "../agent/session-events.ts";
 import { NO_ISSUE, type PhaseUsage } from "../store/jobs.sql.ts";
 import { addPhaseUsage, checkBudget, formatUsd, sumUsage } from "../budget.ts";
 import { JobError } from "../job-error.ts";
@@ -40,12 +41,13 @@ export async function promptWithinLimits(run: JobRun, server: OpencodeServer, pr
       ...(prompt.sessionId ? { sessionId: prompt.sessionId } : {}),
       ...(prompt.onSession ? { onSession: prompt.onSession } : {}),
       onProgress: (progress) => {
-        if (progress.kind !== "usage") return;
+        if (progress.kind !== "usage") return logActivity(run, prompt.phase, progress);
         seen = { cost: progress.cost, tokensIn: progress.tokensIn, tokensOut: progress.tokensOut };
         if (checkBudget({ spentUsd: spentBefore + progress.cost, limitUsd: maxCostUsd }).exceeded) overBudget.abort();
       },
     });
   } catch (error) {
+    await activityWrites.get(run);
     // The aborted prompt's usage so far still counts.
     await recordUsage(run, prompt.phase, seen);
     if (overBudget.signal.aborted && !prompt.signal.aborted) throw budgetError(maxCostUsd, error);
@@ -56,9 +58,46 @@ export async function promptWithinLimits(run: JobRun, server: OpencodeServer, pr
     if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error });
     throw error;
   }
+  // The agent's activity is in the log before anything the job writes after the prompt.
+  await activityWrites.get(run);
   await recordUsage(run, prompt.phase, { cost: result.cost, tokensIn: result.tokensIn, tokensOut: result.tokensOut });
   if (checkBudget({ spentUsd: run.job.totalCost - run.job.costBaseline, limitUsd: maxCostUsd }).exceeded) throw budgetError(maxCostUsd);
   return result;
+}
+
+/**
+ * What the agent does, in the job's log as it happens: each tool call it finished or that
+ * failed (files edited, commands run), the model provider's failures it is retrying, and
+ * what was refused it. Whoever follows the job sees it work, and why it is slow when the
+ * provider fails. Written in order, one after the other; a failed write is only logged.
+ */
+function logActivity(run: JobRun, phase: string, progress: Exclude<PromptProgress, { kind: "usage" }>): void {
+  const line = activityLine(progress);
+  if (!line) return;
+  const previous = activityWrites.get(run) ?? Promise.resolve();
+  const next = previous
+    .then(() => run.event(line.kind, line.message, { ...line.data, phase }))
+    .catch((error: unknown) => run.log.warn({ err: error }, "recording the agent's activity failed"));
+  activityWrites.set(run, next);
+}
+
+const activityWrites = new WeakMap<JobRun, Promise<void>>();
+
+function activityLine(progress: Exclude<PromptProgress, { kind: "usage" }>): { kind: string; message: string; data: Record<string, unknown> } | null {
+  switch (progress.kind) {
+    case "tool":
+      if (progress.status === "running") return null;
+      return { kind: "tool", message: `${progress.tool}${progress.title ? `: ${oneLine(progress.title)}` : ""}${progress.status === "error" ? " (failed)" : ""}`, data: { tool: progress.tool, title: progress.title ?? null, status: progress.status } };
+    case "retry":
+      return { kind: "model_retry", message: `the model provider failed (attempt ${progress.attempt}): ${oneLine(progress.message)}; the agent retries`, data: { attempt: progress.attempt } };
+    case "rejected":
+      return { kind: "rejected", message: `refused the agent ${oneLine(progress.what)}`, data: {} };
+  }
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 /** The totals are the sum of the phases, in micro-dollars: never two float tallies that drift apart. */

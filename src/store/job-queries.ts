@@ -33,10 +33,13 @@ export async function claimJob(db: Db, id: string, patch: Partial<NewJob>): Prom
   return job ?? null;
 }
 
-export async function listJobs(db: Db, options: { limit: number; before?: Date }): Promise<Job[]> {
-  const query = db.select().from(jobs);
-  const filtered = options.before ? query.where(sql`${jobs.createdAt} < ${options.before}`) : query;
-  return filtered.orderBy(desc(jobs.createdAt)).limit(options.limit);
+/** Newest first; `repoIds`: only jobs of these repositories (what a signed-in person can read). */
+export async function listJobs(db: Db, options: { limit: number; before?: Date; repoIds?: readonly number[] | null }): Promise<Job[]> {
+  const conditions = [
+    options.before ? sql`${jobs.createdAt} < ${options.before}` : undefined,
+    options.repoIds ? (options.repoIds.length === 0 ? sql`false` : inArray(jobs.repoId, [...options.repoIds])) : undefined,
+  ];
+  return db.select().from(jobs).where(and(...conditions)).orderBy(desc(jobs.createdAt)).limit(options.limit);
 }
 
 export async function appendJobEvent(db: Db, jobId: string, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {

@@ -110,7 +110,8 @@ export interface PullRequestFigures {
  * case-insensitive), per repository and in all. A job counts toward a pull request when it
  * opened it, followed up on it, or is a step of the run that opened it.
  */
-export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; repository: string | null }): Promise<PullRequestFigures[]> {
+/** `repoIds`: only these repositories (what a signed-in person can read); null for all. */
+export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; repository: string | null; repoIds?: readonly number[] | null }): Promise<PullRequestFigures[]> {
   const { rows } = await pool.query<Record<string, string | number | null>>(
     `with prs as (
        select p.*,
@@ -123,7 +124,7 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
                  and not exists (select 1 from jobs later where later.trigger = 'ci' and later.repo_id = p.repo_id and later.issue_number = p.number
                                    and later.follow_up->'ci'->>'headSha' = j.checkpoint->'pushed'->>'sha')) as ci_rounds_fixed
        from agent_pull_requests p
-       where p.opened_at >= $1 and ($2::text is null or lower(p.repo_owner || '/' || p.repo_name) = lower($2))
+       where p.opened_at >= $1 and ($2::text is null or lower(p.repo_owner || '/' || p.repo_name) = lower($2)) and ($3::bigint[] is null or p.repo_id = any($3))
      )
      select case when grouping(repo_owner, repo_name) = 0 then repo_owner || '/' || repo_name end as repository,
             count(*) as opened,
@@ -141,7 +142,7 @@ export async function pullRequestFigures(pool: pg.Pool, filter: { since: Date; r
      from prs
      group by grouping sets ((repo_owner, repo_name), ())
      order by grouping(repo_owner, repo_name) desc, count(*) desc, 1`,
-    [filter.since, filter.repository],
+    [filter.since, filter.repository, filter.repoIds ?? null],
   );
   return rows.map((row) => ({
     repository: row.repository === null ? null : String(row.repository),
@@ -167,3 +168,74 @@ const JOB_ON_PULL_REQUEST = `j.repo_id = p.repo_id and (j.id = p.job_id
 
 /** A CI round (`j`) on the pull request `p`: started by the product itself, on the pull request's thread. */
 const CI_ROUND_ON_PULL_REQUEST = `j.trigger = 'ci' and j.repo_id = p.repo_id and j.issue_number = p.number`;
+
+/** One UTC day of `dailyFigures`. */
+export interface DailyFigures {
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  completed: number;
+  /** Of `completed`: delivered, but the checks still fail. */
+  completedFailingChecks: number;
+  failed: number;
+  cancelled: number;
+  timedOut: number;
+  /** Model cost of the jobs that ended that day, in US dollars. */
+  cost: number;
+  /** Wall time of the jobs that ended that day, from start to end, in seconds. */
+  durationP50: number | null;
+  durationP90: number | null;
+  /** The agent's pull requests merged, and closed unmerged, that day. */
+  merged: number;
+  closedUnmerged: number;
+}
+
+/**
+ * The last `days` UTC days up to `now`'s, oldest first, each with what ended that day: jobs
+ * by outcome, their cost and durations, and the agent's pull requests decided. Every day is
+ * there, empty ones too. `repoIds`: only these repositories; null for all.
+ */
+export async function dailyFigures(pool: pg.Pool, filter: { days: number; now: Date; repoIds: readonly number[] | null }): Promise<DailyFigures[]> {
+  const { rows } = await pool.query<Record<string, string | number | null>>(
+    `with days as (
+       select generate_series(date_trunc('day', $1::timestamptz at time zone 'UTC') - ($2::int - 1) * interval '1 day', date_trunc('day', $1::timestamptz at time zone 'UTC'), interval '1 day') as day
+     ),
+     ended as (
+       select date_trunc('day', finished_at at time zone 'UTC') as day, status, tests_passed, total_cost, extract(epoch from finished_at - coalesce(started_at, created_at)) as seconds
+       from jobs
+       where finished_at >= ($1::timestamptz - $2::int * interval '1 day') and ($3::bigint[] is null or repo_id = any($3))
+     ),
+     decided as (
+       select date_trunc('day', closed_at at time zone 'UTC') as day, state
+       from agent_pull_requests
+       where closed_at >= ($1::timestamptz - $2::int * interval '1 day') and state in ('merged', 'closed') and ($3::bigint[] is null or repo_id = any($3))
+     )
+     select to_char(days.day, 'YYYY-MM-DD') as date,
+            (select count(*) from ended e where e.day = days.day and e.status = 'completed') as completed,
+            (select count(*) from ended e where e.day = days.day and e.status = 'completed' and e.tests_passed is false) as completed_failing,
+            (select count(*) from ended e where e.day = days.day and e.status = 'failed') as failed,
+            (select count(*) from ended e where e.day = days.day and e.status = 'cancelled') as cancelled,
+            (select count(*) from ended e where e.day = days.day and e.status = 'timed_out') as timed_out,
+            (select coalesce(sum(total_cost), 0) from ended e where e.day = days.day) as cost,
+            (select percentile_cont(0.5) within group (order by seconds) from ended e where e.day = days.day) as p50,
+            (select percentile_cont(0.9) within group (order by seconds) from ended e where e.day = days.day) as p90,
+            (select count(*) from decided d where d.day = days.day and d.state = 'merged') as merged,
+            (select count(*) from decided d where d.day = days.day and d.state = 'closed') as closed
+     from days
+     order by days.day`,
+    [filter.now, filter.days, filter.repoIds],
+  );
+  const numberOrNull = (value: string | number | null) => (value === null ? null : Number(value));
+  return rows.map((row) => ({
+    date: String(row.date),
+    completed: Number(row.completed),
+    completedFailingChecks: Number(row.completed_failing),
+    failed: Number(row.failed),
+    cancelled: Number(row.cancelled),
+    timedOut: Number(row.timed_out),
+    cost: Number(row.cost),
+    durationP50: numberOrNull(row.p50),
+    durationP90: numberOrNull(row.p90),
+    merged: Number(row.merged),
+    closedUnmerged: Number(row.closed),
+  }));
+}

@@ -15,6 +15,7 @@ const github: ApiGitHub = {
     `${owner}/${name}` === "octo-org/hello-world" ? { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main" } } : null,
   issueOf: async (_installationId, _owner, _name, number) => (number === 7 ? { title: "Add a greeting function", isPullRequest: false } : number === 8 ? { title: "A pull request", isPullRequest: true } : null),
   hasBranch: async (_installationId, _owner, _name, branch) => branch === "main" || branch === "release/1.x",
+  installedRepositories: async () => [{ id: 1296269, fullName: "octo-org/hello-world", defaultBranch: "main" }],
   showRun: () => {},
 };
 

@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import type { Caller } from "../../src/api/caller.ts";
 import { hasValidBearer } from "../../src/api/http.ts";
 import type { EventStreamOptions } from "../../src/api/job-event-stream.ts";
 import { createJobWebSocketUpgrade } from "../../src/api/job-websocket.ts";
@@ -42,8 +43,16 @@ interface Followed {
   closed: Promise<{ code: number; reason: string }>;
 }
 
+/** The token is a machine; `x-person: ana` stands for ana's session cookie: she can read repository 1296269 only. */
+function callerOf(req: IncomingMessage): Caller | null {
+  if (hasValidBearer(req, TOKEN)) return { kind: "machine" };
+  if (req.headers["x-person"] !== "ana") return null;
+  const repositories = new Map([[1296269, { id: 1296269, fullName: "octo-org/hello-world", defaultBranch: "main", canWrite: false }]]);
+  return { kind: "person", session: { login: "ana", id: 7, token: "ghu_ana", csrf: "c", expiresAt: Date.now() + 60_000 }, repositories: async () => repositories };
+}
+
 async function serve(eventStream: EventStreamOptions): Promise<Served> {
-  const upgrade = createJobWebSocketUpgrade({ db: database.db, authorize: (req: IncomingMessage) => hasValidBearer(req, TOKEN), eventStream, log: pino({ level: "silent" }) });
+  const upgrade = createJobWebSocketUpgrade({ db: database.db, callerOf, eventStream, log: pino({ level: "silent" }) });
   const followed = new Map<string, Promise<boolean>>();
   const web = await startWebServer({
     host: "127.0.0.1",
@@ -160,6 +169,25 @@ describe("WS /ws/{job_id}", () => {
     for (const path of [`/ws/${UNKNOWN_JOB}`, "/ws/not-a-job", `/api/jobs/${UNKNOWN_JOB}/ws`, "/ws/'%20or%201=1"]) {
       expect(await refusalOf(path, authorized)).toEqual({ status: 404, body: JSON.stringify({ error: "no job with that id" }) });
     }
+  });
+
+  it("lets a signed-in person follow a job they can read, from the dashboard's own origin only", async () => {
+    const readable = await insertJob({ status: "running" });
+    const hidden = await insertJob({ status: "running", repoId: 3003 });
+    const host = new URL(server.url).host;
+    const person = (origin: string | null) => ({ "x-person": "ana", ...(origin ? { origin } : {}) });
+    // Another page of the same site sends the cookie too: cross-site WebSocket hijacking.
+    for (const origin of ["https://evil.example", `http://${host}.evil.example`, "null", null]) {
+      expect(await refusalOf(`/ws/${readable.id}`, person(origin))).toEqual({ status: 403, body: JSON.stringify({ error: "a signed-in person's WebSocket must come from the dashboard's own origin" }) });
+    }
+    expect(await refusalOf(`/ws/${hidden.id}`, person(`http://${host}`))).toEqual({ status: 404, body: JSON.stringify({ error: "no job with that id" }) });
+    const socket = new WebSocket(`${server.url}/ws/${readable.id}`, { headers: person(`http://${host}`) });
+    const first = await new Promise<Frame>((resolve, reject) => {
+      socket.once("message", (data) => resolve(JSON.parse(String(data)) as Frame));
+      socket.once("error", reject);
+    });
+    expect(first).toMatchObject({ type: "job", job: { id: readable.id } });
+    socket.close(1000);
   });
 
   it("answers 404 to an upgrade on a path no handler takes", async () => {

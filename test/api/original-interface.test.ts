@@ -14,6 +14,7 @@ const github: ApiGitHub = {
     `${owner}/${name}` === "octo-org/hello-world" ? { installationId: 4242, repo: { id: 1296269, owner, name, cloneUrl: "https://github.com/octo-org/hello-world.git", defaultBranch: "main" } } : null,
   issueOf: async () => null,
   hasBranch: async () => true,
+  installedRepositories: async () => [{ id: 1296269, fullName: "octo-org/hello-world", defaultBranch: "main" }],
   showRun: () => {},
 };
 

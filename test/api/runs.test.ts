@@ -22,6 +22,7 @@ const github: ApiGitHub = {
   },
   issueOf: async () => null,
   hasBranch: async () => true,
+  installedRepositories: async () => [{ id: 1296269, fullName: "octo-org/hello-world", defaultBranch: "main" }],
   showRun: (run) => void shownRuns.push(run),
 };
 

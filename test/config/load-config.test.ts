@@ -27,6 +27,18 @@ describe("loadConfig", () => {
     expect(loadConfig({ GHE_HOST: "ghe.example.com", GHE_PROTOCOL: "http" }).githubApiUrl).toBe("http://ghe.example.com/api/v3");
   });
 
+  it("sets up signing in with GitHub from the app's OAuth client, with a session secret of its own or derived from the key", () => {
+    expect(loadConfig(app).signIn).toBeNull();
+    const derived = loadConfig({ ...app, GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "client-secret", PUBLIC_URL: "https://agent.example.com" }).signIn!;
+    expect(derived).toMatchObject({ clientId: "Iv1.abc", clientSecret: "client-secret", webUrl: "https://github.com", publicUrl: "https://agent.example.com" });
+    expect(derived.sessionSecret).toContain("abc");
+    const own = loadConfig({ ...app, GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "client-secret", SESSION_SECRET: "s".repeat(32), GHE_HOST: "ghe.example.com" }).signIn!;
+    expect(own).toMatchObject({ sessionSecret: "s".repeat(32), webUrl: "https://ghe.example.com" });
+    expect(() => loadConfig({ ...app, GITHUB_CLIENT_ID: "Iv1.abc" })).toThrow(/GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET go together/);
+    expect(() => loadConfig({ GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "x" })).toThrow(/needs SESSION_SECRET/);
+    expect(() => loadConfig({ ...app, GITHUB_CLIENT_ID: "a", GITHUB_CLIENT_SECRET: "b", SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET/);
+  });
+
   it("names every bad variable without printing its value", () => {
     const attempt = () => loadConfig({ ROLE: "boss", PORT: "eighty", DATABASE_URL: "not a url with secret-password", AGENT_MODEL_BUILD: "gpt" });
     expect(attempt).toThrow(ConfigError);

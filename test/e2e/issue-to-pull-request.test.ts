@@ -75,6 +75,12 @@ describe("a /agent comment on an issue becomes a pull request", () => {
     const body = (await api.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: "completed", pr_url: "https://github.com/octo-org/hello-world/pull/12", tests_passed: true, iterations: 1, debug_mode: false, resumed_from_checkpoint: false, exploration_report_generated: true });
     expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "check", message: "test: passed" })]));
+    // What the agent did is in the log as it happened, with the phases on a time axis and the files its work changed.
+    expect(body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "tool", message: expect.stringMatching(/^write: .*greet\.js/), data: expect.objectContaining({ tool: "write", status: "completed", phase: "build" }) })]));
+    expect((body.logs as Array<{ kind: string; message: string }>).at(-1)).toMatchObject({ kind: "finished", message: "job completed" });
+    expect((body.phases as Array<{ name: string }>).map((phase) => phase.name)).toEqual(["prepare", "explore", "plan", "build", "verify", "deliver"]);
+    expect(body.phases).toEqual(expect.arrayContaining([expect.objectContaining({ name: "build", round: 1, duration_ms: expect.any(Number), tokens_in: 2_200 })]));
+    expect(body.changed_files).toEqual(["greet.js"]);
     const parked = (await findJob(e2e.harness.database.db, job.id))!.parkedSandboxId;
     expect(parked).toMatch(new RegExp(`^${job.id}-[0-9a-f]{8}$`));
     expect(await e2e.harness.sandboxDirs()).toEqual([parked]);

@@ -12,6 +12,7 @@ describe("buildAppManifest", () => {
 
     expect(manifest.hook_attributes).toEqual({ url: "https://agent.example.org/api/github/webhooks" });
     expect(manifest.redirect_url).toBe("https://agent.example.org/probot/setup");
+    expect(manifest).toMatchObject({ callback_urls: ["https://agent.example.org/auth/github/callback"], request_oauth_on_install: false });
     expect(JSON.stringify(manifest)).not.toContain("example.com");
     expect(manifest).toMatchObject({ name: "Running Agent", public: false, default_permissions: { contents: "write", checks: "write" } });
   });

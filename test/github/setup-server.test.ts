@@ -93,7 +93,7 @@ describe("the setup page", () => {
     const pem = testPrivateKey();
     const exchange = nock("https://api.github.com")
       .post("/app-manifests/code-from-github/conversions")
-      .reply(201, { id: 424242, slug: "running-agent-dev", html_url: "https://github.com/apps/running-agent-dev", pem, webhook_secret: "whsec-0123456789", client_id: "Iv1.x", client_secret: "client-secret-not-needed" });
+      .reply(201, { id: 424242, slug: "running-agent-dev", html_url: "https://github.com/apps/running-agent-dev", pem, webhook_secret: "whsec-0123456789", client_id: "Iv1.x", client_secret: "client-secret-for-sign-in" });
     const back = await get(`/probot/setup?code=code-from-github&state=${state}`, host);
     expect(back.status).toBe(302);
     expect(back.location).toBe("https://github.com/apps/running-agent-dev/installations/new");
@@ -101,7 +101,7 @@ describe("the setup page", () => {
 
     const written = readFileSync(envFile, "utf8");
     expect(written.startsWith("# my settings\nLOG_LEVEL=debug\n")).toBe(true);
-    expect(parseEnv(written)).toEqual({ LOG_LEVEL: "debug", APP_ID: "424242", PRIVATE_KEY: pem, WEBHOOK_SECRET: "whsec-0123456789" });
+    expect(parseEnv(written)).toEqual({ LOG_LEVEL: "debug", APP_ID: "424242", PRIVATE_KEY: pem, WEBHOOK_SECRET: "whsec-0123456789", GITHUB_CLIENT_ID: "Iv1.x", GITHUB_CLIENT_SECRET: "client-secret-for-sign-in" });
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     // The next `npm start` reads them as the app's credentials.
     expect(loadConfig(parseEnv(written)).app).toEqual({ appId: 424242, privateKey: pem, webhookSecret: "whsec-0123456789" });

@@ -23,7 +23,10 @@ export interface ApiServer {
  * The REST API alone, on a free port, over the test's database and a pg-boss queue of its
  * own; paths it does not serve answer 418, so a test can tell "not mine" from an error.
  */
-export async function startApiServer(database: TestDatabase, options: { apiToken?: string | undefined; eventStream?: ApiDeps["eventStream"]; apiGitHub?: ApiDeps["apiGitHub"] } = {}): Promise<ApiServer> {
+export async function startApiServer(
+  database: TestDatabase,
+  options: { apiToken?: string | undefined; eventStream?: ApiDeps["eventStream"]; apiGitHub?: ApiDeps["apiGitHub"]; signIn?: ApiDeps["signIn"] } = {},
+): Promise<ApiServer> {
   const apiToken = "apiToken" in options ? options.apiToken : TEST_API_TOKEN;
   const boss = await startQueue(database.url, { jobTimeoutSeconds: 600, heartbeatSeconds: 30 }, pino({ level: "silent" }));
   const shown: Job[] = [];
@@ -37,6 +40,7 @@ export async function startApiServer(database: TestDatabase, options: { apiToken
     log: pino({ level: "silent" }),
     ...(options.eventStream ? { eventStream: options.eventStream } : {}),
     ...(options.apiGitHub ? { apiGitHub: options.apiGitHub } : {}),
+    ...(options.signIn ? { signIn: options.signIn } : {}),
   });
   const server = createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(418).end()));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -26,6 +26,17 @@ export function createApiGitHub(probot: Probot, deps: { pool: pg.Pool; backgroun
       const issue = await octokit.rest.issues.get({ owner, repo: name, issue_number: number }).catch(nullWhenGone);
       return issue ? { title: issue.data.title, isPullRequest: issue.data.pull_request !== undefined } : null;
     },
+    async installedRepositories() {
+      const app = await probot.auth();
+      const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
+      const lists = await Promise.all(
+        installations.map(async (installation) => {
+          const octokit = await probot.auth(installation.id);
+          return octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+        }),
+      );
+      return lists.flat().map((repository) => ({ id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch }));
+    },
     async hasBranch(installationId, owner, name, branch) {
       const octokit = await probot.auth(installationId);
       return (await octokit.rest.repos.getBranch({ owner, repo: name, branch }).catch(nullWhenGone)) !== null;
