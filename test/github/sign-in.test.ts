@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSignInGitHub } from "../../src/github/sign-in.ts";
+import { startFakeGitHubSignIn } from "../fakes/fake-github-sign-in.ts";
 
 const github = createSignInGitHub({ clientId: "Iv1.client", clientSecret: "client-secret", webUrl: "https://github.com", apiUrl: "https://api.github.com" });
 
@@ -58,5 +59,29 @@ describe("the GitHub App's OAuth flow", () => {
     expect(await github.repositoriesOf("ghu_revoked")).toBeNull();
     nock("https://api.github.com").get("/user/installations").query(true).reply(502, "Bad Gateway");
     await expect(github.repositoriesOf("ghu_token")).rejects.toThrow("GitHub answered 502");
+  });
+});
+
+describe("against the fake GitHub the browser tests sign in with", () => {
+  it("goes through the whole flow: authorize, exchange (once), the person, their repositories", async () => {
+    nock.enableNetConnect("127.0.0.1");
+    const fake = await startFakeGitHubSignIn([{ login: "ana", id: 7, repositories: [{ id: 1, fullName: "octo-org/a", canWrite: true }, { id: 2, fullName: "octo-org/b", canWrite: false }] }]);
+    try {
+      const client = createSignInGitHub({ clientId: fake.clientId, clientSecret: fake.clientSecret, webUrl: fake.webUrl, apiUrl: fake.apiUrl });
+      fake.signInAs("ana");
+      const authorized = await fetch(client.authorizeUrl("st", "http://app.test/auth/github/callback"), { redirect: "manual" });
+      const back = new URL(authorized.headers.get("location")!);
+      expect(back.searchParams.get("state")).toBe("st");
+      const token = await client.exchangeCode(back.searchParams.get("code")!, "http://app.test/auth/github/callback");
+      expect(await client.exchangeCode(back.searchParams.get("code")!, "http://app.test/auth/github/callback")).toBeNull();
+      expect(await client.userOf(token!.token)).toEqual({ login: "ana", id: 7 });
+      expect(await client.repositoriesOf(token!.token)).toEqual([
+        { id: 1, fullName: "octo-org/a", defaultBranch: "main", canWrite: true },
+        { id: 2, fullName: "octo-org/b", defaultBranch: "main", canWrite: false },
+      ]);
+      expect(await client.repositoriesOf("ghu_unknown")).toBeNull();
+    } finally {
+      await fake.close();
+    }
   });
 });
