@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiGitHub } from "../../src/api/api-github.ts";
 import { createCookieSealer } from "../../src/api/session.ts";
 import type { SignInGitHub } from "../../src/api/sign-in-github.ts";
+import { createSignInGitHub } from "../../src/github/sign-in.ts";
 import { findJob } from "../../src/store/job-queries.ts";
+import { startFakeGitHubSignIn, type FakeGitHubSignIn } from "../fakes/fake-github-sign-in.ts";
 import { TEST_API_TOKEN } from "../support/api-server.ts";
 import { useBrowser, waitForText } from "../support/browser.ts";
 import { insertJob } from "../support/job-fixture.ts";
@@ -12,12 +14,25 @@ import { fakeGitHub, REPOSITORY, useDashboardServer } from "./dashboard-fixtures
 const HELLO = { id: 1296269, fullName: REPOSITORY, defaultBranch: "main", canWrite: true };
 const DOCS = { id: 2002, fullName: "octo-org/docs", defaultBranch: "main", canWrite: false };
 
-/** GitHub's side of signing in, which sends the browser straight back to the callback with ana's code. */
+/**
+ * GitHub's side of signing in, over HTTP (test/fakes/fake-github-sign-in.ts): the browser goes
+ * to its authorize page, which ana approves at once, and the app talks to it as to GitHub.
+ */
+let github: FakeGitHubSignIn;
+beforeAll(async () => {
+  github = await startFakeGitHubSignIn([{ login: "ana", id: 7, repositories: [HELLO, DOCS] }]);
+  github.signInAs("ana");
+});
+afterAll(async () => {
+  await github.close();
+});
+let client: SignInGitHub | null = null;
+const viaFake = (): SignInGitHub => (client ??= createSignInGitHub({ clientId: github.clientId, clientSecret: github.clientSecret, webUrl: github.webUrl, apiUrl: github.apiUrl }));
 const signInGitHub: SignInGitHub = {
-  authorizeUrl: (state, redirectUri) => `${redirectUri}?${new URLSearchParams({ code: "code-ana", state })}`,
-  exchangeCode: async (code) => (code === "code-ana" ? { token: "ghu_ana", expiresAt: null } : null),
-  userOf: async () => ({ login: "ana", id: 7 }),
-  repositoriesOf: async (token) => (token === "ghu_ana" ? [HELLO, DOCS] : null),
+  authorizeUrl: (state, redirectUri) => viaFake().authorizeUrl(state, redirectUri),
+  exchangeCode: (code, redirectUri) => viaFake().exchangeCode(code, redirectUri),
+  userOf: (token) => viaFake().userOf(token),
+  repositoriesOf: (token) => viaFake().repositoriesOf(token),
 };
 const apiGitHub: ApiGitHub = { ...fakeGitHub, installedRepositories: async () => [HELLO, DOCS] };
 
@@ -41,10 +56,18 @@ describe("signed in with GitHub", () => {
     await waitForText(page.locator(".job-head .badge"), "cancelled");
     expect((await findJob(server.database.db, mine.id))?.status).toBe("cancelled");
 
-    // Where ana may only read: no button, and a word on why.
+    // Where ana may only read: no button, and a word on why; and the API refuses her too, CSRF token and all.
     await page.evaluate(`location.hash = "#/jobs/${readOnly.id}"`);
     await waitForText(page.locator(".job-head"), "needs write access");
     expect(await page.locator(".job-head button").count()).toBe(0);
+    const refused = await page.evaluate(`(async () => {
+      const session = await (await fetch("/auth/session")).json();
+      const response = await fetch("/api/jobs/${readOnly.id}/cancel", { method: "POST", headers: { "x-csrf-token": session.csrf_token } });
+      return { status: response.status, body: await response.json() };
+    })()`);
+    expect(refused).toEqual({ status: 403, body: { error: "you need write access to octo-org/docs for this" } });
+    expect((await findJob(server.database.db, readOnly.id))?.status).toBe("queued");
+    expect(github.requests).toEqual(expect.arrayContaining(["GET /login/oauth/authorize", "POST /login/oauth/access_token", "GET /api/v3/user"]));
 
     await page.locator(".nav").getByRole("link", { name: "Start work" }).click();
     await page.locator("select#repository").waitFor();
