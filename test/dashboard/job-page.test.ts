@@ -119,6 +119,17 @@ describe("a job's page", () => {
     expect(await page.locator(".figures").innerText()).toContain("failing");
   });
 
+  it("shows the agent's summary, its plan and the files it changed from the job itself, with no log to read them from", async () => {
+    const plan = { summary: "Split the parser into a tokenizer and a reader.", steps: [{ title: "Extract the tokenizer", detail: "Move tokenize() to its own file.", files: ["src/tokenize.js"] }] };
+    const pushed = { sha: "c0ffee", files: ["src/tokenize.js", "src/parser.js"], summary: "Moved tokenize() out of the parser; its tests pass.", testsPassed: true, checksPassed: true, testSummary: "" };
+    const job = await newJob({ status: "completed", phase: "deliver", testsPassed: true, prUrl: `https://github.com/${REPOSITORY}/pull/14`, prNumber: 14, finishedAt: new Date(), checkpoint: { plan, pushed } });
+    const page = await browser.open(`${server.url}#/jobs/${job.id}`, { token: TEST_API_TOKEN });
+    const detail = page.locator(".detail");
+    await waitForText(detail, "Moved tokenize() out of the parser; its tests pass.");
+    await waitForText(detail.locator(".plan"), "Extract the tokenizer");
+    await waitForText(detail.locator(".work .files"), "src/parser.js");
+  });
+
   it("says so for a job that does not exist", async () => {
     const page = await browser.open(`${server.url}#/jobs/00000000-0000-4000-8000-000000000000`, { token: TEST_API_TOKEN });
     await waitForText(page.locator(".detail .notice-error"), "There is no job with that id.");
