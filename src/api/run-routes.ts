@@ -1,12 +1,13 @@
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { z } from "zod";
 import { cancelJobs } from "../jobs/thread-control.ts";
 import { cancelRun } from "../pipelines/advance-run.ts";
 import { inputsProblemOf } from "../pipelines/check-run-request.ts";
 import { startPipelineRun } from "../pipelines/start-pipeline-run.ts";
 import type { Db } from "../store/database.ts";
+import { inRepositories } from "../store/job-queries.ts";
 import { jobs, type Job } from "../store/jobs.sql.ts";
 import { pipelineRuns, type PipelineRun } from "../store/pipeline-runs.sql.ts";
 import type { ApiGitHub } from "./api-github.ts";
@@ -84,8 +85,7 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
         )
         .orderBy(desc(pipelineRuns.createdAt))
         .limit(limit);
-      const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
-      sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
+      sendJson(res, 200, { runs: await runsToJson(deps.db, runs) });
     },
     people,
   );
@@ -94,15 +94,13 @@ export function registerRunRoutes(route: Route, deps: RunRouteDeps): void {
     "/api/runs",
     async (_req, res, _params, url, caller) => {
       const { limit, before } = readPage(url);
-      const repoIds = await readableRepoIds(caller);
       const runs = await deps.db
         .select()
         .from(pipelineRuns)
-        .where(and(before ? lt(pipelineRuns.createdAt, before) : undefined, repoIds ? (repoIds.length === 0 ? sql`false` : inArray(pipelineRuns.repoId, repoIds)) : undefined))
+        .where(and(before ? lt(pipelineRuns.createdAt, before) : undefined, inRepositories(pipelineRuns.repoId, await readableRepoIds(caller))))
         .orderBy(desc(pipelineRuns.createdAt))
         .limit(limit);
-      const stepJobs = runs.length === 0 ? [] : await deps.db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
-      sendJson(res, 200, { runs: runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id))) });
+      sendJson(res, 200, { runs: await runsToJson(deps.db, runs) });
     },
     people,
   );
@@ -142,6 +140,12 @@ async function readableRun(db: Db, caller: Caller, id: string): Promise<Pipeline
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, id));
   if (!run || !(await mayRead(caller, run.repoId))) throw new BadRequest(404, "no run with that id");
   return run;
+}
+
+/** Runs as the API shows them, with their steps' jobs read in one query. */
+async function runsToJson(db: Db, runs: readonly PipelineRun[]) {
+  const stepJobs = runs.length === 0 ? [] : await db.select().from(jobs).where(inArray(jobs.pipelineRunId, runs.map((run) => run.id)));
+  return runs.map((run) => runToJson(run, stepJobs.filter((job) => job.pipelineRunId === run.id)));
 }
 
 async function stepJobsOf(db: Db, run: PipelineRun): Promise<Job[]> {

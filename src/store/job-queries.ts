@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "./database.ts";
 import { jobEvents, type JobEvent } from "./job-events.sql.ts";
 import { ACTIVE_JOB_STATUSES, jobs, type Job, type NewJob } from "./jobs.sql.ts";
@@ -33,11 +34,17 @@ export async function claimJob(db: Db, id: string, patch: Partial<NewJob>): Prom
   return job ?? null;
 }
 
+/** Rows of these repositories only (none for an empty list); no condition for null. */
+export function inRepositories(column: AnyPgColumn, repoIds: readonly number[] | null | undefined): SQL | undefined {
+  if (!repoIds) return undefined;
+  return repoIds.length === 0 ? sql`false` : inArray(column, [...repoIds]);
+}
+
 /** Newest first; `repoIds`: only jobs of these repositories (what a signed-in person can read). */
 export async function listJobs(db: Db, options: { limit: number; before?: Date; repoIds?: readonly number[] | null }): Promise<Job[]> {
   const conditions = [
     options.before ? sql`${jobs.createdAt} < ${options.before}` : undefined,
-    options.repoIds ? (options.repoIds.length === 0 ? sql`false` : inArray(jobs.repoId, [...options.repoIds])) : undefined,
+    inRepositories(jobs.repoId, options.repoIds),
   ];
   return db.select().from(jobs).where(and(...conditions)).orderBy(desc(jobs.createdAt)).limit(options.limit);
 }
