@@ -27,6 +27,9 @@ export function jobToJson(job: Job, events?: JobEvent[]) {
     resumed_from_checkpoint: job.resumedFromCheckpoint,
     exploration_report_generated: job.explorationReportGenerated,
     failure: job.failureKind ? { kind: job.failureKind, message: job.failureMessage } : null,
+    // A running job being stopped: its worker ends it within seconds.
+    cancel_requested_at: job.cancelRequestedAt?.toISOString() ?? null,
+    cancel_requested_by: job.cancelRequestedBy,
     attempts: job.attempts,
     timings: job.timings,
     usage_by_phase: job.usageByPhase,

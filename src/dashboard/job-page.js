@@ -66,7 +66,9 @@ export function mountJobPage(container, id) {
     const job = state.job;
     if (!job) return;
     const buttons = [];
-    if (state.writable && isActive(job)) buttons.push(h("button", { type: "button", class: "button danger", disabled: state.busy, onclick: () => act("cancel") }, "Cancel job"));
+    const stopping = isActive(job) && Boolean(job.cancel_requested_at);
+    if (state.writable && isActive(job) && !stopping) buttons.push(h("button", { type: "button", class: "button danger", disabled: state.busy, onclick: () => act("cancel") }, "Cancel job"));
+    if (stopping) buttons.push(h("span", { class: "action-note tone-muted", role: "status" }, `Stopping: cancelled by ${job.cancel_requested_by ?? "someone"}; its worker ends it within seconds.`));
     if (state.writable && isRetryable(job)) buttons.push(h("button", { type: "button", class: "button primary", disabled: state.busy, onclick: () => act("retry") }, "Retry"));
     if (!state.writable) buttons.push(h("span", { class: "muted small" }, "You can read this job; starting or stopping it needs write access to its repository."));
     put(parts.actions, buttons, state.note ? h("span", { class: `action-note tone-${state.note.tone}`, role: state.note.tone === "danger" ? "alert" : "status" }, state.note.text) : null);
@@ -186,7 +188,7 @@ export function mountJobPage(container, id) {
         try {
           const job = await api(`/api/jobs/${encodeURIComponent(id)}/${action}`, { method: "POST", signal });
           state.job = { ...state.job, ...job };
-          state.note = action === "cancel" && isActive(job) ? { tone: "muted", text: "Stopping: its worker ends it within seconds." } : null;
+          state.note = null;
         } finally {
           state.busy = false;
         }

@@ -10,7 +10,7 @@
  *   id: string, status: string, phase: string | null, repository: string, issue_number: number | null,
  *   trigger: string, task: string, requester: string | null, branch: string | null, pr_url: string | null,
  *   pr_number: number | null, total_cost: number, total_tokens_in: number, total_tokens_out: number,
- *   iterations: number, tests_passed: boolean | null, failure: { kind: string, message: string | null } | null,
+ *   iterations: number, tests_passed: boolean | null, failure: { kind: string, message: string | null } | null, cancel_requested_at?: string | null, cancel_requested_by?: string | null,
  *   timings: Record<string, number> | null, usage_by_phase: Record<string, { cost: number, tokensIn: number, tokensOut: number }> | null,
  *   created_at: string, started_at: string | null, finished_at: string | null,
  *   logs?: LogEntry[], phases?: Phase[], plan?: Plan | null, changed_files?: string[] | null, summary?: string | null

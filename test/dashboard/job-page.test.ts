@@ -130,6 +130,21 @@ describe("a job's page", () => {
     await waitForText(detail.locator(".work .files"), "src/parser.js");
   });
 
+  it("stops a running job: the button goes, the page says who stopped it, and follows it to its end", async () => {
+    const job = await newJob({ status: "running", phase: "build", startedAt: new Date(Date.now() - 2 * MINUTE) });
+    await log(job, 2, "phase", "phase build started", { phase: "build" });
+    const page = await browser.open(`${server.url}#/jobs/${job.id}`, { token: TEST_API_TOKEN });
+    await page.getByRole("button", { name: "Cancel job" }).click();
+    await waitForText(page.locator(".job-head"), "Stopping: cancelled by an API client");
+    expect(await page.locator(".job-head").getByRole("button", { name: "Cancel job" }).count()).toBe(0);
+    expect((await findJob(server.database.db, job.id))?.cancelRequestedAt).not.toBeNull();
+    // Its worker ends it (src/jobs/run-job.ts records the end); the page follows.
+    await updateJob(server.database.db, job.id, { status: "cancelled", failureKind: "cancelled", failureMessage: "cancelled by an API client", finishedAt: new Date() });
+    await log(job, 0, "finished", "job cancelled: cancelled by an API client", { status: "cancelled" });
+    await waitForText(page.locator(".job-head .badge"), "cancelled");
+    expect(await page.locator(".job-head").innerText()).not.toContain("Stopping");
+  });
+
   it("says so for a job that does not exist", async () => {
     const page = await browser.open(`${server.url}#/jobs/00000000-0000-4000-8000-000000000000`, { token: TEST_API_TOKEN });
     await waitForText(page.locator(".detail .notice-error"), "There is no job with that id.");
