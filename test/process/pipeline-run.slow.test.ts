@@ -162,7 +162,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
 
     expect(run.status).toBe("failed");
     const states = Object.values(run.steps).map((step) => step.state).sort();
-    expect(states).toEqual(["failed", "completed"]);
+    expect(states).toEqual(["completed", "failed"]);
     const loser = [...stepJobs.values()].find((job) => job.status === "failed")!;
     expect(loser).toMatchObject({ failureKind: "push" });
     expect(loser.failureMessage).toMatch(/another step of this pipeline run pushed to .* conflict .* in greet\.js/);
