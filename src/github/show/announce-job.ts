@@ -37,6 +37,50 @@ async function countJobsAhead(client: pg.PoolClient, job: Job): Promise<number> 
 }
 
 export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now = () => new Date()): Promise<Job> {
+  return announcingSlots(pool).run(() => announce(pool, octokit, jobId, now));
+}
+
+/**
+ * An announcement holds one of the pool's connections (its advisory lock) through GitHub
+ * calls that Probot paces at about one write a second: a burst of jobs would otherwise take
+ * every connection, and the webhooks behind them would wait for one (measured by bench:load:
+ * at 20 deliveries a second, the twelfth `/agent` was answered after 9 s). At most a third
+ * of the pool announces at once; the rest wait their turn without a connection.
+ */
+function announcingSlots(pool: pg.Pool): Slots {
+  let slots = slotsByPool.get(pool);
+  if (!slots) {
+    slots = createSlots(Math.max(1, Math.floor((pool.options.max ?? 10) / 3)));
+    slotsByPool.set(pool, slots);
+  }
+  return slots;
+}
+
+const slotsByPool = new WeakMap<pg.Pool, Slots>();
+
+interface Slots {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+function createSlots(size: number): Slots {
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run(work) {
+      if (busy >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+      else busy += 1;
+      try {
+        return await work();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else busy -= 1;
+      }
+    },
+  };
+}
+
+async function announce(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now: () => Date): Promise<Job> {
   return withAdvisoryLock(pool, { namespace: ADVISORY_LOCKS.announceJob, key: jobId }, async (client) => {
     const db = drizzle(client, { schema });
     let job = await findJob(db, jobId);
