@@ -17,7 +17,7 @@ export const AGENT_JOB_QUEUE = "agent-jobs";
  * attempts, first included: the queue always has a retry left when a job hands itself back.
  */
 export const AGENT_JOB_RETRY_LIMIT = 3;
-const BOSS_SCHEMA = "pgboss";
+export const BOSS_SCHEMA = "pgboss";
 
 export interface AgentJobMessage {
   jobId: string;

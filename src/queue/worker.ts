@@ -1,6 +1,6 @@
 import type { PgBoss } from "pg-boss";
 import type { Logger } from "pino";
-import { AGENT_JOB_QUEUE, AGENT_JOB_RETRY_LIMIT, type AgentJobMessage } from "./boss.ts";
+import { AGENT_JOB_QUEUE, AGENT_JOB_RETRY_LIMIT, BOSS_SCHEMA, type AgentJobMessage } from "./boss.ts";
 
 /**
  * Take agent jobs from the queue, `concurrency` at a time. `handle` owns a job's whole
@@ -31,6 +31,7 @@ export async function startWorker(
       if (!job) return;
       const { jobId } = job.data;
       try {
+        await waitForInstallationTurn(boss, { id: job.id, groupId: job.groupId ?? null, signal: job.signal }, options.perInstallation);
         await options.handle(jobId);
       } catch (error) {
         if (job.retryCount < AGENT_JOB_RETRY_LIMIT) throw error;
@@ -40,6 +41,27 @@ export async function startWorker(
       }
     },
   );
+}
+
+/**
+ * pg-boss checks `groupConcurrency` inside its fetch, without a lock: two fetches at the
+ * same moment (a worker's two slots at start, two workers) both see room and both take a
+ * job of the same installation (bench:load saw two of one installation running under a cap
+ * of one). So the cap is kept here too: a job runs only once it is among the first `cap`
+ * active jobs of its installation, oldest start first; one taken past the cap waits (it
+ * holds its queue slot, so pg-boss hands out no more of that installation meanwhile) until
+ * an earlier one ends. The order is total, so exactly `cap` of them go on.
+ */
+export async function waitForInstallationTurn(boss: PgBoss, job: { id: string; groupId: string | null; signal?: AbortSignal }, cap: number, pollMs = 1_000): Promise<void> {
+  if (job.groupId === null) return;
+  for (;;) {
+    const { rows } = await boss.getDb().executeSql(
+      `select id from ${BOSS_SCHEMA}.job where name = $1 and state = 'active' and group_id = $2 order by started_on, id limit $3`,
+      [AGENT_JOB_QUEUE, job.groupId, cap],
+    );
+    if (rows.some((row: { id: string }) => row.id === job.id) || job.signal?.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 /**
