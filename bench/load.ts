@@ -26,7 +26,7 @@ import { findFreePort } from "../src/free-port.ts";
 import { startFakeGitHub, type FakeGitHub } from "../test/fakes/fake-github.ts";
 import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../test/fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "../test/support/app-process.ts";
-import { createGitRemote, type GitRemote } from "../test/support/git-remote.ts";
+import { branchHeadIn, createGitRemote, type GitRemote } from "../test/support/git-remote.ts";
 import { issueCommentPayload, issueLabeledPayload, reviewSubmittedPayload, signPayload, testPrivateKey, testRepo, type RepoFixture } from "../test/support/github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { EXPLORATION_REPORT, GREET_PLAN, scriptedModelEnv } from "../test/support/scripted-model.ts";
@@ -56,7 +56,7 @@ interface Cluster {
 
 async function startCluster(serverUrl: string, script: (request: ModelRequest) => Turn | Promise<Turn>): Promise<Cluster> {
   const remote = await createGitRemote(PROJECT);
-  const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHead(remote, name) });
+  const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
   const model = await startModelServer(script);
   const database = await createBenchDatabase(serverUrl);
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -81,14 +81,6 @@ async function startCluster(serverUrl: string, script: (request: ModelRequest) =
       await remote.cleanup();
     },
   };
-}
-
-function branchHead(remote: GitRemote, name: string): string | undefined {
-  try {
-    return remote.git("rev-parse", "--verify", "--quiet", `refs/heads/${name}^{commit}`);
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { JobEvent } from "../store/job-events.sql.ts";
 import { findJob, listJobEvents, listJobs } from "../store/job-queries.ts";
 import type { Job } from "../store/jobs.sql.ts";
 import { queueTask, REQUESTER, TASK, type TaskDeps } from "./create-job-route.ts";
+import { jobToJson } from "./job-json.ts";
 import { readJsonBody, readPage, type Route, sendError, sendJson, sendProblems } from "./http.ts";
 import { parseRepositoryUrl, repositoryUrlError } from "./repository-url.ts";
 
@@ -89,20 +90,21 @@ export function registerOriginalRoutes(route: Route, deps: OriginalRouteDeps): v
   });
 }
 
-/** `GET /result/{job_id}`: the original's fields, its log as lines. */
+/** `GET /result/{job_id}`: the API's job in the original's fields, its log as lines. */
 function resultOf(job: Job, events: readonly JobEvent[]) {
+  const shown = jobToJson(job);
   return {
-    job_id: job.id,
-    status: job.status,
-    pr_url: job.prUrl,
-    total_cost: job.totalCost,
-    total_tokens_in: job.totalTokensIn,
-    total_tokens_out: job.totalTokensOut,
-    iterations: job.iterations,
-    tests_passed: job.testsPassed,
-    debug_mode: job.debugMode,
-    resumed_from_checkpoint: job.resumedFromCheckpoint,
-    exploration_report_generated: job.explorationReportGenerated,
+    job_id: shown.id,
+    status: shown.status,
+    pr_url: shown.pr_url,
+    total_cost: shown.total_cost,
+    total_tokens_in: shown.total_tokens_in,
+    total_tokens_out: shown.total_tokens_out,
+    iterations: shown.iterations,
+    tests_passed: shown.tests_passed,
+    debug_mode: shown.debug_mode,
+    resumed_from_checkpoint: shown.resumed_from_checkpoint,
+    exploration_report_generated: shown.exploration_report_generated,
     logs: events.map((event) => `${event.at.toISOString()} ${event.message}`),
   };
 }

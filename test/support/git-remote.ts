@@ -80,3 +80,12 @@ export async function pushCommit(remote: GitRemote, options: { branch: string; f
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** The branch's head commit in the bare remote, or undefined when it has no such branch. */
+export function branchHeadIn(remote: GitRemote, name: string): string | undefined {
+  try {
+    return remote.git("rev-parse", "--verify", "--quiet", `refs/heads/${name}^{commit}`);
+  } catch {
+    return undefined; // git exits 1: no such branch.
+  }
+}

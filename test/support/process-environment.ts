@@ -3,7 +3,7 @@ import { startFakeGitHub, type FakeGitHub } from "../fakes/fake-github.ts";
 import { startModelServer, type ModelServer, type Script } from "../fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "./app-process.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
-import { createGitRemote, GREETING_PROJECT, type GitRemote } from "./git-remote.ts";
+import { branchHeadIn, createGitRemote, GREETING_PROJECT, type GitRemote } from "./git-remote.ts";
 import { APP_ID } from "./probot.ts";
 import { scriptedModelEnv } from "./scripted-model.ts";
 
@@ -85,14 +85,5 @@ function fileIn(remote: GitRemote, ref: string, file: string): string | undefine
     return remote.git("show", `${ref}:${file}`);
   } catch {
     return undefined;
-  }
-}
-
-/** The branch's head commit in the bare remote, or undefined when it has no such branch. */
-function branchHeadIn(remote: GitRemote, name: string): string | undefined {
-  try {
-    return remote.git("rev-parse", "--verify", "--quiet", `refs/heads/${name}^{commit}`);
-  } catch {
-    return undefined; // git exits 1: no such branch.
   }
 }

@@ -44,7 +44,7 @@ describe("announcing a burst of jobs", () => {
     try {
       await waitUntil(() => github.writes.length > 0, { what: "the first announcement's first write" });
       // A webhook's transaction needs a connection now, while GitHub holds every announcement back.
-      const answered = await Promise.race([database.pool.query("select 1").then(() => "answered"), new Promise((resolve) => setTimeout(() => resolve("still waiting for a connection"), 3_000))]);
+      const answered = await Promise.race([database.pool.query("select 1").then(() => "answered"), new Promise((resolve) => setTimeout(() => resolve("still waiting for a connection"), 10_000))]);
       expect(answered).toBe("answered");
       expect(github.writes).toHaveLength(1);
     } finally {
