@@ -62,3 +62,28 @@ export function asJobError(error: unknown): JobError {
   const message = error instanceof Error ? error.message : String(error);
   return new JobError("internal", message, { cause: error });
 }
+
+/** Failures of the worker's own machinery, where "no space left" means the worker's disk (not text the repository's tests printed). */
+const MACHINERY: readonly FailureKind[] = ["sandbox", "clone", "setup", "push", "internal"];
+
+/**
+ * A failure because the worker's disk is full, told as such: git's or the file system's
+ * words ("copy-fd: write returned: No space left on device") leave a user guessing, and
+ * only the operator can fix it. Null for any other failure.
+ */
+export function diskFullError(error: unknown): JobError | null {
+  if (error instanceof JobError && !MACHINERY.includes(error.kind)) return null;
+  if (!mentionsDiskFull(error, 0)) return null;
+  const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return new JobError("sandbox", `The worker's disk is full, so the job could not go on (${detail}).`, {
+    cause: error,
+    nextStep: "Nothing in your repository caused this: ask the operator to free space where the worker keeps its sandboxes (DATA_DIR), then comment `/agent retry`.",
+  });
+}
+
+function mentionsDiskFull(error: unknown, depth: number): boolean {
+  if (depth > 5 || error === null || error === undefined) return false;
+  if (typeof error === "object" && "code" in error && error.code === "ENOSPC") return true;
+  if (/no space left on device|\bENOSPC\b/i.test(error instanceof Error ? error.message : String(error))) return true;
+  return error instanceof Error && mentionsDiskFull(error.cause, depth + 1);
+}

@@ -22,7 +22,7 @@ import { createE2bSandboxProvider } from "./sandbox/e2b-sandbox.ts";
 import { createLocalSandboxProvider } from "./sandbox/local-sandbox.ts";
 import { createMirrorCache } from "./sandbox/mirror-cache.ts";
 import type { SandboxProvider } from "./sandbox/sandbox.ts";
-import { reapLocalSandboxes } from "./sandbox/reap-local.ts";
+import { reapLocalSandboxes, removeEarlierAttempts } from "./sandbox/reap-local.ts";
 import type { Database } from "./store/database.ts";
 import { findJob, updateJob } from "./store/job-queries.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
@@ -119,6 +119,10 @@ export async function startWorkerRole(input: {
     perInstallation: config.env.AGENT_MAX_JOBS_PER_INSTALLATION,
     log,
     handle: async (jobId) => {
+      if (!e2b) {
+        const removed = (await Promise.all([removeEarlierAttempts(sandboxRoot, jobId), removeEarlierAttempts(workDir, jobId)])).flat();
+        if (removed.length > 0) log.info({ jobId, removed }, "removed what an earlier attempt of the job left on this machine");
+      }
       await runJob(deps, jobId, input.signal);
       await settleStepOf(jobId);
     },

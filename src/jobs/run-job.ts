@@ -16,7 +16,7 @@ import { checksOf } from "../verify/run-checks.ts";
 import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
-import { asJobError, JobError } from "../job-error.ts";
+import { asJobError, diskFullError, JobError } from "../job-error.ts";
 import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
 import type { JobHost } from "./job-host.ts";
 import { JobRun } from "./job-run.ts";
@@ -89,7 +89,7 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     const pushed = readCheckpoint(run.job).pushed ?? (await buildAndPush(run, sandboxes, signal));
     await host.deliver(run, pushed);
   } catch (caught) {
-    const error = asJobError(caught);
+    const error = diskFullError(caught) ?? asJobError(caught);
     await settleFailure(run, error, { stopping, cancel });
     await host.failed(run, error);
     // Messages for the agent that never came to read them run after it, as it would have; a cancel drops them.

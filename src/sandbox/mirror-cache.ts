@@ -248,9 +248,13 @@ async function tryCreateLock(file: string, me: LockOwner): Promise<boolean> {
   }
   try {
     await handle.writeFile(JSON.stringify(me));
-  } finally {
+  } catch (error) {
+    // A full disk makes the file but not its owner; left, that nameless lock would make every refresh wait a minute to call it stale.
     await handle.close();
+    await rm(file, { force: true });
+    throw error;
   }
+  await handle.close();
   return true;
 }
 

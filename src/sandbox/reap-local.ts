@@ -35,3 +35,20 @@ async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): 
   const decisions = await Promise.all(items.map(keep));
   return items.filter((_, index) => decisions[index]);
 }
+
+/**
+ * Remove what an earlier attempt of `jobId` left in `rootDir` (its worker died on this
+ * machine; this attempt re-creates its sandbox): directories working for the job, not
+ * parked. A job runs on one worker at a time, so none of them is in use. Without this, the
+ * ten-minute reaper would find them only once the job has been over for five minutes.
+ */
+export async function removeEarlierAttempts(rootDir: string, jobId: string): Promise<string[]> {
+  const entries = await readdir(rootDir).catch(() => [] as string[]);
+  const earlier = await filterAsync(entries, async (name) => {
+    const owner = (await readFile(path.join(rootDir, name, OWNER_MARKER), "utf8").catch(() => "")).trim() || UUID_PREFIX.exec(name)?.[1];
+    if (owner !== jobId) return false;
+    return access(path.join(rootDir, name, PARKED_MARKER)).then(() => false, () => true);
+  });
+  await Promise.all(earlier.map((name) => rm(path.join(rootDir, name), { recursive: true, force: true })));
+  return earlier;
+}

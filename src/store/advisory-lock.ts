@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { checkOut } from "./check-out.ts";
 
 /**
  * The session advisory locks of the app, one namespace per kind of thing locked. Fixed
@@ -20,7 +21,7 @@ export const ADVISORY_LOCKS = {
  * namespace. The lock is released, and the connection returned, however `work` ends.
  */
 export async function withAdvisoryLock<T>(pool: pg.Pool, lock: { namespace: number; key?: string }, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const { client, release: giveBack } = await checkOut(pool);
   const [take, release, params] =
     lock.key === undefined
       ? ["select pg_advisory_lock($1)", "select pg_advisory_unlock($1)", [lock.namespace]]
@@ -30,6 +31,6 @@ export async function withAdvisoryLock<T>(pool: pg.Pool, lock: { namespace: numb
     return await work(client);
   } finally {
     await client.query(release, params).catch(() => {});
-    client.release();
+    giveBack();
   }
 }

@@ -139,6 +139,12 @@ export const jobs = pgTable(
     baseBranch: text("base_branch"),
     checkRunId: bigint("check_run_id", { mode: "number" }),
     commentId: bigint("comment_id", { mode: "number" }),
+    /**
+     * When an announcement first wrote to GitHub. Set, with `commentId` or `checkRunId`
+     * still null, a process may have died after GitHub made the comment or check run and
+     * before it was recorded: the next announcement looks for it before making another.
+     */
+    announceStartedAt: timestamp("announce_started_at", { withTimezone: true }),
     prUrl: text("pr_url"),
     prNumber: integer("pr_number"),
     totalCost: doublePrecision("total_cost").notNull().default(0),

@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import type pg from "pg";
 import * as schema from "./schema.ts";
+import { checkOut } from "./check-out.ts";
 import type { Db } from "./database.ts";
 
 /**
@@ -8,7 +9,7 @@ import type { Db } from "./database.ts";
  * pg-boss can enqueue in the same transaction (its `db.executeSql` option).
  */
 export async function withTransaction<T>(pool: pg.Pool, fn: (tx: Db, client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   try {
     await client.query("begin");
     const result = await fn(drizzle(client, { schema }), client);
@@ -18,6 +19,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (tx: Db, client: pg.
     await client.query("rollback").catch(() => {});
     throw error;
   } finally {
-    client.release();
+    release();
   }
 }

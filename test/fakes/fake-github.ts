@@ -159,9 +159,22 @@ export interface FakeGitHub {
   tokens: string[];
   /** Start (or, with null, end) an outage: requests are still recorded, a hung one with status 0. */
   setOutage(outage: Outage | null): void;
+  /**
+   * The next request to `route` is served (a comment or pull request is created) but its
+   * answer is held until `release()`: the moment a process dies having asked GitHub for
+   * something that happened, before it heard so.
+   */
+  holdReply(route: RouteName): HeldReply;
   /** Resolve with the first request (already recorded or still to come) that `predicate` accepts. */
   waitFor(predicate: (request: FakeRequest) => boolean, timeoutMs?: number): Promise<FakeRequest>;
   close(): Promise<void>;
+}
+
+export interface HeldReply {
+  /** Resolves with the request once it has been served and its answer is being held. */
+  reached: Promise<FakeRequest>;
+  /** Send the held answer (to a client that may be gone). */
+  release(): void;
 }
 
 interface Matched {
@@ -220,6 +233,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   let origin = "";
   let storageOrigin = "";
   let outage: Outage | null = null;
+  const holds = new Map<RouteName, { reached: (request: FakeRequest) => void; released: Promise<void> }>();
 
   // Signed storage for attachments is another origin, as on GitHub (a CDN or S3): the app must not send it the token.
   const storage = createServer((req, res) => {
@@ -266,6 +280,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const reply = outage ? { status: outage.status, body: { message: `outage (HTTP ${outage.status})` } } : answer(record, url.pathname, text, req.headers.authorization);
     record.status = reply.status;
     requests.push(record);
+    const hold = record.route ? holds.get(record.route) : undefined;
+    if (hold && record.route) {
+      holds.delete(record.route);
+      hold.reached(record);
+      await hold.released;
+    }
     if (reply.text) res.writeHead(reply.status, { "content-type": "text/plain; charset=utf-8" }).end(String(reply.body));
     else res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(reply.body));
     for (const listener of listeners) listener(record);
@@ -381,7 +401,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         // The app's own comments are there too, as GitHub lists them: by its bot.
         const app = [...state.comments.values()]
           .filter((comment) => comment.repo === repo && comment.issueNumber === number)
-          .map((comment) => ({ id: comment.id, body: comment.body, user: { login: "running-agent[bot]", type: "Bot" }, created_at: new Date().toISOString(), updated_at: new Date().toISOString() }));
+          .map((comment) => ({ id: comment.id, body: comment.body, user: { login: "running-agent[bot]", type: "Bot" }, performed_via_github_app: { id: options.appId ?? 1, slug: "running-agent" }, created_at: new Date().toISOString(), updated_at: new Date().toISOString() }));
         return { status: 200, body: [...people, ...app] };
       }
       case "reactions.createForIssue":
@@ -447,8 +467,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       case "checks.listForRef": {
         const ours = [...state.checkRuns.values()]
           .filter((checkRun) => checkRun.repo === repo && checkRun.fields.head_sha === params.ref)
-          .map((checkRun) => ({ id: checkRun.id, name: checkRun.fields.name, status: checkRun.fields.status, conclusion: checkRun.fields.conclusion ?? null, app: { id: options.appId ?? 1, slug: "running-agent" }, output: checkRun.fields.output ?? null }));
-        const runs = [...ours, ...(options.checkRunsFrom?.(params.ref!) ?? [])];
+          .map((checkRun) => ({ id: checkRun.id, name: checkRun.fields.name, status: checkRun.fields.status, conclusion: checkRun.fields.conclusion ?? null, external_id: checkRun.fields.external_id ?? null, app: { id: options.appId ?? 1, slug: "running-agent" }, output: checkRun.fields.output ?? null }));
+        const runs = [...ours, ...(options.checkRunsFrom?.(params.ref!) ?? [])].filter((run) => !record.query.check_name || run.name === record.query.check_name);
         return { status: 200, body: { total_count: runs.length, check_runs: runs } };
       }
       case "actions.downloadJobLogsForWorkflowRun": {
@@ -486,6 +506,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     tokens: state.tokens,
     setOutage(next) {
       outage = next;
+    },
+    holdReply(route) {
+      let release = () => {};
+      let reached = (_request: FakeRequest) => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const reachedPromise = new Promise<FakeRequest>((resolve) => (reached = resolve));
+      holds.set(route, { reached, released });
+      return { reached: reachedPromise, release };
     },
     waitFor(predicate, timeoutMs = HANG_MS) {
       const seen = requests.find(predicate);

@@ -68,8 +68,16 @@ export interface ModelServer {
   baseUrl: string;
   /** Every request body received, parsed, in order (title requests included). */
   requests: ChatRequestBody[];
+  /**
+   * The provider down from now on: `"refuse"` closes the port (connections refused), a
+   * status answers every request with it (and `retry-after`, in seconds, when given); null
+   * serves again on the same port.
+   */
+  setOutage(outage: ModelOutage | null): Promise<void>;
   close(): Promise<void>;
 }
+
+export type ModelOutage = "refuse" | { status: number; retryAfterSeconds?: number };
 
 /**
  * The opencode provider entry for a scripted server: provider `scripted`, one model per
@@ -92,19 +100,33 @@ const defaultUsage: Usage = { prompt_tokens: 100, completion_tokens: 10 };
 
 export async function startModelServer(script: Script): Promise<ModelServer> {
   const requests: ChatRequestBody[] = [];
+  let outage: ModelOutage | null = null;
   const server = createServer((req, res) => {
+    if (outage !== null && outage !== "refuse") {
+      const retryAfter = outage.retryAfterSeconds === undefined ? {} : { "retry-after": String(outage.retryAfterSeconds) };
+      req.resume();
+      res.writeHead(outage.status, { "content-type": "application/json", ...retryAfter }).end(JSON.stringify({ error: { message: `provider outage (HTTP ${outage.status})`, type: "outage" } }));
+      return;
+    }
     void answerRequest(req, res, script, requests);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const closeServer = async () => {
+    // Hanging turns keep their sockets open on purpose; cut them so close() returns.
+    server.closeAllConnections();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    close: async () => {
-      // Hanging turns keep their sockets open on purpose; cut them so close() returns.
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async setOutage(next) {
+      const wasRefusing = outage === "refuse";
+      outage = next;
+      if (next === "refuse" && !wasRefusing) await closeServer();
+      if (next !== "refuse" && wasRefusing) await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     },
+    close: closeServer,
   };
 }
 

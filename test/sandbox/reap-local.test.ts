@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OWNER_MARKER, PARKED_MARKER } from "../../src/sandbox/local-sandbox.ts";
-import { reapLocalSandboxes } from "../../src/sandbox/reap-local.ts";
+import { reapLocalSandboxes, removeEarlierAttempts } from "../../src/sandbox/reap-local.ts";
 
 const running = "11111111-1111-4111-8111-111111111111";
 const finished = "22222222-2222-4222-8222-222222222222";
@@ -63,5 +63,20 @@ describe("reapLocalSandboxes and resumed sandboxes", () => {
     const reaped = await reapLocalSandboxes(root, async (ids) => new Set(ids.filter((id) => id === running)));
     expect(reaped).toEqual([]);
     expect(await readdir(root)).toEqual([resumed]);
+  });
+});
+
+describe("removeEarlierAttempts", () => {
+  it("removes what a dead attempt of the job left (its own sandbox, and one it resumed), keeps its parked one and other jobs'", async () => {
+    const dead = `${running}-aaaa1111`;
+    const resumedByIt = `${finished}-bbbb1111`;
+    const parked = `${running}-cccc1111`;
+    const others = `${finished}-dddd1111`;
+    for (const name of [dead, resumedByIt, parked, others]) await mkdir(path.join(root, name, "workspace"), { recursive: true });
+    await writeFile(path.join(root, resumedByIt, OWNER_MARKER), running);
+    await writeFile(path.join(root, parked, PARKED_MARKER), new Date().toISOString());
+    expect((await removeEarlierAttempts(root, running)).sort()).toEqual([dead, resumedByIt].sort());
+    expect((await readdir(root)).sort()).toEqual([parked, others].sort());
+    expect(await removeEarlierAttempts(path.join(root, "missing"), running)).toEqual([]);
   });
 });

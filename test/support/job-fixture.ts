@@ -30,6 +30,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     baseBranch: null,
     checkRunId: 6001,
     commentId: 5001,
+    announceStartedAt: null,
     prUrl: null,
     prNumber: null,
     totalCost: 0,

@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import * as schema from "../../store/schema.ts";
 import { findJob, updateJob } from "../../store/job-queries.ts";
 import { NO_ISSUE, type Job } from "../../store/jobs.sql.ts";
-import { checkConclusionOf, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
+import { checkConclusionOf, progressMarker, renderCheckRunOutput, renderProgressComment } from "./render-progress.ts";
 
 export const CHECK_RUN_NAME = "Running Agent";
 /** A pipeline step's check run is named after its pipeline and step. */
@@ -88,6 +88,9 @@ async function announce(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, no
     const repo = { owner: job.repoOwner, repo: job.repoName };
     // A pipeline step shows in its own check run and in its run's comment, a task without an issue in its check run and the API.
     const ownComment = job.pipelineRunId === null && job.issueNumber !== NO_ISSUE;
+    // An announcement that began before may have died after GitHub made something and before it was recorded.
+    const resumed = job.announceStartedAt !== null;
+    if (!resumed && ((ownComment && job.commentId === null) || job.checkRunId === null)) job = await updateJob(db, job.id, { announceStartedAt: now() });
     if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
       await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
     }
@@ -95,15 +98,18 @@ async function announce(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, no
       await octokit.rest.reactions.createForIssue({ ...repo, issue_number: job.issueNumber, content: "eyes" });
     }
     if (ownComment && job.commentId === null) {
-      const waitingBehind = await countJobsAhead(client, job);
-      const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) });
-      job = await updateJob(db, job.id, { commentId: data.id });
+      const earlier = resumed ? await findProgressComment(octokit, job) : null;
+      const waitingBehind = earlier === null ? await countJobsAhead(client, job) : 0;
+      const commentId = earlier ?? (await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) })).data.id;
+      job = await updateJob(db, job.id, { commentId });
     }
     if (job.baseSha === null) {
       // A follow-up builds on the pull request's branch, and its check run shows on the pull request.
       const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.followUp ? job.branch : job.defaultBranch}` });
       job = await updateJob(db, job.id, { baseSha: data.object.sha });
     }
+    const earlierCheckRun = job.checkRunId === null && job.baseSha !== null && resumed ? await findCheckRun(octokit, job, job.baseSha) : null;
+    if (earlierCheckRun !== null) job = await updateJob(db, job.id, { checkRunId: earlierCheckRun });
     if (job.checkRunId === null && job.baseSha !== null) {
       const { data } = await octokit.rest.checks.create({
         ...repo,
@@ -118,4 +124,21 @@ async function announce(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, no
     }
     return job;
   });
+}
+
+/**
+ * The job's progress comment, made by an announcement that died before recording it: a
+ * bot's comment since the job was created that starts with the job's marker (a person's
+ * comment quoting the marker is not it).
+ */
+async function findProgressComment(octokit: ProbotOctokit, job: Job): Promise<number | null> {
+  const marker = progressMarker(job.id);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: job.repoOwner, repo: job.repoName, issue_number: job.issueNumber, since: job.createdAt.toISOString(), per_page: 100 });
+  return comments.find((comment) => comment.user?.type === "Bot" && (comment.body ?? "").startsWith(marker))?.id ?? null;
+}
+
+/** The job's check run on `headSha`, made by an announcement that died before recording it: the app's own run carrying the job's id. */
+async function findCheckRun(octokit: ProbotOctokit, job: Job, headSha: string): Promise<number | null> {
+  const runs = await octokit.paginate(octokit.rest.checks.listForRef, { owner: job.repoOwner, repo: job.repoName, ref: headSha, check_name: checkRunNameOf(job), filter: "all", per_page: 100 });
+  return runs.find((run) => run.external_id === job.id)?.id ?? null;
 }
