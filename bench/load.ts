@@ -14,6 +14,9 @@
  *    installations), drained by one worker and then by two (WORKER_CONCURRENCY=2 each):
  *    jobs a minute, the two-to-one ratio, queue wait, the per-installation cap holding, each
  *    job's orchestration (its wall time minus the model's), memory and Postgres connections.
+ * 3. Per job, one at a time, with a model answering at once: webhook → first model request
+ *    and webhook → pull request (all of it orchestration), by phase, for a tiny repository
+ *    and one of BENCH_BIG_REPOSITORY_FILES files.
  *
  *   npm run bench:load      (DATABASE_URL, else an embedded Postgres; BENCH_* to resize)
  */
@@ -40,6 +43,9 @@ const REPOS = Number(process.env.BENCH_REPOS ?? 12);
 const INSTALLATIONS = Number(process.env.BENCH_INSTALLATIONS ?? 6);
 const CAP = Number(process.env.BENCH_INSTALLATION_CAP ?? 1);
 const MODEL_LATENCY_MS = Number(process.env.BENCH_MODEL_LATENCY_MS ?? 2_000);
+/** Jobs run one after the other on each repository size of part 3. */
+const PER_JOB_RUNS = Number(process.env.BENCH_PER_JOB_RUNS ?? 4);
+const BIG_REPOSITORY_FILES = Number(process.env.BENCH_BIG_REPOSITORY_FILES ?? 5_000);
 /** Nothing to install and no checks: a job is clone, agent, push and pull request. */
 const PROJECT = { "README.md": "# hello\n" };
 
@@ -54,8 +60,8 @@ interface Cluster {
   dispose(): Promise<void>;
 }
 
-async function startCluster(serverUrl: string, script: (request: ModelRequest) => Turn | Promise<Turn>): Promise<Cluster> {
-  const remote = await createGitRemote(PROJECT);
+async function startCluster(serverUrl: string, script: (request: ModelRequest) => Turn | Promise<Turn>, files: Record<string, string> = PROJECT): Promise<Cluster> {
+  const remote = await createGitRemote(files);
   const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
   const model = await startModelServer(script);
   const database = await createBenchDatabase(serverUrl);
@@ -244,14 +250,14 @@ async function benchWebhooks(serverUrl: string): Promise<string[]> {
 // 2. Jobs
 
 /** Explore, plan and build answer after the model's latency; build writes one file, then says it is done. */
-function latentScript(firstRequestAt: Map<string, number>, modelRequests: Map<string, number>) {
+function latentScript(firstRequestAt: Map<string, number>, modelRequests: Map<string, number>, latencyMs = MODEL_LATENCY_MS) {
   return async (request: ModelRequest): Promise<Turn> => {
     const issue = /#(\d{5})\b/.exec(JSON.stringify(request.body.messages))?.[1];
     if (issue) {
       if (!firstRequestAt.has(issue)) firstRequestAt.set(issue, Date.now());
       modelRequests.set(issue, (modelRequests.get(issue) ?? 0) + 1);
     }
-    await sleep(MODEL_LATENCY_MS);
+    if (latencyMs > 0) await sleep(latencyMs);
     if (request.agent === "explore") return { text: EXPLORATION_REPORT };
     if (request.agent === "plan") return { text: "```json\n" + JSON.stringify(GREET_PLAN) + "\n```" };
     if (request.agent !== "build") return { text: "Greeting" };
@@ -320,6 +326,47 @@ async function benchDrain(serverUrl: string, workers: number): Promise<DrainResu
         `  ${workers} worker${workers === 1 ? "" : "s"}: ${overCap.length === 0 ? "" : `the cap passed: ${[...new Set(overCap)].slice(0, 3).join("; ")}; `}${Object.entries(statuses).map(([status, count]) => `${count} ${status}`).join(", ")}; ${cluster.github.pullRequests.length} pull requests (${twice} opened twice); worker memory (RSS) ${rssAtStart.map(mib).join(", ")} at start → ${rssAtEnd.map(mib).join(", ")} at the end, web ${mib(rssOf(web.pid))}; Postgres connections at most ${peak}`,
       ],
     };
+  } finally {
+    await cluster.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. One job at a time, with a model that answers at once: what a job costs beyond the model
+
+/** A repository of `count` small source files in nested folders, a README and a package.json without tests. */
+function sizedProject(count: number): Record<string, string> {
+  const files: Record<string, string> = { "README.md": "# big\n", "package.json": JSON.stringify({ name: "big", version: "1.0.0", private: true }) + "\n" };
+  for (let index = 0; index < count; index++) {
+    files[`src/area-${index % 50}/part-${Math.floor(index / 50) % 10}/module-${index}.js`] = `export function value${index}(input) {\n  return input + ${index};\n}\n`;
+  }
+  return files;
+}
+
+async function benchPerJob(serverUrl: string, label: string, files: Record<string, string>): Promise<string> {
+  const firstRequestAt = new Map<string, number>();
+  const modelRequests = new Map<string, number>();
+  const cluster = await startCluster(serverUrl, latentScript(firstRequestAt, modelRequests, 0), files);
+  try {
+    const env = { WORKER_CONCURRENCY: "1" };
+    const [web] = await Promise.all([cluster.start("web", env), cluster.start("worker", env)]);
+    const list = deliveries(PER_JOB_RUNS * 20, cluster.remote.url, `one-${label}`)
+      .filter((delivery) => delivery.kind === "agent_comment")
+      .slice(0, PER_JOB_RUNS);
+    const sentAt = new Map<string, number>();
+    for (const delivery of list) {
+      const issue = delivery.asks!.split("#")[1]!;
+      sentAt.set(issue, Date.now());
+      const answer = await fire(web.url!, [delivery]);
+      if (answer.answers[0]!.status !== 200) throw new Error(`the delivery was answered ${answer.answers[0]!.status}`);
+      await waitFor(async () => Number((await cluster.pool.query("select count(*) from jobs where finished_at is null")).rows[0].count) === 0 && Number((await cluster.pool.query("select count(*) from jobs")).rows[0].count) > 0, "the job to end");
+    }
+    const { rows: jobs } = await cluster.pool.query<{ issue_number: number; status: string; finished_at: Date; timings: Record<string, number> }>("select issue_number, status, finished_at, timings from jobs");
+    const toFirst = jobs.map((job) => firstRequestAt.get(String(job.issue_number))! - sentAt.get(String(job.issue_number))!).sort((a, b) => a - b);
+    const wall = jobs.map((job) => job.finished_at.getTime() - sentAt.get(String(job.issue_number))!).sort((a, b) => a - b);
+    const phases = ["prepare", "explore", "plan", "build", "verify", "deliver"].map((phase) => `${phase} ${seconds(percentile(jobs.map((job) => job.timings?.[phase] ?? 0).sort((a, b) => a - b), 50))}`);
+    const statuses = Object.entries(countBy(jobs.map((job) => job.status))).map(([status, count]) => `${count} ${status}`).join(", ");
+    return `| ${label} | ${jobs.length} (${statuses}) | ${seconds(percentile(toFirst, 50))} / ${seconds(toFirst.at(-1)!)} | ${seconds(percentile(wall, 50))} / ${seconds(wall.at(-1)!)} | ${phases.join(", ")} |`;
   } finally {
     await cluster.dispose();
   }
@@ -395,7 +442,15 @@ async function main(): Promise<void> {
     console.log("");
     console.log(one.lines[1]);
     console.log(two.lines[1]);
-    console.log(`Two workers drain ${(two.jobsPerMinute / one.jobsPerMinute).toFixed(2)}× as fast as one. Load average at the end ${loadAverage()}; ${seconds(Date.now() - began)} in all.`);
+    console.log(`Two workers drain ${(two.jobsPerMinute / one.jobsPerMinute).toFixed(2)}× as fast as one.`);
+    console.log("");
+    console.log(`### One job at a time, the model answering at once (${PER_JOB_RUNS} jobs each, one worker with one slot, the first on a cold worker)`);
+    console.log("");
+    console.log("| repository | jobs | webhook → first model request p50 / max | webhook → pull request p50 / max (all of it orchestration) | phases p50 |");
+    console.log("|---|---|---|---|---|");
+    console.log(await benchPerJob(server.url, "tiny (1 file)", PROJECT));
+    console.log(await benchPerJob(server.url, `${BIG_REPOSITORY_FILES.toLocaleString("en")} files`, sizedProject(BIG_REPOSITORY_FILES)));
+    console.log(`Load average at the end ${loadAverage()}; ${seconds(Date.now() - began)} in all.`);
   } finally {
     await server.stop();
   }

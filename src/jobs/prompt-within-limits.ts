@@ -54,8 +54,11 @@ export async function promptWithinLimits(run: JobRun, server: OpencodeServer, pr
     // The model gateway refuses a job's token once its budget is spent (HTTP 402).
     if (error instanceof JobError && error.kind === "model" && /\bHTTP 402\b/.test(error.message)) throw budgetError(maxCostUsd, error);
     // opencode has already retried the provider with backoff (5 times, over about a
-    // minute); running the whole job again on top of that would only multiply the wait.
-    if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error });
+    // minute). A provider still down or rate-limiting after that (HTTP 429, 5xx, refused
+    // connections) is worth another attempt later, from the checkpoint: the queue's backoff
+    // waits, and a job outlives an outage of a few minutes instead of failing at the first
+    // (found by the fault suite: a two-minute outage failed every job). Anything else is final.
+    if (error instanceof JobError && error.kind === "model") throw new JobError("model", `${error.message} (after the agent's own retries)`, { cause: error, retryable: error.retryable });
     throw error;
   }
   // The agent's activity is in the log before anything the job writes after the prompt.

@@ -105,7 +105,9 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
         failureMessage: null,
         cancelRequestedAt: null,
         cancelRequestedBy: null,
+        // A new check run, made afresh: the old one (the same job's id) is not an earlier attempt at it.
         checkRunId: null,
+        announceStartedAt: null,
         costBaseline: last.totalCost,
         updatedAt: new Date(),
       })

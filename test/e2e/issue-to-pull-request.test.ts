@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { findJob } from "../../src/store/job-queries.ts";
+import { AGENT_JOB_RETRY_LIMIT } from "../../src/queue/boss.ts";
+import { findJob, listJobEvents } from "../../src/store/job-queries.ts";
 import { startModelServer, type Script } from "../fakes/model-server.ts";
 import { API_TOKEN, startAppHarness } from "../support/app-harness.ts";
 import { useEndToEnd } from "../support/end-to-end.ts";
-import { nockAnnounce, nockInstallationToken, nockRole, nockWorkerCalls } from "../support/github-api.ts";
+import { nockAnnounce, nockInstallationToken, nockRepositoryTokens, nockRole, nockWorkerCalls } from "../support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../support/github-fixtures.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT } from "../support/git-remote.ts";
 import { WEBHOOK_SECRET } from "../support/probot.ts";
@@ -89,7 +90,7 @@ describe("a /agent comment on an issue becomes a pull request", () => {
 
 describe("every failure ends on the thread in plain words", () => {
   /** Start the app, deliver `/agent …`, and wait for the job's final report on GitHub. */
-  async function runFailingJob(options: { script: Script; cloneUrl?: string; baseSha?: string }) {
+  async function runFailingJob(options: { script: Script; cloneUrl?: string; baseSha?: string; attempts?: number }) {
     e2e.model = await startModelServer(options.script);
     const repo = testRepo({ cloneUrl: options.cloneUrl ?? e2e.remote.url });
     e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
@@ -97,6 +98,7 @@ describe("every failure ends on the thread in plain words", () => {
     nockRole(repo, "octocat", "write");
     nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: options.baseSha ?? e2e.remote.headSha });
     const seen = nockWorkerCalls(repo, { expectPullRequest: false });
+    if ((options.attempts ?? 1) > 1) nockRepositoryTokens(options.attempts! - 1);
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet()", repo }) });
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed" && seen.comments.some((body) => body.includes("failed")), { what: "the final report on GitHub" });
@@ -104,9 +106,14 @@ describe("every failure ends on the thread in plain words", () => {
     return { job, seen, finalComment: seen.comments.at(-1) ?? "" };
   }
 
-  it("reports a model API failure (HTTP 500 after opencode's retries)", async () => {
-    const { job, seen, finalComment } = await runFailingJob({ script: () => ({ status: 500, retryAfterMs: 5 }) });
-    expect(job).toMatchObject({ status: "failed", failureKind: "model", prUrl: null, attempts: 1 });
+  it("reports a model API failure (HTTP 500 after opencode's retries, and the queue's)", async () => {
+    const { job, seen, finalComment } = await runFailingJob({ script: () => ({ status: 500, retryAfterMs: 5 }), attempts: AGENT_JOB_RETRY_LIMIT });
+    // A provider failing with 5xx may be down for a while: the job was tried again later, as many times as the queue allows.
+    expect(job).toMatchObject({ status: "failed", failureKind: "model", prUrl: null, attempts: AGENT_JOB_RETRY_LIMIT });
+    const events = await listJobEvents(e2e.harness!.database.db, job.id);
+    expect(events.filter((event) => event.kind === "requeued").map((event) => event.message)).toEqual(
+      Array.from({ length: AGENT_JOB_RETRY_LIMIT - 1 }, () => expect.stringContaining("temporary failure, will retry: The model provider failed (HTTP 500)")),
+    );
     expect(seen.checkRuns.at(-1)).toMatchObject({ status: "completed", conclusion: "failure", output: { title: "Failed: the model or its API failed" } });
     expect(finalComment).toContain("failed: the model or its API failed");
     expect(finalComment).toContain("**What to do next:**");

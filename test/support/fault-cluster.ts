@@ -213,7 +213,7 @@ async function judge(cluster: FaultCluster, asks: readonly Ask[], jobs: Job[], p
     if (job.status === "completed" && job.prNumber === null) problems.push(`${name}: completed without a pull request`);
   }
   const seconds = (from: Date | null, to: Date | null) => (from && to ? `${((to.getTime() - from.getTime()) / 1_000).toFixed(1)} s` : "?");
-  const timeline = jobs.map((job) => `#${job.issueNumber} waited ${seconds(job.createdAt, job.startedAt)}, ran ${seconds(job.startedAt, job.finishedAt)} (${job.attempts} attempts)`);
+  const timeline = jobs.map((job) => `#${job.issueNumber} waited ${seconds(job.createdAt, job.startedAt)}, ran ${seconds(job.startedAt, job.finishedAt)} (${job.attempts} attempts)${job.failureMessage ? `, ${job.failureKind}: "${job.failureMessage.slice(0, 200)}"` : ""}`);
   for (const [head, count] of Object.entries(countBy(cluster.github.pullRequests.map((pull) => pull.head)))) {
     if (count > 1) problems.push(`${head}: ${count} pull requests`);
   }

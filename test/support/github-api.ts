@@ -123,6 +123,14 @@ export function nockIssueContext(repo: RepoFixture, issue: IssueFixture): void {
 }
 
 /** The GitHub calls a worker makes for one job, recorded so the test can read their bodies. */
+/** More repository-scoped tokens, for a job attempted again (each attempt issues its own). */
+export function nockRepositoryTokens(times: number): nock.Scope {
+  return nock(GITHUB_API)
+    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`, (body: Record<string, unknown>) => Boolean(body?.repository_ids))
+    .times(times)
+    .reply(201, { token: REPO_TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+}
+
 export function nockWorkerCalls(repo: RepoFixture, options: { expectPullRequest: boolean; pullRequestFailures?: number; issue?: IssueFixture | null }) {
   const path = `/repos/${repo.owner}/${repo.name}`;
   // null: a task without an issue, which has no issue to read and no comment to edit.
