@@ -25,7 +25,7 @@ import { issueCommentPayload, postWebhook, testRepo } from "../test/support/gith
 import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
-import { createBenchDatabase } from "./database.ts";
+import { createScratchDatabase } from "../test/support/scratch-database.ts";
 import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
 import { benchDatabaseServer, percentile, summarize } from "./support.ts";
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     // 1. Postgres, the scripted model, GitHub (nock), and the app on top of them.
     const server = await benchDatabaseServer();
     cleanups.push(() => server.stop());
-    const database = await createBenchDatabase(server.url);
+    const database = await createScratchDatabase(server.url, "ra_bench");
     cleanups.push(() => database.drop());
     const script = agentScript({
       build: [

@@ -33,7 +33,7 @@ import { branchHeadIn, createGitRemote, type GitRemote } from "../test/support/g
 import { issueCommentPayload, issueLabeledPayload, reviewSubmittedPayload, signPayload, testPrivateKey, testRepo, type RepoFixture } from "../test/support/github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { EXPLORATION_REPORT, GREET_PLAN, scriptedModelEnv } from "../test/support/scripted-model.ts";
-import { createBenchDatabase } from "./database.ts";
+import { createScratchDatabase } from "../test/support/scratch-database.ts";
 import { benchDatabaseServer, loadAverage, percentile } from "./support.ts";
 
 const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 100);
@@ -64,7 +64,7 @@ async function startCluster(serverUrl: string, script: (request: ModelRequest) =
   const remote = await createGitRemote(files);
   const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
   const model = await startModelServer(script);
-  const database = await createBenchDatabase(serverUrl);
+  const database = await createScratchDatabase(serverUrl, "ra_bench");
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   const apps: AppProcess[] = [];
   return {

@@ -23,7 +23,7 @@ import { SHIP_PIPELINE } from "../test/support/pipeline-scripts.ts";
 import { APP_ID, WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
-import { createBenchDatabase } from "./database.ts";
+import { createScratchDatabase } from "../test/support/scratch-database.ts";
 import { benchDatabaseServer, loadAverage, summarize } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   try {
     const server = await benchDatabaseServer();
     cleanups.push(() => server.stop());
-    const database = await createBenchDatabase(server.url);
+    const database = await createScratchDatabase(server.url, "ra_bench");
     cleanups.push(() => database.drop());
     const remote = await createGitRemote({ ...GREETING_PROJECT, "greet.js": GREET_SOURCE, ".github/agent.yml": SHIP_PIPELINE.agentYml });
     cleanups.push(() => remote.cleanup());

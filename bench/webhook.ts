@@ -15,7 +15,7 @@ import { loadConfig } from "../src/config/load-config.ts";
 import { nockInstallationToken, nockRole, GITHUB_API } from "../test/support/github-api.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../test/support/github-fixtures.ts";
 import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
-import { createBenchDatabase } from "./database.ts";
+import { createScratchDatabase } from "../test/support/scratch-database.ts";
 import { benchDatabaseServer, summarize } from "./support.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -23,7 +23,7 @@ const VISIBLE_SAMPLES = Number(process.env.BENCH_VISIBLE_SAMPLES ?? 20);
 
 async function main(): Promise<void> {
   const server = await benchDatabaseServer();
-  const database = await createBenchDatabase(server.url);
+  const database = await createScratchDatabase(server.url, "ra_bench");
   const repo = testRepo();
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));

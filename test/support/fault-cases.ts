@@ -89,36 +89,26 @@ export const FAULT_CASES: FaultCase[] = [
       return asks;
     },
   },
-  {
-    name: "worker-killed-during-push",
-    fault: "the worker SIGKILLed once its push has landed, before it hears so; restarted",
-    env: HEARTBEAT,
-    async run(cluster) {
-      const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
-      const held = cluster.holdPushes();
-      const asks = await cluster.ask(web, [1]);
-      await held.reached;
-      await killAlone(worker);
-      await held.release();
-      await cluster.start("worker", { dataDir: worker.dataDir });
-      return asks;
-    },
-  },
-  {
-    name: "worker-killed-during-pull-request",
-    fault: "the worker SIGKILLed once GitHub has made its pull request, before it hears so; restarted",
-    env: HEARTBEAT,
-    async run(cluster) {
-      const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
-      const held = cluster.github.holdReply("pulls.create");
-      const asks = await cluster.ask(web, [1]);
-      await held.reached;
-      await killAlone(worker);
-      held.release();
-      await cluster.start("worker", { dataDir: worker.dataDir });
-      return asks;
-    },
-  },
+  ...[
+    { moment: "push", fault: "its push has landed", hold: (cluster: FaultCluster) => cluster.holdPushes() },
+    { moment: "pull-request", fault: "GitHub has made its pull request", hold: (cluster: FaultCluster) => cluster.github.holdReply("pulls.create") },
+  ].map(
+    ({ moment, fault, hold }): FaultCase => ({
+      name: `worker-killed-during-${moment}`,
+      fault: `the worker SIGKILLed once ${fault}, before it hears so; restarted`,
+      env: HEARTBEAT,
+      async run(cluster) {
+        const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
+        const held = hold(cluster);
+        const asks = await cluster.ask(web, [1]);
+        await held.reached;
+        await killAlone(worker);
+        held.release();
+        await cluster.start("worker", { dataDir: worker.dataDir });
+        return asks;
+      },
+    }),
+  ),
   ...(["issues.createComment", "checks.create"] as const).map(
     (route): FaultCase => ({
       name: `web-killed-before-recording-${route === "checks.create" ? "check-run" : "comment"}`,

@@ -8,13 +8,11 @@
  * Longer than most files: the cluster and the invariant it is checked against belong
  * together; split, each would need the other's insides.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import pino from "pino";
 import { checkConclusionOf, progressMarker, renderProgressComment } from "../../src/github/show/render-progress.ts";
 import { PARKED_MARKER } from "../../src/sandbox/local-sandbox.ts";
@@ -27,6 +25,7 @@ import { startFakeGitHub, type FakeGitHub } from "../fakes/fake-github.ts";
 import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "./app-process.ts";
 import { branchHeadIn, createGitRemote, type GitRemote } from "./git-remote.ts";
+import { createScratchDatabase } from "./scratch-database.ts";
 import { issueCommentPayload, postWebhook, testRepo, type RepoFixture } from "./github-fixtures.ts";
 import { APP_ID, WEBHOOK_SECRET } from "./probot.ts";
 import { EXPLORATION_REPORT, GREET_PLAN, scriptedModelEnv } from "./scripted-model.ts";
@@ -64,7 +63,7 @@ export interface FaultCluster {
   /** `/agent` on each issue, as GitHub delivers it; what the web process answered. */
   ask(web: AppProcess, issueNumbers: number[]): Promise<Ask[]>;
   /** Hold every push in the remote once its refs are updated (the push has landed; the pusher has not heard so) until `release`. */
-  holdPushes(): { reached: Promise<void>; release(): Promise<void> };
+  holdPushes(): { reached: Promise<void>; release(): void };
   /** Branch updates the remote took, in order: `refs/heads/x <old> <new>`. */
   pushes(): string[];
   /** Until every job has ended (or the deadline passes: the verdict then names those still going). */
@@ -102,7 +101,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
   const github = await startFakeGitHub({ appId: APP_ID, branchesFrom: (name) => branchHeadIn(remote, name) });
   const model = await startModelServer(greetScript(options.modelLatencyMs ?? 0));
   const server = options.databaseServerUrl ? { url: options.databaseServerUrl, postgres: null, stop: async () => {} } : await startOwnPostgres();
-  const scratch = await createScratchDatabase(server.url);
+  const scratch = await createScratchDatabase(server.url, "ra_fault");
   const database = openDatabase(scratch.url, { max: 2 });
   const repo = testRepo({ cloneUrl: remote.url });
   const apps: AppProcess[] = [];
@@ -138,7 +137,7 @@ export async function startFaultCluster(options: FaultClusterOptions = {}): Prom
       const before = pushes().length;
       return {
         reached: waitFor(() => pushes().length > before, "a push to land"),
-        release: () => unlink(holdFlag).catch(() => {}),
+        release: () => rmSync(holdFlag, { force: true }),
       };
     },
     pushes,
@@ -280,23 +279,6 @@ async function startOwnPostgres(): Promise<{ url: string; postgres: FaultCluster
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ra_fault_${randomBytes(5).toString("hex")}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5 * 60_000): Promise<void> {

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
-/** A throwaway database on `serverUrl`; `drop()` removes it. */
-export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ra_bench_${randomBytes(5).toString("hex")}`;
+/**
+ * A throwaway database on `serverUrl`, for code that runs outside vitest (benchmarks, the
+ * fault suite, which both use): `drop()` removes it. Tests use `createTestDatabase`.
+ */
+export async function createScratchDatabase(serverUrl: string, prefix = "ra_scratch"): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
