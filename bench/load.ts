@@ -18,7 +18,7 @@
  *    and webhook → pull request (all of it orchestration), by phase, for a tiny repository
  *    and one of BENCH_BIG_REPOSITORY_FILES files.
  *
- *   npm run bench:load      (DATABASE_URL, else an embedded Postgres; BENCH_* to resize)
+ *   npm run bench:load      (DATABASE_URL, else an embedded Postgres; BENCH_* to resize, BENCH_PARTS=1,3 to choose)
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -46,6 +46,8 @@ const MODEL_LATENCY_MS = Number(process.env.BENCH_MODEL_LATENCY_MS ?? 2_000);
 /** Jobs run one after the other on each repository size of part 3. */
 const PER_JOB_RUNS = Number(process.env.BENCH_PER_JOB_RUNS ?? 4);
 const BIG_REPOSITORY_FILES = Number(process.env.BENCH_BIG_REPOSITORY_FILES ?? 5_000);
+/** Which parts run: `BENCH_PARTS=3` for the per-job figures alone. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? "1,2,3").split(",").map((part) => part.trim()));
 /** Nothing to install and no checks: a job is clone, agent, push and pull request. */
 const PROJECT = { "README.md": "# hello\n" };
 
@@ -344,9 +346,17 @@ function sizedProject(count: number): Record<string, string> {
 }
 
 async function benchPerJob(serverUrl: string, label: string, files: Record<string, string>): Promise<string> {
-  const firstRequestAt = new Map<string, number>();
-  const modelRequests = new Map<string, number>();
-  const cluster = await startCluster(serverUrl, latentScript(firstRequestAt, modelRequests, 0), files);
+  // One job at a time: a job's first model request is the first one (with tools: an agent's, not a title's) after its webhook.
+  const requestTimes: number[] = [];
+  const script = latentScript(new Map(), new Map(), 0);
+  const cluster = await startCluster(
+    serverUrl,
+    (request) => {
+      if (request.tools.length > 0) requestTimes.push(Date.now());
+      return script(request);
+    },
+    files,
+  );
   try {
     const env = { WORKER_CONCURRENCY: "1" };
     const [web] = await Promise.all([cluster.start("web", env), cluster.start("worker", env)]);
@@ -362,7 +372,12 @@ async function benchPerJob(serverUrl: string, label: string, files: Record<strin
       await waitFor(async () => Number((await cluster.pool.query("select count(*) from jobs where finished_at is null")).rows[0].count) === 0 && Number((await cluster.pool.query("select count(*) from jobs")).rows[0].count) > 0, "the job to end");
     }
     const { rows: jobs } = await cluster.pool.query<{ issue_number: number; status: string; finished_at: Date; timings: Record<string, number> }>("select issue_number, status, finished_at, timings from jobs");
-    const toFirst = jobs.map((job) => firstRequestAt.get(String(job.issue_number))! - sentAt.get(String(job.issue_number))!).sort((a, b) => a - b);
+    const toFirst = jobs
+      .map((job) => {
+        const sent = sentAt.get(String(job.issue_number))!;
+        return (requestTimes.find((at) => at >= sent) ?? Number.NaN) - sent;
+      })
+      .sort((a, b) => a - b);
     const wall = jobs.map((job) => job.finished_at.getTime() - sentAt.get(String(job.issue_number))!).sort((a, b) => a - b);
     const phases = ["prepare", "explore", "plan", "build", "verify", "deliver"].map((phase) => `${phase} ${seconds(percentile(jobs.map((job) => job.timings?.[phase] ?? 0).sort((a, b) => a - b), 50))}`);
     const statuses = Object.entries(countBy(jobs.map((job) => job.status))).map(([status, count]) => `${count} ${status}`).join(", ");
@@ -429,27 +444,33 @@ async function main(): Promise<void> {
   const began = Date.now();
   console.log(`node ${process.version}, ${(await import("node:os")).cpus().length} cpus, load average ${loadAverage()}`);
   try {
-    for (const line of await benchWebhooks(server.url)) console.log(line);
-    console.log("");
-    console.log(`### Jobs: ${JOBS} queued over ${REPOS} repositories and ${INSTALLATIONS} installations (at most ${CAP} running per installation), model latency ${MODEL_LATENCY_MS} ms a request`);
-    console.log("");
-    console.log("| workers | drained | jobs/min | queue wait p50 / p99 | most running at once | cap | start → first model request p50 | orchestration p50 / p90 (wall − model) | phases p50 |");
-    console.log("|---|---|---|---|---|---|---|---|---|");
-    const one = await benchDrain(server.url, 1);
-    console.log(one.lines[0]);
-    const two = await benchDrain(server.url, 2);
-    console.log(two.lines[0]);
-    console.log("");
-    console.log(one.lines[1]);
-    console.log(two.lines[1]);
-    console.log(`Two workers drain ${(two.jobsPerMinute / one.jobsPerMinute).toFixed(2)}× as fast as one.`);
-    console.log("");
-    console.log(`### One job at a time, the model answering at once (${PER_JOB_RUNS} jobs each, one worker with one slot, the first on a cold worker)`);
-    console.log("");
-    console.log("| repository | jobs | webhook → first model request p50 / max | webhook → pull request p50 / max (all of it orchestration) | phases p50 |");
-    console.log("|---|---|---|---|---|");
-    console.log(await benchPerJob(server.url, "tiny (1 file)", PROJECT));
-    console.log(await benchPerJob(server.url, `${BIG_REPOSITORY_FILES.toLocaleString("en")} files`, sizedProject(BIG_REPOSITORY_FILES)));
+    if (PARTS.has("1")) {
+      for (const line of await benchWebhooks(server.url)) console.log(line);
+      console.log("");
+    }
+    if (PARTS.has("2")) {
+      console.log(`### Jobs: ${JOBS} queued over ${REPOS} repositories and ${INSTALLATIONS} installations (at most ${CAP} running per installation), model latency ${MODEL_LATENCY_MS} ms a request`);
+      console.log("");
+      console.log("| workers | drained | jobs/min | queue wait p50 / p99 | most running at once | cap | start → first model request p50 | orchestration p50 / p90 (wall − model) | phases p50 |");
+      console.log("|---|---|---|---|---|---|---|---|---|");
+      const one = await benchDrain(server.url, 1);
+      console.log(one.lines[0]);
+      const two = await benchDrain(server.url, 2);
+      console.log(two.lines[0]);
+      console.log("");
+      console.log(one.lines[1]);
+      console.log(two.lines[1]);
+      console.log(`Two workers drain ${(two.jobsPerMinute / one.jobsPerMinute).toFixed(2)}× as fast as one.`);
+      console.log("");
+    }
+    if (PARTS.has("3")) {
+      console.log(`### One job at a time, the model answering at once (${PER_JOB_RUNS} jobs each, one worker with one slot, the first on a cold worker)`);
+      console.log("");
+      console.log("| repository | jobs | webhook → first model request p50 / max | webhook → pull request p50 / max (all of it orchestration) | phases p50 |");
+      console.log("|---|---|---|---|---|");
+      console.log(await benchPerJob(server.url, "tiny (1 file)", PROJECT));
+      console.log(await benchPerJob(server.url, `${BIG_REPOSITORY_FILES.toLocaleString("en")} files`, sizedProject(BIG_REPOSITORY_FILES)));
+    }
     console.log(`Load average at the end ${loadAverage()}; ${seconds(Date.now() - began)} in all.`);
   } finally {
     await server.stop();

@@ -35,6 +35,37 @@ export class JobRun {
     Object.assign(this.timings, job.timings);
   }
 
+  /** Settles once the job shows where its progress goes (at once, unless another process was still announcing it when it started). */
+  announced: Promise<void> = Promise.resolve();
+
+  /**
+   * The job started while another process was announcing it: finish the announcement
+   * (waiting for that process, or doing what it left undone if it died), then show the job
+   * as it is now where it was announced.
+   */
+  finishAnnouncing(): void {
+    this.announced = this.host.announce(this.job.id).then(
+      (announced) => {
+        this.job = { ...this.job, commentId: announced.commentId, checkRunId: announced.checkRunId, announceStartedAt: announced.announceStartedAt };
+        this.host.progress.update(this.job, { force: true });
+      },
+      (error: unknown) => this.log.warn({ err: error }, "announcing the job failed; the minute's sweep shows it"),
+    );
+  }
+
+  private token: Promise<string | null> | undefined;
+
+  /**
+   * The secret git pushes and fetches with, asked of the host once. A job asks for it as it
+   * starts, before its first progress write: GitHub's writes share one pace in a process
+   * (Probot's throttling, about a second apart), and the token's request is one of them,
+   * so asked after the progress writes it waited for them (~2 s of every start).
+   */
+  gitToken(): Promise<string | null> {
+    this.token ??= this.host.gitToken(this.job);
+    return this.token;
+  }
+
   addSecret(secret: string): void {
     this.secrets.push(secret);
   }

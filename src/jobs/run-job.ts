@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -100,14 +101,14 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
     await releaseWorkspace(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
+  await run.announced;
   if (await host.progress.finish(run.job)) await run.recordShown();
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
 async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: AbortSignal): Promise<PushedWork> {
   await run.host.prepare(run);
-  const job = run.job;
-  const token = await run.step("prepare", () => run.host.gitToken(job));
+  const token = await run.step("prepare", () => run.gitToken());
   if (token !== null) run.addSecret(token);
   const { sandbox, repository, continueSession } = await openWorkspace(run, sandboxes, token);
   try {
@@ -165,13 +166,32 @@ async function handOnWaitingMessages(run: JobRun, options: { drop: boolean }): P
 /** The checkpoint's phases, in order: a job with any of them skips what they did. */
 const RESUMABLE_PHASES = ["explore", "plan", "build", "pushed"] as const;
 
+/**
+ * Announce the job before it starts; or, where another process announces it too (the web,
+ * on the webhook, which reads and records the base commit first), wait only for the base
+ * (up to two seconds) instead of for the comment and check run GitHub lets it make about a
+ * second apart: `underway`, the job then finishes the announcement beside its work. A
+ * process that died before the base leaves the whole announcement to this one.
+ */
+async function announceOrBase(host: JobHost, db: Db, jobId: string): Promise<{ job: Job; underway: boolean }> {
+  if (host.announcedElsewhereToo) {
+    for (let polls = 0; polls < 20; polls++) {
+      const job = await findJob(db, jobId);
+      if (!job) throw new Error(`job ${jobId} vanished before it started`);
+      if (job.baseSha !== null) return { job, underway: true };
+      await delay(100);
+    }
+  }
+  return { job: await host.announce(jobId), underway: false };
+}
+
 async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
   const now = deps.now ?? (() => new Date());
   const existing = await findJob(deps.db, jobId);
   if (!existing || hasEnded(existing.status)) return null;
   const log = deps.log.child({ jobId });
   const host = await deps.hostFor(existing, log);
-  const announced = await host.announce(jobId);
+  const { job: announced, underway } = await announceOrBase(host, deps.db, jobId);
   // What the job was given (a follow-up's task, an issue's context, a CI round's errors) is kept too, but only finished phases make it a resumed job.
   const saved = readCheckpoint(announced);
   const finished = RESUMABLE_PHASES.filter((phase) => saved[phase] !== undefined);
@@ -192,12 +212,16 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
     return null;
   }
   const run = new JobRun(deps, job, host, log, now);
+  if (underway) run.finishAnnouncing();
   if (job.cancelRequestedAt !== null) {
     // Asked to cancel while its previous worker ran it, and that worker died.
     await run.fail(new JobError("cancelled", `cancelled by ${job.cancelRequestedBy ?? "someone"}`));
+    await run.announced;
     if (await host.progress.finish(run.job)) await run.recordShown();
     return null;
   }
+  // Its request goes out ahead of the progress writes below (JobRun.gitToken); a job whose work is already pushed needs none.
+  if (!saved.pushed) run.gitToken().catch(() => {});
   log.info({ attempt: job.attempts, resumed }, "job started");
   if (resumed) await run.event("resumed", `resuming from the checkpoint after: ${finished.join(", ")}`);
   host.progress.update(job, { force: true });

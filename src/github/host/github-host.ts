@@ -47,6 +47,7 @@ export function githubHost(input: GitHubHostInput): JobHost {
   const issueContext = { octokit, lookUpRole: input.lookUpRole, mode: input.issueContext, token: input.repositoryToken, downloaded: new Map<string, Buffer>() };
   return {
     announce: (jobId) => ensureAnnounced(input.pool, octokit, jobId, input.now),
+    announcedElsewhereToo: true,
     showState: async (job) => {
       await showJobState(input.pool, octokit, job, input.log);
     },

@@ -37,7 +37,7 @@ async function countJobsAhead(client: pg.PoolClient, job: Job): Promise<number> 
 }
 
 export async function ensureAnnounced(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now = () => new Date()): Promise<Job> {
-  return announcingSlots(pool).run(() => announce(pool, octokit, jobId, now));
+  return announcingSlots(pool).run(() => withAdvisoryLock(pool, { namespace: ADVISORY_LOCKS.announceJob, key: jobId }, (client) => announce(client, octokit, jobId, now)));
 }
 
 /**
@@ -80,50 +80,50 @@ function createSlots(size: number): Slots {
   };
 }
 
-async function announce(pool: pg.Pool, octokit: ProbotOctokit, jobId: string, now: () => Date): Promise<Job> {
-  return withAdvisoryLock(pool, { namespace: ADVISORY_LOCKS.announceJob, key: jobId }, async (client) => {
-    const db = drizzle(client, { schema });
-    let job = await findJob(db, jobId);
-    if (!job) throw new Error(`job ${jobId} does not exist`);
-    const repo = { owner: job.repoOwner, repo: job.repoName };
-    // A pipeline step shows in its own check run and in its run's comment, a task without an issue in its check run and the API.
-    const ownComment = job.pipelineRunId === null && job.issueNumber !== NO_ISSUE;
-    // An announcement that began before may have died after GitHub made something and before it was recorded.
-    const resumed = job.announceStartedAt !== null;
-    if (!resumed && ((ownComment && job.commentId === null) || job.checkRunId === null)) job = await updateJob(db, job.id, { announceStartedAt: now() });
-    if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
-      await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
-    }
-    if (ownComment && job.trigger === "label" && job.commentId === null) {
-      await octokit.rest.reactions.createForIssue({ ...repo, issue_number: job.issueNumber, content: "eyes" });
-    }
-    if (ownComment && job.commentId === null) {
-      const earlier = resumed ? await findProgressComment(octokit, job) : null;
-      const waitingBehind = earlier === null ? await countJobsAhead(client, job) : 0;
-      const commentId = earlier ?? (await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) })).data.id;
-      job = await updateJob(db, job.id, { commentId });
-    }
-    if (job.baseSha === null) {
-      // A follow-up builds on the pull request's branch, and its check run shows on the pull request.
-      const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.followUp ? job.branch : job.defaultBranch}` });
-      job = await updateJob(db, job.id, { baseSha: data.object.sha });
-    }
-    const earlierCheckRun = job.checkRunId === null && job.baseSha !== null && resumed ? await findCheckRun(octokit, job, job.baseSha) : null;
-    if (earlierCheckRun !== null) job = await updateJob(db, job.id, { checkRunId: earlierCheckRun });
-    if (job.checkRunId === null && job.baseSha !== null) {
-      const { data } = await octokit.rest.checks.create({
-        ...repo,
-        name: checkRunNameOf(job),
-        head_sha: job.baseSha,
-        // A job cancelled before it was announced gets a check run that is already over.
-        ...completedOrQueued(job, now()),
-        external_id: job.id,
-        output: renderCheckRunOutput(job, now()),
-      });
-      job = await updateJob(db, job.id, { checkRunId: data.id });
-    }
-    return job;
-  });
+/** Under the job's announcement lock, on its connection. */
+async function announce(client: pg.PoolClient, octokit: ProbotOctokit, jobId: string, now: () => Date): Promise<Job> {
+  const db = drizzle(client, { schema });
+  let job = await findJob(db, jobId);
+  if (!job) throw new Error(`job ${jobId} does not exist`);
+  const repo = { owner: job.repoOwner, repo: job.repoName };
+  // A pipeline step shows in its own check run and in its run's comment, a task without an issue in its check run and the API.
+  const ownComment = job.pipelineRunId === null && job.issueNumber !== NO_ISSUE;
+  // An announcement that began before may have died after GitHub made something and before it was recorded.
+  const resumed = job.announceStartedAt !== null;
+  if (!resumed && ((ownComment && job.commentId === null) || job.checkRunId === null)) job = await updateJob(db, job.id, { announceStartedAt: now() });
+  if (ownComment && job.triggerCommentId !== null && job.commentId === null) {
+    await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: job.triggerCommentId, content: "eyes" });
+  }
+  if (ownComment && job.trigger === "label" && job.commentId === null) {
+    await octokit.rest.reactions.createForIssue({ ...repo, issue_number: job.issueNumber, content: "eyes" });
+  }
+  if (job.baseSha === null) {
+    // Before the paced writes (a read is not paced): a worker may start the job on it while the comment and check run are still to come.
+    // A follow-up builds on the pull request's branch, and its check run shows on the pull request.
+    const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${job.followUp ? job.branch : job.defaultBranch}` });
+    job = await updateJob(db, job.id, { baseSha: data.object.sha });
+  }
+  if (ownComment && job.commentId === null) {
+    const earlier = resumed ? await findProgressComment(octokit, job) : null;
+    const waitingBehind = earlier === null ? await countJobsAhead(client, job) : 0;
+    const commentId = earlier ?? (await octokit.rest.issues.createComment({ ...repo, issue_number: job.issueNumber, body: renderProgressComment(job, now(), { waitingBehind }) })).data.id;
+    job = await updateJob(db, job.id, { commentId });
+  }
+  const earlierCheckRun = job.checkRunId === null && job.baseSha !== null && resumed ? await findCheckRun(octokit, job, job.baseSha) : null;
+  if (earlierCheckRun !== null) job = await updateJob(db, job.id, { checkRunId: earlierCheckRun });
+  if (job.checkRunId === null && job.baseSha !== null) {
+    const { data } = await octokit.rest.checks.create({
+      ...repo,
+      name: checkRunNameOf(job),
+      head_sha: job.baseSha,
+      // A job cancelled before it was announced gets a check run that is already over.
+      ...completedOrQueued(job, now()),
+      external_id: job.id,
+      output: renderCheckRunOutput(job, now()),
+    });
+    job = await updateJob(db, job.id, { checkRunId: data.id });
+  }
+  return job;
 }
 
 /**
