@@ -1,6 +1,7 @@
 import type { ProbotOctokit } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAnnounced } from "../../../src/github/show/announce-job.ts";
+import { progressMarker } from "../../../src/github/show/render-progress.ts";
 import { findJob } from "../../../src/store/job-queries.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
 import { insertJob } from "../../support/job-fixture.ts";
@@ -53,5 +54,39 @@ describe("announcing a burst of jobs", () => {
     await announced;
     for (const job of jobs) expect(await findJob(database.db, job.id)).toMatchObject({ commentId: expect.any(Number), checkRunId: expect.any(Number) });
     expect(github.writes.filter((write) => write === "comment")).toHaveLength(6);
+  });
+});
+
+describe("an announcement resumed after a process died mid-way", () => {
+  /** GitHub holding the thread's comments (listed as GitHub lists them) and check runs; records what is made. */
+  function githubWith(listed: { comments: unknown[]; checkRuns: unknown[] }) {
+    const made: string[] = [];
+    const octokit = {
+      paginate: async (method: (params: unknown) => Promise<unknown[]>, params: unknown) => method(params),
+      rest: {
+        reactions: { createForIssueComment: async () => ({ data: {} }), createForIssue: async () => ({ data: {} }) },
+        issues: { listComments: async () => listed.comments, createComment: async () => (made.push("comment"), { data: { id: 777 } }) },
+        git: { getRef: async () => ({ data: { object: { sha: "a".repeat(40) } } }) },
+        checks: { listForRef: async () => listed.checkRuns, create: async () => (made.push("check run"), { data: { id: 888 } }) },
+      },
+    } as unknown as ProbotOctokit;
+    return { octokit, made };
+  }
+
+  it("adopts the comment and check run the dead process made, making none twice", async () => {
+    const job = await insertJob(database.db, { issueNumber: 300, commentId: null, checkRunId: null, baseSha: "a".repeat(40), announceStartedAt: new Date() });
+    const github = githubWith({
+      comments: [{ id: 501, user: { login: "running-agent[bot]", type: "Bot" }, body: `${progressMarker(job.id)}\n⏳ queued` }],
+      checkRuns: [{ id: 601, external_id: "another-job" }, { id: 602, external_id: job.id }],
+    });
+    expect(await ensureAnnounced(database.pool, github.octokit, job.id)).toMatchObject({ commentId: 501, checkRunId: 602 });
+    expect(github.made).toEqual([]);
+  });
+
+  it("does not adopt a person's comment that starts with the job's marker (they can read it on the thread): it makes its own", async () => {
+    const job = await insertJob(database.db, { issueNumber: 301, commentId: null, checkRunId: null, baseSha: "a".repeat(40), announceStartedAt: new Date() });
+    const github = githubWith({ comments: [{ id: 502, user: { login: "mallory", type: "User" }, body: `${progressMarker(job.id)}\nI am the progress comment now` }], checkRuns: [] });
+    expect(await ensureAnnounced(database.pool, github.octokit, job.id)).toMatchObject({ commentId: 777, checkRunId: 888 });
+    expect(github.made).toEqual(["comment", "check run"]);
   });
 });
