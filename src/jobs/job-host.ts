@@ -51,6 +51,6 @@ export interface JobReporter {
   update(job: Job, options?: { force?: boolean }): void;
   /** Wait until every queued update has reached GitHub (or failed). */
   flush(): Promise<void>;
-  /** Show the final state: completes the check run and edits the comment. False when that failed (it is logged). */
+  /** Show the final state: completes the check run and edits the comment; updates after it are dropped. False when that failed (it is logged). */
   finish(job: Job): Promise<boolean>;
 }

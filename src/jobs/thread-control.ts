@@ -108,6 +108,8 @@ export async function retryJob(pool: pg.Pool, boss: PgBoss, target: JobTarget, d
         // A new check run, made afresh: the old one (the same job's id) is not an earlier attempt at it.
         checkRunId: null,
         announceStartedAt: null,
+        // GitHub no longer shows how it ended: its next end is to be shown afresh (the sweep looks for this).
+        shownStatus: null,
         costBaseline: last.totalCost,
         updatedAt: new Date(),
       })

@@ -1,3 +1,4 @@
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -21,6 +22,15 @@ export const BOSS_SCHEMA = "pgboss";
 
 export interface AgentJobMessage {
   jobId: string;
+}
+
+/**
+ * SQL: a worker holds the queue message of the job `jobId` names. Its handler is still
+ * running, and shows the job's end itself; it lets go only after that (or when its
+ * heartbeat lapses).
+ */
+export function heldByWorker(jobId: SQLWrapper): SQL {
+  return sql`exists (select 1 from ${sql.raw(BOSS_SCHEMA)}.job as message where message.name = ${AGENT_JOB_QUEUE} and message.state = 'active' and message.data->>'jobId' = ${jobId}::text)`;
 }
 
 /** Where a job belongs: its thread (run one at a time) and its installation (capped together). */

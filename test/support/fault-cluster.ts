@@ -21,7 +21,7 @@ import { startEmbeddedPostgres } from "../../src/store/embedded-postgres.ts";
 import { hasEnded, type Job } from "../../src/store/jobs.sql.ts";
 import { jobs as jobsTable } from "../../src/store/schema.ts";
 import { startPostmaster, type Postmaster } from "../../src/store/postmaster.ts";
-import { startFakeGitHub, type FakeGitHub } from "../fakes/fake-github.ts";
+import { startFakeGitHub, type FakeGitHub, type FakeRequest } from "../fakes/fake-github.ts";
 import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "./app-process.ts";
 import { branchHeadIn, createGitRemote, type GitRemote } from "./git-remote.ts";
@@ -201,14 +201,15 @@ async function judge(cluster: FaultCluster, asks: readonly Ask[], jobs: Job[], p
     }
     const checkRuns = [...cluster.github.checkRuns.values()].filter((run) => run.fields.external_id === job.id);
     if (checkRuns.length !== 1) problems.push(`${name}: ${checkRuns.length} check runs`);
-    const checkRun = checkRuns.at(-1)?.fields;
-    if (checkRun && (checkRun.status !== "completed" || checkRun.conclusion !== checkConclusionOf(job))) {
-      problems.push(`${name}: its check run shows ${String(checkRun.status)}/${String(checkRun.conclusion)}`);
+    const checkRun = checkRuns.at(-1);
+    if (checkRun && (checkRun.fields.status !== "completed" || checkRun.fields.conclusion !== checkConclusionOf(job))) {
+      problems.push(`${name}: its check run shows ${String(checkRun.fields.status)}/${String(checkRun.fields.conclusion)}; what was written to it:\n${checkRunWritesOf(cluster, checkRun.id)}`);
     }
     const comments = [...cluster.github.comments.values()].filter((comment) => comment.body.includes(progressMarker(job.id)));
     if (comments.length !== 1) problems.push(`${name}: ${comments.length} progress comments`);
     const headline = renderProgressComment(job, now).split("\n")[1]!;
-    if (comments.length > 0 && !comments.at(-1)!.body.includes(headline)) problems.push(`${name}: its comment does not say "${headline}"`);
+    const comment = comments.at(-1);
+    if (comment && !comment.body.includes(headline)) problems.push(`${name}: its comment does not say "${headline}"; what was written to it:\n${writesOf(cluster, progressMarker(job.id))}`);
     if (job.status === "completed" && job.prNumber === null) problems.push(`${name}: completed without a pull request`);
   }
   const seconds = (from: Date | null, to: Date | null) => (from && to ? `${((to.getTime() - from.getTime()) / 1_000).toFixed(1)} s` : "?");
@@ -221,6 +222,19 @@ async function judge(cluster: FaultCluster, asks: readonly Ask[], jobs: Job[], p
   }
   for (const app of cluster.apps) problems.push(...leftBehind(app.dataDir));
   return { timeline, accepted: accepted.length, jobs: jobs.length, statuses: countBy(jobs.map((job) => job.status)), pullRequests: cluster.github.pullRequests.length, problems };
+}
+
+/** Each write of a job's progress comment, in the order GitHub took them: when, and the lines under its marker. */
+function writesOf(cluster: FaultCluster, marker: string): string {
+  const bodyOf = (request: FakeRequest) => String((request.body as { body?: unknown } | null)?.body ?? "");
+  const writes = cluster.github.requests.filter((request) => (request.route === "issues.createComment" || request.route === "issues.updateComment") && bodyOf(request).includes(marker));
+  return writes.map((request) => `  ${new Date(request.at).toISOString()} ${request.route} ${request.status}: ${bodyOf(request).split("\n").slice(1, 3).join(" | ")}`).join("\n");
+}
+
+/** Each update of a check run, in the order GitHub took them: when, and its status. */
+function checkRunWritesOf(cluster: FaultCluster, checkRunId: number): string {
+  const writes = cluster.github.requests.filter((request) => request.route === "checks.update" && request.path.endsWith(`/check-runs/${checkRunId}`));
+  return writes.map((request) => `  ${new Date(request.at).toISOString()} ${request.status}: ${String((request.body as { status?: unknown } | null)?.status)}/${String((request.body as { conclusion?: unknown } | null)?.conclusion)}`).join("\n");
 }
 
 /** Sandboxes in `dataDir` that are not parked for a follow-up, and processes still running from it (the sandbox's bubblewrap names it). */

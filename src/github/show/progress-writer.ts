@@ -11,7 +11,9 @@ export const RETRY_ACTION = { label: "Retry", description: "Run again from where
  * Progress on GitHub: the check run and the one progress comment, both re-rendered from
  * the job row. GitHub asks apps to pace writes (Probot's Octokit waits a second or more
  * between them), so the job never waits on a progress write, and stale states are
- * dropped rather than queued. A failed update is logged, never fatal.
+ * dropped rather than queued. A failed update is logged, never fatal. Once the final state
+ * is asked for, nothing else is written: an update arriving later holds an older state, and
+ * landing after the final one it would show the job as still working.
  */
 export function createGitHubProgressWriter(octokit: ProbotOctokit, log: Logger, options: { minIntervalMs?: number; now?: () => Date } = {}): JobReporter {
   const minIntervalMs = options.minIntervalMs ?? 3_000;
@@ -19,6 +21,7 @@ export function createGitHubProgressWriter(octokit: ProbotOctokit, log: Logger, 
   let lastUpdate = Number.NEGATIVE_INFINITY;
   let queued: Job | null = null;
   let inFlight: Promise<void> | null = null;
+  let finished = false;
 
   async function write(job: Job, final: boolean): Promise<void> {
     const repo = { owner: job.repoOwner, repo: job.repoName };
@@ -58,6 +61,7 @@ export function createGitHubProgressWriter(octokit: ProbotOctokit, log: Logger, 
 
   return {
     update(job, updateOptions = {}) {
+      if (finished) return;
       const at = now().getTime();
       if (!updateOptions.force && at - lastUpdate < minIntervalMs) return;
       lastUpdate = at;
@@ -66,6 +70,7 @@ export function createGitHubProgressWriter(octokit: ProbotOctokit, log: Logger, 
     },
     flush,
     async finish(job) {
+      finished = true;
       queued = null;
       await flush();
       return write(job, true).then(

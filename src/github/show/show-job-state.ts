@@ -1,11 +1,12 @@
 import type { ProbotOctokit } from "probot";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { and, gt, ne, notInArray, sql } from "drizzle-orm";
+import { and, gt, ne, not, notInArray, sql } from "drizzle-orm";
 import { createGitHubProgressWriter } from "./progress-writer.ts";
 import type { Db } from "../../store/database.ts";
 import { ACTIVE_JOB_STATUSES, jobs, type Job } from "../../store/jobs.sql.ts";
 import { ensureAnnounced } from "./announce-job.ts";
+import { heldByWorker } from "../../queue/boss.ts";
 
 /**
  * Show a job's new state on GitHub when no worker will (a queued job cancelled, a job
@@ -30,7 +31,10 @@ export async function showJobState(pool: pg.Pool, octokit: ProbotOctokit, job: J
 /**
  * The minute's sweep: jobs that ended in the last day whose final state never reached
  * GitHub (the final write failed, or the process died before it). Jobs run on a user's
- * machine (`running-agent run`) have no GitHub to show. Returns how many were shown.
+ * machine (`running-agent run`) have no GitHub to show. Nor is a job whose worker still
+ * holds it: that worker shows its end itself, and its writes are paced, so the row can end
+ * seconds before they land; a write from here in between would have the worker's older
+ * state, still in flight, land after it. Returns how many were shown.
  */
 export async function showStaleJobs(input: { pool: pg.Pool; db: Db; octokitFor(installationId: number): Promise<ProbotOctokit>; log: Logger }): Promise<number> {
   const stale = await input.db
@@ -42,6 +46,7 @@ export async function showStaleJobs(input: { pool: pg.Pool; db: Db; octokitFor(i
         ne(jobs.trigger, "local"),
         gt(jobs.finishedAt, sql`now() - interval '1 day'`),
         sql`${jobs.shownStatus} is distinct from ${jobs.status}`,
+        not(heldByWorker(jobs.id)),
       ),
     )
     .limit(50);

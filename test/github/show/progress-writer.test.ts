@@ -82,6 +82,24 @@ describe("the job reporter", () => {
     expect(github.comments.at(-1)).toContain("opened a pull request");
   });
 
+  it("writes nothing after the final state: an update while it is in flight, or after it, is dropped", async () => {
+    const github = gatedGitHub();
+    const reporter = createGitHubProgressWriter(octokit, log);
+
+    const finished = reporter.finish(jobFixture({ status: "completed", phase: "deliver", prUrl: "https://github.com/o/r/pull/1", testsPassed: true }));
+    await waitUntil(() => github.checkRuns.length === 1, { what: "the final write to be in flight" });
+    // A late update (an announcement finishing beside the job, say) holds an older state.
+    reporter.update(jobFixture({ status: "running", phase: "deliver" }), { force: true });
+    github.release();
+    expect(await finished).toBe(true);
+    reporter.update(jobFixture({ status: "running", phase: "deliver" }), { force: true });
+    await reporter.flush();
+
+    expect(github.checkRuns.map((body) => body.status)).toEqual(["completed"]);
+    expect(github.comments).toHaveLength(1);
+    expect(github.comments[0]).toContain("opened a pull request");
+  });
+
   it("offers the Retry button on a failed check run, a pipeline step's included", async () => {
     const github = gatedGitHub();
     github.release();

@@ -311,6 +311,7 @@ describe("/agent retry", () => {
       checkpoint,
       commentId: 5001,
       checkRunId: 6001,
+      shownStatus: "failed",
       ...overrides,
     });
   }
@@ -340,6 +341,8 @@ describe("/agent retry", () => {
       checkpoint,
       checkRunId: 6101,
       commentId: 5001,
+      // GitHub no longer shows how it ended: should its next end fail to reach GitHub, the sweep must see that.
+      shownStatus: null,
     });
     expect(checkRun.created).toMatchObject({ name: "Running Agent", head_sha: BASE_SHA, status: "queued", external_id: failed.id });
     expect(edits.checkRun).toMatchObject({ status: "queued", output: { title: "Queued" } });
