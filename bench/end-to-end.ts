@@ -10,23 +10,21 @@
  *
  *   npm run bench:e2e                  (BENCH_RUNS, default 5; DATABASE_URL, else an embedded Postgres)
  */
-import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import nock from "nock";
-import pino from "pino";
-import { startApp, type RunningApp } from "../src/app.ts";
-import { loadConfig } from "../src/config/load-config.ts";
+import type { RunningApp } from "../src/app.ts";
 import { PHASES } from "../src/jobs/phases.ts";
 import { startModelServer } from "../test/fakes/model-server.ts";
 import { createGitRemote, GREET_SOURCE, GREETING_PROJECT, type GitRemote } from "../test/support/git-remote.ts";
 import { issueCommentPayload, postWebhook, testRepo } from "../test/support/github-fixtures.ts";
-import { testAppEnv, TestOctokit, WEBHOOK_SECRET } from "../test/support/probot.ts";
+import { WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
 import { createScratchDatabase } from "../test/support/scratch-database.ts";
 import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
+import { finishedJob, machineBusySeconds, startBenchApp } from "./job-bench.ts";
 import { benchDatabaseServer, percentile, summarize } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -114,20 +112,6 @@ async function main(): Promise<void> {
   }
 }
 
-function startBenchApp(options: { databaseUrl: string; dataDir: string; modelEnv: Record<string, string> }): Promise<RunningApp> {
-  const source = testAppEnv({
-    DATABASE_URL: options.databaseUrl,
-    DATA_DIR: options.dataDir,
-    ROLE: "all",
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
-    ...options.modelEnv,
-  });
-  const config = loadConfig(source);
-  // Retries and write throttling off: with an instant model the throttle's one write a
-  // second would be most of what is measured, and it is GitHub's pacing, not ours.
-  return startApp({ config, log: pino({ level: config.env.LOG_LEVEL }), Octokit: TestOctokit });
-}
-
 /** Deliver `/agent` on issue `issueNumber` of the bench repository, wait until the job has finished reporting, and time it. */
 async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRemote, issueNumber: number): Promise<RunResult> {
   const repo = testRepo({ cloneUrl: remote.url });
@@ -152,41 +136,6 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const firstRequestAt = modelRequests[requestsBefore];
   if (firstRequestAt === undefined) throw new Error(`issue #${issueNumber}: the job succeeded without asking the model`);
   return { toReaction: reactedAt - postedAt, toFirstModelRequest: firstRequestAt - postedAt, toPullRequest: pullRequestAt - postedAt, timings: job.timings, cpu };
-}
-
-/** CPU-seconds all cores have spent busy since boot (/proc/stat: all but idle and iowait). */
-function machineBusySeconds(): number {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / 100;
-}
-
-interface JobRow {
-  status: string;
-  failure_kind: string | null;
-  failure_message: string | null;
-  check_run_id: string | null;
-  finished_at: Date | null;
-  timings: Record<string, number>;
-}
-
-/**
- * The job's row once it has finished and its final report is on GitHub (check run
- * completed, then the comment edited): only then is the app idle for the next job.
- */
-async function finishedJob(app: RunningApp, github: GitHubTimeline, commentId: number, issueNumber: number): Promise<JobRow | undefined> {
-  const { rows } = await app.database.pool.query<JobRow>(
-    "select status, failure_kind, failure_message, check_run_id, finished_at, timings from jobs where trigger_comment_id = $1",
-    [commentId],
-  );
-  const job = rows[0];
-  if (!job?.finished_at) return undefined;
-  // Never announced: there is no final report to wait for, and the checks after will say why.
-  if (job.check_run_id === null) return job;
-  const completedAt = github.checkRunCompletedAt.get(Number(job.check_run_id));
-  const editedAt = github.commentEditedAt.get(issueNumber);
-  if (completedAt === undefined || editedAt === undefined || editedAt < completedAt) return undefined;
-  return job;
 }
 
 await main();

@@ -108,7 +108,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       log,
     );
   }
-  if (role !== "web") await startWorkerRole({ config, log, sandboxes: options.sandboxes, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal, webUrl: server?.url ?? null });
+  const worker = role === "web" ? null : await startWorkerRole({ config, log, sandboxes: options.sandboxes, appId: app.appId, database, boss, ProbotWithAuth, signal: stopping.signal, webUrl: server?.url ?? null });
   log.info({ role, url: server?.url ?? null }, "Running Agent started");
   let stopped: Promise<void> | undefined;
   return {
@@ -122,6 +122,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
         // 2. No new work: no more requests, no more jobs; running jobs stop their sandboxes and are handed back.
         stopping.abort();
         await Promise.all([server?.server.stop(), stopTakingJobs(boss)]);
+        await worker?.close();
         await Promise.allSettled([...background]);
         // 3. The queue waits for the running jobs' hand-back and closes its pool; then ours closes.
         await boss.stop({ graceful: true, timeout: 20_000 });

@@ -26,8 +26,9 @@ import { reapLocalSandboxes, removeEarlierAttempts } from "./sandbox/reap-local.
 import type { Database } from "./store/database.ts";
 import { findJob, updateJob } from "./store/job-queries.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
+import { startWarmAgents } from "./jobs/warm-agents.ts";
 
-/** The worker role: clear what a dead predecessor left, then take jobs from the queue. */
+/** The worker role: clear what a dead predecessor left, then take jobs from the queue. `close` ends what it keeps ready (its warm agents) once it takes no more jobs. */
 export async function startWorkerRole(input: {
   config: Config;
   log: Logger;
@@ -40,7 +41,7 @@ export async function startWorkerRole(input: {
   signal: AbortSignal;
   /** This process's web role, if it has one: the default address of the model gateway. */
   webUrl: string | null;
-}): Promise<void> {
+}): Promise<{ close(): Promise<void> }> {
   const { config, log, database } = input;
   const sandboxRoot = path.join(config.dataDir, "sandboxes");
   // Running, or ended moments ago: a job parks or destroys its sandbox just after it ends,
@@ -87,6 +88,13 @@ export async function startWorkerRole(input: {
     const job = await findJob(database.db, jobId);
     if (job) await settleAndShowStep(pipelines, job).catch((error: unknown) => log.warn({ err: error, jobId }, "advancing the pipeline run failed; the minute's sweep will"));
   };
+  const sandboxes =
+    input.sandboxes ??
+    (e2b
+      ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
+      : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX }));
+  // Made after the reaper's first round above: it keeps a live worker's spares, but only once they exist.
+  const warmAgents = startWarmAgents({ provider: sandboxes, count: Math.min(config.env.AGENT_WARM_AGENTS, config.env.WORKER_CONCURRENCY), settings, log });
   const deps = {
     pool: database.pool,
     db: database.db,
@@ -101,11 +109,8 @@ export async function startWorkerRole(input: {
         log: jobLog,
         now: () => new Date(),
       }),
-    sandboxes:
-      input.sandboxes ??
-      (e2b
-        ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
-        : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX })),
+    sandboxes,
+    warmAgents,
     settings,
     cancellations,
     boss: input.boss,
@@ -132,6 +137,7 @@ export async function startWorkerRole(input: {
       await showJobChange(pipelines, await handOnMessagesOfEnded(database.pool, input.boss, job));
     },
   });
+  return { close: () => warmAgents.close() };
 }
 
 /** The app's secrets on disk, masked in every local sandbox: its private key, and Probot's `.env` in the working directory. */

@@ -40,6 +40,14 @@ export interface StartOpencodeServerOptions {
   env?: Record<string, string>;
   /** Read the repository's own opencode config and AGENTS.md. Off by default: see `isolationEnv`. */
   projectConfig?: boolean;
+  /**
+   * The directory the warm-up asks about (default: the workdir). A warm agent's, started
+   * before its job, warms up on an empty one: opencode reads a directory's config once, at
+   * the first request about it, and the workdir's must be read after the job's token is in
+   * place (src/jobs/agent-server.ts). What the warm-up pays for (loading the providers'
+   * packages, the tools) is the process's, whatever the directory.
+   */
+  warmUpDirectory?: string;
 }
 
 /**
@@ -92,9 +100,9 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
   const client = createOpencodeClient({
     baseUrl: url,
     directory: sandbox.workdir,
-    headers: { ...sandbox.requestHeaders?.(), Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` },
+    headers: authHeadersOf(sandbox, password),
   });
-  await warmUp(client);
+  await warmUp(options.warmUpDirectory ? createOpencodeClient({ baseUrl: url, directory: options.warmUpDirectory, headers: authHeadersOf(sandbox, password) }) : client);
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -105,6 +113,10 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
     output: () => server.output(),
     stop: () => (stopping ??= server.kill()),
   };
+}
+
+function authHeadersOf(sandbox: Sandbox, password: string): Record<string, string> {
+  return { ...sandbox.requestHeaders?.(), Authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` };
 }
 
 /**

@@ -87,6 +87,8 @@ export const envSchema = z.object({
   AGENT_KEEP_WORKSPACE_HOURS: withDefault(z.coerce.number().min(0).max(24 * 30), 24),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: withDefault(z.coerce.number().int().min(1).max(64), 2),
+  /** Agents a worker keeps started ahead of its jobs (a spare local sandbox with opencode running in it), at most WORKER_CONCURRENCY; 0: none. The local sandbox only. */
+  AGENT_WARM_AGENTS: withDefault(z.coerce.number().int().min(0).max(64), 1),
   /** Jobs of one installation (organization or account) running at once across all workers, so one busy organization cannot starve the others. */
   AGENT_MAX_JOBS_PER_INSTALLATION: withDefault(z.coerce.number().int().min(1).max(1000), 4),
   /** `/agent` on a pull request from a fork: `refuse` (the app cannot push there), or `propose` (the agent works on a read-only clone and comments its patch). */

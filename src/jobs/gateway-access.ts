@@ -11,20 +11,27 @@ export interface GatewaySettings {
 
 /**
  * A job's way to the models when the gateway is on: a token that is good for this job's
- * remaining budget and time, and the opencode provider settings that use it (merged over
- * the operator's AGENT_OPENCODE_CONFIG, so no real key is left in the sandbox's config).
- * Null when the gateway is off.
+ * remaining budget and time (redacted from everything the job writes). Null when the
+ * gateway is off. `gatewayProviders` makes the opencode settings that use it.
  */
-export async function grantGatewayAccess(run: JobRun): Promise<JsonObject | null> {
-  const gateway = run.deps.settings.gateway;
-  if (!gateway) return null;
+export async function grantGatewayToken(run: JobRun): Promise<string | null> {
+  if (!run.deps.settings.gateway) return null;
   const job = run.job;
   const { remainingUsd } = checkBudget({ spentUsd: job.totalCost - job.costBaseline, limitUsd: run.deps.settings.maxCostUsd });
   const issued = await issueGatewayToken(run.deps.db, { jobId: job.id, budgetUsd: remainingUsd, ttlMs: run.remainingMs() + 60_000 });
   run.addSecret(issued.token);
+  return issued.token;
+}
+
+/**
+ * The opencode provider settings that send `apiKey` to the gateway, merged over the
+ * operator's AGENT_OPENCODE_CONFIG so that no real key is left in the sandbox's config.
+ * `apiKey` is a token, or opencode's `{file:…}` naming where the token will be (a warm agent's).
+ */
+export function gatewayProviders(gateway: GatewaySettings, apiKey: string): JsonObject {
   const base = gateway.url.replace(/\/+$/, "");
   const provider = Object.fromEntries(
-    Object.entries(gateway.providers).map(([name, { version }]) => [name, { options: { baseURL: `${base}/gateway/${name}/${version}`, apiKey: issued.token } }]),
+    Object.entries(gateway.providers).map(([name, { version }]) => [name, { options: { baseURL: `${base}/gateway/${name}/${version}`, apiKey } }]),
   );
   return { provider };
 }

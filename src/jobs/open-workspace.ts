@@ -8,6 +8,7 @@ import { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
 import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
 import type { SandboxHolder } from "./sandbox-holder.ts";
+import type { WarmAgent } from "./warm-agents.ts";
 
 /** A job's sandbox with the repository checked out on the job's branch, ready for the agent. */
 export interface Workspace {
@@ -16,6 +17,8 @@ export interface Workspace {
   repository: WorkRepository;
   /** The build session of the earlier job whose sandbox this is (a resumed follow-up). */
   continueSession?: string;
+  /** The warm agent whose sandbox this is: its opencode is running already. */
+  warm?: WarmAgent;
 }
 
 /**
@@ -39,10 +42,13 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
     return { sandbox: resumed, repository, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
   }
   const egress = await run.step("prepare", () => run.host.egress(run));
-  const sandbox = await run.step("prepare", () => sandboxes.create(job, run.deps.settings.limits, egress));
+  // A spare has the provider's egress only: a job granted more makes its own sandbox.
+  const warm = egress.length === 0 ? (run.deps.warmAgents?.take() ?? undefined) : undefined;
+  const sandbox = await run.step("prepare", () => (warm ? sandboxes.adopt(job, warm.sandbox) : sandboxes.create(job, run.deps.settings.limits, egress)));
+  if (warm) await run.event("sandbox", `a warm agent (${sandbox.id}): its opencode started before the job`);
   const repository = await run.step("prepare", async () => openRepository(run, await mirror));
   await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, { token, botEmail: run.deps.settings.botEmail })));
-  return { sandbox, repository };
+  return { sandbox, repository, ...(warm ? { warm } : {}) };
 }
 
 /** At the end: parked for a follow-up when one is likely, destroyed otherwise. */

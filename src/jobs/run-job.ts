@@ -2,9 +2,6 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { PgBoss } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { mergeDeep, type JsonObject } from "../agent/deep-merge.ts";
-import { buildOpencodeConfig } from "../agent/opencode-config.ts";
-import { startOpencodeServer } from "../agent/opencode-server.ts";
 import { applyPatch } from "../sandbox/git-workspace.ts";
 import type { MirrorCache } from "../sandbox/mirror-cache.ts";
 import type { Sandbox, SandboxLimits, SandboxProvider } from "../sandbox/sandbox.ts";
@@ -18,7 +15,9 @@ import { buildUntilGreen } from "./build-loop.ts";
 import { readCheckpoint, type BuildState, type PushedWork } from "./checkpoint.ts";
 import { CancelRequested, type CancelWatch } from "./cancel-watch.ts";
 import { asJobError, diskFullError, JobError } from "../job-error.ts";
-import { grantGatewayAccess, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
+import { grantGatewayToken, revokeGatewayAccess, type GatewaySettings } from "./gateway-access.ts";
+import { agentServerFor } from "./agent-server.ts";
+import type { WarmAgent, WarmAgents } from "./warm-agents.ts";
 import type { JobHost } from "./job-host.ts";
 import { JobRun } from "./job-run.ts";
 import { handOnMessages } from "./job-messages.ts";
@@ -64,6 +63,8 @@ export interface RunJobDeps {
   cancellations?: CancelWatch;
   /** Queues the jobs that messages the agent could no longer take become (src/jobs/job-messages.ts); a local run gets none. */
   boss?: PgBoss;
+  /** Agents started ahead of the jobs (src/jobs/warm-agents.ts); without it, each job starts its own. */
+  warmAgents?: WarmAgents;
   now?: () => Date;
 }
 
@@ -110,35 +111,44 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
   await run.host.prepare(run);
   const token = await run.step("prepare", () => run.gitToken());
   if (token !== null) run.addSecret(token);
-  const { sandbox, repository, continueSession } = await openWorkspace(run, sandboxes, token);
+  const { sandbox, repository, continueSession, warm } = await openWorkspace(run, sandboxes, token);
   try {
-    return await buildIn(run, { sandbox, repository, token, signal, ...(continueSession ? { continueSession } : {}) });
+    return await buildIn(run, { sandbox, repository, token, signal, ...(continueSession ? { continueSession } : {}), ...(warm ? { warm } : {}) });
   } finally {
     await closeWorkRepository(repository);
   }
 }
 
-async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkRepository; token: string | null; signal: AbortSignal; continueSession?: string }): Promise<PushedWork> {
-  const { sandbox, repository, token, signal, continueSession } = input;
+async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkRepository; token: string | null; signal: AbortSignal; continueSession?: string; warm?: WarmAgent }): Promise<PushedWork> {
+  const { sandbox, repository, token, signal, continueSession, warm } = input;
   const saved = readCheckpoint(run.job);
-  // opencode takes a second or more to start: let it boot while dependencies install. If
-  // anything below fails first, destroying the sandbox stops it.
-  const gatewayAccess = await run.step("prepare", () => grantGatewayAccess(run));
-  const serverStarting = startOpencodeServer(sandbox, { config: opencodeConfigOf(run.deps.settings, gatewayAccess), ...serverPlacementOf(run.deps.sandboxes) });
+  // opencode takes a second or more to start (a warm agent's has): let it boot while
+  // dependencies install. If anything below fails first, destroying the sandbox stops it.
+  const gatewayToken = await run.step("prepare", () => grantGatewayToken(run));
+  const serverStarting = agentServerFor({ settings: run.deps.settings, provider: run.deps.sandboxes, sandbox, gatewayToken, ...(warm ? { warm } : {}) });
   serverStarting.catch(() => {});
   const project = await run.step("prepare", () => detectProjectIn(sandbox));
-  await run.step("prepare", () => installDependencies(run, sandbox, project.install));
   const checks = checksOf(project);
-  const failingAtBaseline = await run.step("prepare", () => baselineFailures(run, sandbox, checks));
-  // Saved work is re-applied on the fresh checkout; without it (too large to keep), building starts over.
+  // The read-only agents (explore, plan) need neither the dependencies nor the checks that
+  // fail already: those are made ready while they read, and the build waits for them.
+  const readying = run.step("prepare", async () => {
+    await installDependencies(run, sandbox, project.install);
+    return baselineFailures(run, sandbox, checks);
+  });
+  readying.catch(() => {});
+  // Saved work is re-applied on the fresh checkout, after the baseline (which is of the base commit); without it (too large to keep), building starts over.
   const resumedBuild = saved.build?.patch != null ? saved.build : undefined;
-  if (resumedBuild?.patch) await run.step("prepare", () => applyPatch(sandbox, resumedBuild.patch!));
+  if (resumedBuild?.patch) {
+    await readying;
+    await run.step("prepare", () => applyPatch(sandbox, resumedBuild.patch!));
+  }
   await run.step("prepare", () => run.host.attach(run, sandbox));
   const server = await run.step("explore", () => serverStarting);
   let build: BuildState;
   try {
     const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
+    const failingAtBaseline = await readying;
     build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...(continueSession ? { continueSession } : {}) }, resumedBuild);
   } finally {
     // Nothing of the agent's may still write to the workspace while its work is taken out, and nothing may use the models after.
@@ -246,16 +256,3 @@ async function settleFailure(run: JobRun, error: JobError, signals: { stopping: 
   await run.fail(error);
 }
 
-/**
- * Where opencode runs: on this host, the host's binary on a free loopback port; in an E2B
- * VM, the template's binary, reachable from the worker only through E2B's edge (0.0.0.0),
- * password-protected like every server of ours.
- */
-function serverPlacementOf(provider: SandboxProvider): { binary?: string; hostname?: string; port?: number } {
-  return provider.name === "e2b" ? { binary: "opencode", hostname: "0.0.0.0", port: 4096 } : {};
-}
-
-function opencodeConfigOf(settings: WorkerSettings, gatewayAccess: JsonObject | null) {
-  const extra = gatewayAccess ? mergeDeep(settings.opencodeExtraConfig, gatewayAccess) : settings.opencodeExtraConfig;
-  return buildOpencodeConfig({ models: settings.models, extra });
-}

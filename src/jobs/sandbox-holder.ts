@@ -19,6 +19,19 @@ export class SandboxHolder {
     return this.hold(() => this.provider.create({ jobId: job.id, limits, ...(egress.length > 0 ? { egress } : {}) }));
   }
 
+  /** A spare sandbox (a warm agent's) made this job's; destroyed when it cannot be. */
+  async adopt(job: Job, sandbox: Sandbox): Promise<Sandbox> {
+    return this.hold(async () => {
+      try {
+        await sandbox.assign?.(job.id);
+      } catch (error) {
+        await sandbox.destroy();
+        throw error;
+      }
+      return sandbox;
+    });
+  }
+
   /** A parked sandbox taken back for this job; null when the provider cannot, or it is gone. */
   async resume(job: Job, parkedId: string, limits: SandboxLimits): Promise<Sandbox | null> {
     const resume = this.provider.resume?.bind(this.provider);

@@ -25,6 +25,9 @@ const defaultExecTimeoutMs = 10 * 60_000;
 export const PARKED_MARKER = ".parked";
 /** The job a resumed sandbox now works for (its directory is named after the job that created it). */
 export const OWNER_MARKER = ".owner";
+/** A spare sandbox's name until a job takes it: `spare-<pid of the worker that made it>-<hex>`. */
+export const SPARE_NAME = /^spare-(\d+)-[0-9a-f]{8}$/;
+const spareOwnerOf = (pid: number) => `spare-${pid}`;
 const SANDBOX_ID = /^[A-Za-z0-9_.-]+-[0-9a-f]{8}$/;
 
 export interface LocalSandboxOptions {
@@ -44,6 +47,7 @@ export function createLocalSandboxProvider(options: LocalSandboxOptions): Sandbo
   return {
     name: "local",
     create: (createOptions) => createLocalSandbox({ rootDir: options.rootDir, confinement, ...createOptions }),
+    createSpare: (spareOptions) => createLocalSandbox({ rootDir: options.rootDir, confinement, jobId: spareOwnerOf(process.pid), ...spareOptions }),
     resume: (id, resumeOptions) => resumeLocalSandbox({ rootDir: options.rootDir, confinement, id, ...resumeOptions }),
   };
 }
@@ -160,6 +164,8 @@ function openLocalSandbox(options: { id: string; dir: string; confinement: Confi
     readBytes: (path, maxBytes) => readContained(dir, resolve(workdir, path), maxBytes),
     destroy,
     park,
+    // The owner marker is what the reapers go by (reap-local.ts), as for a resumed sandbox.
+    assign: (jobId) => writeFile(join(dir, OWNER_MARKER), jobId, { flag: "w" }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { access, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { OWNER_MARKER, PARKED_MARKER } from "./local-sandbox.ts";
+import { OWNER_MARKER, PARKED_MARKER, SPARE_NAME } from "./local-sandbox.ts";
 
 const UUID_PREFIX = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-/;
 
@@ -8,7 +8,9 @@ const UUID_PREFIX = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * Remove local sandbox directories nobody will use again: those whose job is no longer
  * running (a worker that died left them), except parked ones a follow-up may still resume
  * (`keepParked` names those, by directory). Another worker may share the data dir, so a
- * running job's sandbox is left alone. Returns the directories removed.
+ * running job's sandbox is left alone. A spare (a warm agent no job has taken) is kept
+ * while the worker that made it lives, and is its job's once taken (its owner marker).
+ * Returns the directories removed.
  */
 export async function reapLocalSandboxes(
   rootDir: string,
@@ -16,19 +18,34 @@ export async function reapLocalSandboxes(
   keepParked: (names: string[]) => Promise<Set<string>> = async () => new Set(),
 ): Promise<string[]> {
   const entries = await readdir(rootDir).catch(() => [] as string[]);
-  const named = entries.map((name) => ({ name, jobId: UUID_PREFIX.exec(name)?.[1] })).filter((entry): entry is { name: string; jobId: string } => entry.jobId !== undefined);
-  // A resumed sandbox works for the job named in its owner marker, not the one that created it.
-  const owned = await Promise.all(
-    named.map(async (entry) => ({ ...entry, jobId: (await readFile(path.join(rootDir, entry.name, OWNER_MARKER), "utf8").catch(() => "")).trim() || entry.jobId })),
-  );
-  if (owned.length === 0) return [];
+  // A resumed sandbox, or a taken spare, works for the job named in its owner marker, not the one that created it.
+  const ownerOf = async (name: string) => (await readFile(path.join(rootDir, name, OWNER_MARKER), "utf8").catch(() => "")).trim();
+  const spares = await Promise.all(entries.filter((name) => SPARE_NAME.test(name)).map(async (name) => ({ name, owner: await ownerOf(name) })));
+  const untakenOfTheDead = spares.filter((spare) => spare.owner === "" && !isAlive(Number(SPARE_NAME.exec(spare.name)![1])));
+  const named = [
+    ...entries.map((name) => ({ name, jobId: UUID_PREFIX.exec(name)?.[1] })).filter((entry): entry is { name: string; jobId: string } => entry.jobId !== undefined),
+    ...spares.filter((spare) => spare.owner !== "").map((spare) => ({ name: spare.name, jobId: spare.owner })),
+  ];
+  const owned = await Promise.all(named.map(async (entry) => ({ ...entry, jobId: (await ownerOf(entry.name)) || entry.jobId })));
+  await Promise.all(untakenOfTheDead.map((spare) => rm(path.join(rootDir, spare.name), { recursive: true, force: true })));
+  if (owned.length === 0) return untakenOfTheDead.map((spare) => spare.name);
   const running = await isRunning([...new Set(owned.map((entry) => entry.jobId))]);
   const idle = owned.filter((entry) => !running.has(entry.jobId));
   const parked = await filterAsync(idle, (entry) => access(path.join(rootDir, entry.name, PARKED_MARKER)).then(() => true, () => false));
   const kept = parked.length > 0 ? await keepParked(parked.map((entry) => entry.name)) : new Set<string>();
   const orphans = idle.filter((entry) => !kept.has(entry.name));
   await Promise.all(orphans.map((entry) => rm(path.join(rootDir, entry.name), { recursive: true, force: true })));
-  return orphans.map((entry) => entry.name);
+  return [...untakenOfTheDead.map((spare) => spare.name), ...orphans.map((entry) => entry.name)];
+}
+
+/** Whether a process of this machine is running (a signal 0 reaches it; EPERM: it runs, as another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {

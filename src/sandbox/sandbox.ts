@@ -31,6 +31,11 @@ export interface Sandbox {
    * it, the sandbox is unusable, as after `destroy`. Providers that cannot resume lack it.
    */
   park?(): Promise<string>;
+  /**
+   * Hand a spare sandbox, made before its job was known (a warm agent, src/jobs/warm-agents.ts),
+   * to the job: from now on the reapers treat it as that job's. Providers without spares lack it.
+   */
+  assign?(jobId: string): Promise<void>;
 }
 
 export interface ExecOptions {
@@ -78,6 +83,8 @@ export interface SandboxLimits {
 
 export interface SandboxProvider {
   readonly name: "local" | "e2b";
+  /** A sandbox for no job yet, to be `assign`ed to one; absent where a sandbox must be made for its job (E2B names it in its metadata). */
+  createSpare?(options: { limits: SandboxLimits }): Promise<Sandbox>;
   /** `egress`: hosts this job may reach beyond the provider's allow-list (granted to the repository by the operator). */
   create(options: { jobId: string; limits: SandboxLimits; env?: Record<string, string>; egress?: readonly string[] }): Promise<Sandbox>;
   /** A parked sandbox back, as it was left; null when it is gone (reaped, or parked on another machine). */

@@ -72,7 +72,9 @@ describe("an agent that attacks the worker's push and the host", () => {
       return { text: "Added greet()." };
     });
     const repo = testRepo({ cloneUrl: e2e.remote.url });
-    e2e.harness = await startAppHarness(scriptedModelEnv(e2e.model));
+    // The agent is a warm one, started before its job: it must be as confined as one started for it.
+    e2e.harness = await startAppHarness({ ...scriptedModelEnv(e2e.model), AGENT_WARM_AGENTS: "1" });
+    const spare = await e2e.harness.waitForWarmAgent();
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
     nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
@@ -99,6 +101,10 @@ describe("an agent that attacks the worker's push and the host", () => {
     expect(e2e.remote.git("show", `${branch}:greet.js`)).toBe(GREET_SOURCE.trim());
     // Nothing the sandbox started is alive, and it wrote nothing of the worker's.
     expect(processesWith("sleep 7777")).toEqual([]);
-    expect(await e2e.harness.sandboxDirs()).toEqual([job.parkedSandboxId]);
+    expect(job.parkedSandboxId).toBe(spare);
+    // Beside it, at most the warm agent made to replace it, which no job has had.
+    const others = (await e2e.harness.sandboxDirs()).filter((name) => name !== job.parkedSandboxId);
+    expect(others).toEqual(await e2e.harness.untakenSpares());
+    expect(others.length).toBeLessThanOrEqual(1);
   });
 });

@@ -33,7 +33,9 @@ describe("credentials stay out of the agent's reach", () => {
     });
     const repo = testRepo({ cloneUrl: e2e.remote.url });
     const gatewayProviders = { scripted: { baseUrl: new URL(e2e.model.baseUrl).origin, apiKey: REAL_MODEL_KEY, kind: "openai", pricing: { inputPerMillion: 1, outputPerMillion: 2 }, models: { explore: {}, plan: {}, build: {} } } };
-    e2e.harness = await startAppHarness({ ...scriptedModelEnv(e2e.model), AGENT_GATEWAY_PROVIDERS: JSON.stringify(gatewayProviders) });
+    // A warm agent: its opencode started before the job, and reads the job's token from a file once the job puts it there.
+    e2e.harness = await startAppHarness({ ...scriptedModelEnv(e2e.model), AGENT_GATEWAY_PROVIDERS: JSON.stringify(gatewayProviders), AGENT_WARM_AGENTS: "1" });
+    const spare = await e2e.harness.waitForWarmAgent();
     nockInstallationToken(3);
     nockRole(repo, "octocat", "write");
     nockAnnounce(repo, { issueNumber: 7, commentId: 9001, baseSha: e2e.remote.headSha });
@@ -43,7 +45,7 @@ describe("credentials stay out of the agent's reach", () => {
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
-    expect(job).toMatchObject({ status: "completed" });
+    expect(job).toMatchObject({ status: "completed", parkedSandboxId: spare });
     // Everything the model was sent, tool outputs included: the snooping ran, and found nothing.
     const sent = JSON.stringify(e2e.model.requests);
     expect(sent).toContain("SNOOP-DONE");

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -80,3 +81,30 @@ describe("removeEarlierAttempts", () => {
     expect(await removeEarlierAttempts(path.join(root, "missing"), running)).toEqual([]);
   });
 });
+
+describe("reapLocalSandboxes and spare sandboxes (warm agents)", () => {
+  it("keeps a spare while the worker that made it lives, removes one whose worker died, and judges a taken one by its job", async () => {
+    const dead = await deadPid();
+    const mine = `spare-${process.pid}-aaaa1111`;
+    const orphaned = `spare-${dead}-bbbb2222`;
+    const takenRunning = `spare-${dead}-cccc3333`;
+    const takenFinished = `spare-${process.pid}-dddd4444`;
+    for (const name of [mine, orphaned, takenRunning, takenFinished]) await mkdir(path.join(root, name, "workspace"), { recursive: true });
+    await writeFile(path.join(root, takenRunning, OWNER_MARKER), running);
+    await writeFile(path.join(root, takenFinished, OWNER_MARKER), finished);
+
+    const reaped = await reapLocalSandboxes(root, async (ids) => new Set(ids.filter((id) => id === running)));
+
+    expect(reaped.sort()).toEqual([orphaned, takenFinished].sort());
+    expect((await readdir(root)).sort()).toEqual([mine, takenRunning].sort());
+    // A taken spare is an earlier attempt of its job like any other sandbox of it.
+    expect(await removeEarlierAttempts(root, running)).toEqual([takenRunning]);
+  });
+});
+
+/** The pid of a process that has ended (and, this soon, not been reused). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""]);
+  await new Promise((resolve) => child.once("exit", resolve));
+  return child.pid!;
+}

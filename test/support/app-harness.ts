@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, chmod, rm, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,9 +7,11 @@ import { startApp, type RunningApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import type { Job } from "../../src/store/jobs.sql.ts";
 import { findJob } from "../../src/store/job-queries.ts";
+import { OWNER_MARKER, SPARE_NAME } from "../../src/sandbox/local-sandbox.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { HANG_MS } from "./patience.ts";
 import { testAppEnv, TestOctokit } from "./probot.ts";
+import { waitUntil } from "./wait-until.ts";
 
 export const API_TOKEN = "test-api-token-0123456789";
 
@@ -20,6 +23,10 @@ export interface AppHarness {
   /** Poll the job row until `done` holds or the deadline passes. */
   waitForJob(done: (job: Job) => boolean, timeoutMs?: number): Promise<Job>;
   sandboxDirs(): Promise<string[]>;
+  /** Spare sandboxes (warm agents) no job has taken yet. */
+  untakenSpares(): Promise<string[]>;
+  /** Wait until a warm agent is on hand (AGENT_WARM_AGENTS set): its sandbox made, its opencode starting. */
+  waitForWarmAgent(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +41,10 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
   const log = pino({ level: config.env.LOG_LEVEL });
   const app = await startApp({ config, log, Octokit: TestOctokit, retryDelaySeconds: 1 });
   let activeJobId: string | null = null;
+  const untakenSpares = async () => {
+    const names = (await readdir(path.join(dataDir, "sandboxes")).catch(() => [] as string[])).filter((name) => SPARE_NAME.test(name));
+    return names.filter((name) => !existsSync(path.join(dataDir, "sandboxes", name, OWNER_MARKER)));
+  };
   return {
     app,
     url: app.url!,
@@ -52,6 +63,12 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
     },
     async sandboxDirs() {
       return readdir(path.join(dataDir, "sandboxes")).catch(() => []);
+    },
+    untakenSpares,
+    async waitForWarmAgent() {
+      // The warm-up directory is the last thing made before the spare is offered (warm-agents.ts).
+      const ready = async () => (await untakenSpares()).find((name) => existsSync(path.join(dataDir, "sandboxes", name, "home", "warm-up")));
+      return waitUntil(ready, { what: "a warm agent to be on hand" });
     },
     async stop() {
       await app.stop();

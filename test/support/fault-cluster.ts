@@ -15,7 +15,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { checkConclusionOf, progressMarker, renderProgressComment } from "../../src/github/show/render-progress.ts";
-import { PARKED_MARKER } from "../../src/sandbox/local-sandbox.ts";
+import { OWNER_MARKER, PARKED_MARKER, SPARE_NAME } from "../../src/sandbox/local-sandbox.ts";
 import { openDatabase, type Database } from "../../src/store/database.ts";
 import { startEmbeddedPostgres } from "../../src/store/embedded-postgres.ts";
 import { hasEnded, type Job } from "../../src/store/jobs.sql.ts";
@@ -242,7 +242,9 @@ function leftBehind(dataDir: string): string[] {
   const left: string[] = [];
   const sandboxes = path.join(dataDir, "sandboxes");
   const entries = existsSync(sandboxes) ? readdirSync(sandboxes) : [];
-  for (const name of entries) {
+  // A live worker's warm agent no job has taken is kept on purpose (warm-agents.ts), its opencode running.
+  const spares = entries.filter((name) => SPARE_NAME.test(name) && !existsSync(path.join(sandboxes, name, OWNER_MARKER)) && isAlive(Number(SPARE_NAME.exec(name)![1])));
+  for (const name of entries.filter((entry) => !spares.includes(entry))) {
     if (!existsSync(path.join(sandboxes, name, PARKED_MARKER))) left.push(`sandbox left in ${path.basename(dataDir)}: ${name}`);
   }
   for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
@@ -253,9 +255,18 @@ function leftBehind(dataDir: string): string[] {
         return "";
       }
     })();
-    if (command.includes(sandboxes)) left.push(`process ${pid} left: ${command.slice(0, 120)}`);
+    if (command.includes(sandboxes) && !spares.some((name) => command.includes(path.join(sandboxes, name)))) left.push(`process ${pid} left: ${command.slice(0, 120)}`);
   }
   return left;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Explore, plan and build answer after `latencyMs`; build writes greet.js, then says it is done. */

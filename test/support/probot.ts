@@ -25,6 +25,8 @@ export function testAppEnv(overrides: Record<string, string>): NodeJS.ProcessEnv
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
+    // A spare opencode per app would load every test that starts one; the tests of warm agents ask for them.
+    AGENT_WARM_AGENTS: "0",
     ...overrides,
   };
   return env as NodeJS.ProcessEnv;
