@@ -8,7 +8,8 @@
  * Postgres…), so that the figures mean something on a busy machine. GitHub is nock, in this
  * process; Postgres is real. With an instant model, a job's wall time is all overhead.
  *
- *   npm run bench:e2e                  (BENCH_RUNS, default 5; DATABASE_URL, else an embedded Postgres)
+ *   npm run bench:e2e                  (BENCH_RUNS, default 5; DATABASE_URL, else an embedded Postgres;
+ *                                      AGENT_WARM_AGENTS=0 for jobs without warm agents, as before them)
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";

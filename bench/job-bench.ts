@@ -16,6 +16,8 @@ export function startBenchApp(options: { databaseUrl: string; dataDir: string; m
     DATA_DIR: options.dataDir,
     ROLE: "all",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
+    // As in production unless AGENT_WARM_AGENTS says otherwise (0: each job starts its own opencode).
+    AGENT_WARM_AGENTS: process.env.AGENT_WARM_AGENTS ?? "1",
     ...options.modelEnv,
   });
   const config = loadConfig(source);

@@ -8,7 +8,8 @@
  * from the survey's end to each next step's start, and how far apart code and docs
  * started (0 would be perfectly parallel).
  *
- *   npm run bench:pipeline              (BENCH_RUNS, default 3; DATABASE_URL, else an embedded Postgres)
+ *   npm run bench:pipeline              (BENCH_RUNS, default 3; DATABASE_URL, else an embedded Postgres;
+ *                                       AGENT_WARM_AGENTS=0 for workers without warm agents, as before them)
  */
 import { eq } from "drizzle-orm";
 import { openDatabase } from "../src/store/database.ts";
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
     cleanups.push(() => github.close());
     const model = await startModelServer(SHIP_PIPELINE.script());
     cleanups.push(() => model.close());
-    const env = { GHE_HOST: github.host, DATABASE_URL: database.url, ...scriptedModelEnv(model) };
+    // The workers' warm agents as in production unless AGENT_WARM_AGENTS says otherwise (0: before them).
+    const env = { GHE_HOST: github.host, DATABASE_URL: database.url, ...scriptedModelEnv(model), AGENT_WARM_AGENTS: process.env.AGENT_WARM_AGENTS ?? "1" };
     const web = await startAppProcess({ role: "web", env });
     apps.push(web, await startAppProcess({ role: "worker", env }), await startAppProcess({ role: "worker", env }));
     const db = openDatabase(database.url, { max: 2 });

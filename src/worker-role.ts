@@ -128,8 +128,14 @@ export async function startWorkerRole(input: {
         const removed = (await Promise.all([removeEarlierAttempts(sandboxRoot, jobId), removeEarlierAttempts(workDir, jobId)])).flat();
         if (removed.length > 0) log.info({ jobId, removed }, "removed what an earlier attempt of the job left on this machine");
       }
-      await runJob(deps, jobId, input.signal);
-      await settleStepOf(jobId);
+      // A step's run moves on as the job ends (beside its last GitHub writes); one that ended before it ran (a cancel) is settled here.
+      let settled = false;
+      const onEnded = async () => {
+        settled = true;
+        await settleStepOf(jobId);
+      };
+      await runJob({ ...deps, onEnded }, jobId, input.signal);
+      if (!settled) await settleStepOf(jobId);
     },
     onGiveUp: async (jobId, error) => {
       const message = redactKnownTokens(error instanceof Error ? error.message : String(error));

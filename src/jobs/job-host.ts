@@ -16,11 +16,12 @@ export interface JobHost {
   /** Shows the job where its progress goes (once, whoever asks first); the row as it is after. */
   announce(jobId: string): Promise<Job>;
   /**
-   * Another process announces the job too, as soon as it is asked for (the web process, on
-   * the webhook), recording its base commit first: a job may then start on that base and
-   * finish the announcement beside its work instead of waiting for it.
+   * Whether another process announces this job too, as soon as it is asked for (the web
+   * process, on the webhook), recording its base commit first: the job may then start on
+   * that base and finish the announcement beside its work instead of waiting for it. A job
+   * nobody else announces is announced before it starts, at once.
    */
-  readonly announcedElsewhereToo?: boolean;
+  announcedElsewhere?(job: Job): boolean;
   /** Shows the state of a job that ended before this worker could run it (a cancel). */
   showState(job: Job): Promise<void>;
   /** Progress while the job runs. Never blocks the job. */

@@ -65,6 +65,11 @@ export interface RunJobDeps {
   boss?: PgBoss;
   /** Agents started ahead of the jobs (src/jobs/warm-agents.ts); without it, each job starts its own. */
   warmAgents?: WarmAgents;
+  /**
+   * Called once the job's row has ended, beside its last progress writes (which GitHub
+   * paces, seconds under load), not after them: a pipeline step's run moves on at once.
+   */
+  onEnded?(job: Job): Promise<void>;
   now?: () => Date;
 }
 
@@ -102,8 +107,10 @@ export async function runJob(deps: RunJobDeps, jobId: string, stopping: AbortSig
     await revokeGatewayAccess(run).catch((error: unknown) => run.log.warn({ err: error }, "revoking the job's gateway token failed"));
     await releaseWorkspace(run, sandboxes, stopping).catch((error: unknown) => run.log.warn({ err: error }, "releasing the sandbox failed"));
   }
+  const ended = deps.onEnded?.(run.job).catch((error: unknown) => run.log.warn({ err: error }, "what follows the job's end failed"));
   await run.announced;
   if (await host.progress.finish(run.job)) await run.recordShown();
+  await ended;
   run.log.info({ status: run.job.status, failureKind: run.job.failureKind, prUrl: run.job.prUrl, costUsd: run.job.totalCost }, "job finished");
 }
 
@@ -177,22 +184,33 @@ async function handOnWaitingMessages(run: JobRun, options: { drop: boolean }): P
 const RESUMABLE_PHASES = ["explore", "plan", "build", "pushed"] as const;
 
 /**
- * Announce the job before it starts; or, where another process announces it too (the web,
- * on the webhook, which reads and records the base commit first), wait only for the base
- * (up to two seconds) instead of for the comment and check run GitHub lets it make about a
- * second apart: `underway`, the job then finishes the announcement beside its work. A
- * process that died before the base leaves the whole announcement to this one.
+ * Start the job on its base commit, and announce it beside its work: whoever announces it
+ * (the web process on the webhook, or this worker, now, for a job nobody else announces:
+ * a pipeline's step, an API task) reads and records the base first, then makes the comment
+ * and the check run GitHub lets an app write only about a second apart. So the job waits
+ * only for the base (up to two seconds): `underway`, it then finishes the announcement
+ * beside its work. A process that died before the base leaves the whole announcement to
+ * this one. A host that shows jobs nowhere else (a local run) announces before the start.
  */
-async function announceOrBase(host: JobHost, db: Db, jobId: string): Promise<{ job: Job; underway: boolean }> {
-  if (host.announcedElsewhereToo) {
-    for (let polls = 0; polls < 20; polls++) {
-      const job = await findJob(db, jobId);
-      if (!job) throw new Error(`job ${jobId} vanished before it started`);
-      if (job.baseSha !== null) return { job, underway: true };
-      await delay(100);
-    }
+async function announceOrBase(host: JobHost, db: Db, queued: Job): Promise<{ job: Job; underway: boolean }> {
+  if (!host.announcedElsewhere) return { job: await host.announce(queued.id), underway: false };
+  let settled = false;
+  const announcing = host.announcedElsewhere(queued)
+    ? null
+    : host.announce(queued.id).finally(() => {
+        settled = true;
+      });
+  // Its failure is the job's only if the job waits for it (below); otherwise the announcement beside the work reports it.
+  announcing?.catch(() => {});
+  for (let polls = 0; polls < 40; polls++) {
+    const job = await findJob(db, queued.id);
+    if (!job) throw new Error(`job ${queued.id} vanished before it started`);
+    if (job.baseSha !== null) return { job, underway: true };
+    // Over before a base was recorded (it failed reading it, or the host records none): its outcome is the job's.
+    if (settled) break;
+    await delay(50);
   }
-  return { job: await host.announce(jobId), underway: false };
+  return { job: await (announcing ?? host.announce(queued.id)), underway: false };
 }
 
 async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null> {
@@ -201,7 +219,7 @@ async function beginRun(deps: RunJobDeps, jobId: string): Promise<JobRun | null>
   if (!existing || hasEnded(existing.status)) return null;
   const log = deps.log.child({ jobId });
   const host = await deps.hostFor(existing, log);
-  const { job: announced, underway } = await announceOrBase(host, deps.db, jobId);
+  const { job: announced, underway } = await announceOrBase(host, deps.db, existing);
   // What the job was given (a follow-up's task, an issue's context, a CI round's errors) is kept too, but only finished phases make it a resumed job.
   const saved = readCheckpoint(announced);
   const finished = RESUMABLE_PHASES.filter((phase) => saved[phase] !== undefined);

@@ -75,21 +75,27 @@ export function startWarmAgents(input: {
   async function makeOne(): Promise<void> {
     if (!createSpare) return;
     warming += 1;
-    let sandbox: Sandbox | null = null;
+    /** Made, and not offered yet: destroyed here if it never is. */
+    let unoffered: Sandbox | null = null;
     try {
       // It lives a job's lifetime after it is taken, however long it waited.
-      sandbox = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } });
+      const sandbox = (unoffered = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } }));
       const tokenFile = settings.gateway ? posix.join(sandbox.home, "gateway-token") : null;
       // Read by the warm-up's own directory; the job's token replaces it before the workdir's first request.
       if (tokenFile) await sandbox.writeFile(tokenFile, "no-job-yet");
       const warmUpDirectory = posix.join(sandbox.home, "warm-up");
       await sandbox.exec(["mkdir", "-p", warmUpDirectory]);
+      if (closed) return;
       const config = opencodeConfigOf(settings, settings.gateway && tokenFile ? gatewayProviders(settings.gateway, `{file:${tokenFile}}`) : null);
       const server = startServer(sandbox, { config, warmUpDirectory, ...serverPlacementOf(provider) });
+      // Its failure is handled below while it is a spare, and is its job's once taken: never unhandled.
+      server.catch(() => {});
       const spare: Spare = { agent: { sandbox, server, tokenFile }, madeAt: now() };
-      if (closed) throw new Error("closed");
       spares.push(spare);
+      unoffered = null;
       await server.catch(async (error: unknown) => {
+        // Closing destroys the spares, which ends their servers: that is no failure.
+        if (closed) return;
         failedAt = now();
         log.warn({ err: error }, "a warm agent did not start; jobs start their own meanwhile");
         // A job that took it meanwhile has the failure as its own server's, and its sandbox.
@@ -100,9 +106,9 @@ export function startWarmAgents(input: {
         failedAt = now();
         log.warn({ err: error }, "a spare sandbox could not be made; jobs make their own meanwhile");
       }
-      await sandbox?.destroy().catch(() => {});
     } finally {
       warming -= 1;
+      await unoffered?.destroy().catch(() => {});
     }
   }
 

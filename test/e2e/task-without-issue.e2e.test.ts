@@ -31,6 +31,11 @@ describe("a task asked through the API without an issue", () => {
     nockInstallationToken(3);
     // What the API asks of GitHub: the app's installation, the repository, the base branch.
     const checkRuns: Array<Record<string, unknown>> = [];
+    // GitHub holds the check run's creation until the job runs: nobody else announces an API
+    // task, and its worker starts it on the base commit and announces it beside its work
+    // (waiting for the paced check run instead would deadlock here).
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
     nock(GITHUB_API)
       .get(`${path}/installation`)
       .reply(200, { id: INSTALLATION_ID })
@@ -44,8 +49,9 @@ describe("a task asked through the API without an issue", () => {
       .post(`${path}/check-runs`)
       .reply(
         201,
-        recordJson((body) => {
+        recordJson(async (body) => {
           checkRuns.push(body);
+          await running;
           return { id: 6001 };
         }),
       );
@@ -61,6 +67,8 @@ describe("a task asked through the API without an issue", () => {
     const created = (await response.json()) as { id: string; issue_number: number | null; branch: string; status: string };
     expect(created).toMatchObject({ status: "queued", issue_number: null, branch: `agent/task-${created.id.slice(0, 8)}-add-a-greet-name-function-in-greet-js` });
 
+    await e2e.harness.waitForJob((candidate) => candidate.status === "running" && candidate.checkRunId === null);
+    started();
     const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the final check run" });
     expect(job).toMatchObject({ status: "completed", testsPassed: true, prNumber: 12, defaultBranch: "release", baseSha: releaseSha });

@@ -115,6 +115,27 @@ describe("warm agents", () => {
     expect(second.made[0]!.destroyed).toBe(false);
   });
 
+  it("closed while a spare is still being made: that one is destroyed, never offered, and nothing fails unhandled", async () => {
+    const { made, servers, provider, startServer } = fakes();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: SandboxProvider = {
+      ...provider,
+      async createSpare(options) {
+        const sandbox = await provider.createSpare!(options);
+        return { ...sandbox, exec: async (...args: Parameters<Sandbox["exec"]>) => gate.then(() => sandbox.exec(...args)) };
+      },
+    };
+    pool = startWarmAgents({ provider: slow, count: 1, settings, log, startServer });
+    await waitUntil(() => made.length === 1, { what: "the spare's sandbox to be made" });
+    const closing = pool.close();
+    release();
+    await closing;
+    await waitUntil(() => made[0]!.destroyed, { what: "the unoffered spare to be destroyed" });
+    expect(servers).toHaveLength(0);
+    expect(pool.take()).toBeNull();
+  });
+
   it("destroys its spares when closed, and makes none after", async () => {
     const { made, servers, provider, startServer } = fakes();
     pool = startWarmAgents({ provider, count: 2, settings, log, startServer });

@@ -169,4 +169,31 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     const winner = [...stepJobs.values()].find((job) => job.status === "completed")!;
     expect(environment.remote.git("show", `${run.branch}:greet.js`)).toContain(winner.pipelineStep === "polite" ? "// polite" : "// LOUD");
   });
+  it("moves the run on as a step ends, beside the step's last GitHub writes rather than after them", async (context) => {
+    const environment = await startPipelineScenario(context, SHIP_PIPELINE.agentYml, SHIP_PIPELINE.script());
+    const { database, github } = environment;
+    const web = await environment.start("web");
+    const worker = await environment.start("worker");
+    await askForRun(environment, web.url!, "/agent run ship file=farewell.js");
+    // GitHub holds its answer to one of the survey's progress writes: the survey's final write waits behind it.
+    const survey = await waitUntil(async () => (await database.db.select().from(jobs).where(eq(jobs.pipelineStep, "survey")))[0], { what: "the survey's job" });
+    await waitUntil(async () => (await findJob(database.db, survey.id))?.status === "running", { what: "the survey to run" });
+    const held = github.holdReply("checks.update");
+    await held.reached;
+
+    // The survey ends and its next steps start while its check run still waits for GitHub.
+    const next = await waitUntil(
+      async () => {
+        const rows = await database.db.select().from(jobs).where(eq(jobs.pipelineRunId, survey.pipelineRunId!));
+        return rows.some((job) => job.pipelineStep === "code") && rows.some((job) => job.pipelineStep === "docs") ? rows : undefined;
+      },
+      { what: "the steps after the survey to be started" },
+    );
+    expect(next.find((job) => job.pipelineStep === "survey")?.finishedAt).not.toBeNull();
+    // By the worker that ran it, not by the web's minute sweep of steps whose end was never heard of.
+    expect(worker.output()).toMatch(/"step":"survey".*"msg":"pipeline step ended"/);
+    held.release();
+    const { run } = await finishedRun(environment);
+    expect(run.status).toBe("completed");
+  });
 });

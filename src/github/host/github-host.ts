@@ -47,7 +47,10 @@ export function githubHost(input: GitHubHostInput): JobHost {
   const issueContext = { octokit, lookUpRole: input.lookUpRole, mode: input.issueContext, token: input.repositoryToken, downloaded: new Map<string, Buffer>() };
   return {
     announce: (jobId) => ensureAnnounced(input.pool, octokit, jobId, input.now),
-    announcedElsewhereToo: true,
+    // The web process announces the jobs it makes from a webhook delivery, after its answer
+    // (trigger-kit.ts `startJob`); a pipeline's steps, API tasks and the jobs that messages
+    // become have no delivery, and nobody else announces them.
+    announcedElsewhere: (job) => job.deliveryId !== null,
     showState: async (job) => {
       await showJobState(input.pool, octokit, job, input.log);
     },
