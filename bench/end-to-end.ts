@@ -14,7 +14,6 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import nock from "nock";
 import type { RunningApp } from "../src/app.ts";
 import { PHASES } from "../src/jobs/phases.ts";
 import { startModelServer } from "../test/fakes/model-server.ts";
@@ -24,8 +23,8 @@ import { WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
 import { createScratchDatabase } from "../test/support/scratch-database.ts";
-import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
-import { finishedJob, machineBusySeconds, startBenchApp } from "./job-bench.ts";
+import type { GitHubTimeline } from "./fake-github.ts";
+import { fakeGitHubInProcess, finishedJob, machineBusySeconds, startBenchApp } from "./job-bench.ts";
 import { benchDatabaseServer, percentile, summarize } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -69,13 +68,8 @@ async function main(): Promise<void> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "ra-bench-data-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     await chmod(dataDir, 0o755);
-    nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
-    cleanups.push(async () => {
-      nock.cleanAll();
-      nock.enableNetConnect();
-    });
-    const github = nockGitHubForJobs(testRepo());
+    const { github, restore } = fakeGitHubInProcess();
+    cleanups.push(restore);
     const app = await startBenchApp({ databaseUrl: database.url, dataDir, modelEnv: scriptedModelEnv(model) });
     cleanups.push(() => app.stop());
 

@@ -19,7 +19,6 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import nock from "nock";
 import type { RunningApp } from "../src/app.ts";
 import { createLocalSandboxProvider } from "../src/sandbox/local-sandbox.ts";
 import type { Sandbox, SandboxProcess, SandboxProvider } from "../src/sandbox/sandbox.ts";
@@ -31,8 +30,8 @@ import { WEBHOOK_SECRET } from "../test/support/probot.ts";
 import { agentScript, scriptedModelEnv } from "../test/support/scripted-model.ts";
 import { waitUntil } from "../test/support/wait-until.ts";
 import { createScratchDatabase } from "../test/support/scratch-database.ts";
-import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
-import { finishedJob, machineBusySeconds, startBenchApp } from "./job-bench.ts";
+import type { GitHubTimeline } from "./fake-github.ts";
+import { fakeGitHubInProcess, finishedJob, machineBusySeconds, startBenchApp } from "./job-bench.ts";
 import { benchDatabaseServer, loadAverage, percentile } from "./support.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 8);
@@ -80,13 +79,8 @@ async function main(): Promise<void> {
       return script(request);
     });
     cleanups.push(() => model.close());
-    nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
-    cleanups.push(async () => {
-      nock.cleanAll();
-      nock.enableNetConnect();
-    });
-    const github = nockGitHubForJobs(testRepo());
+    const { github, restore } = fakeGitHubInProcess();
+    cleanups.push(restore);
     for (const warmAgents of WARM_AGENTS) {
       // A fresh worker each time: its first job is cold (no mirror; for the second, its warm agent made as the worker started).
       const what = warmAgents === 0 ? "AGENT_WARM_AGENTS=0: each job starts its own opencode (before)" : `AGENT_WARM_AGENTS=${warmAgents}: warm agents (after)`;

@@ -8,7 +8,9 @@ import { startApp, type RunningApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/load-config.ts";
 import type { SandboxProvider } from "../src/sandbox/sandbox.ts";
 import { testAppEnv, TestOctokit } from "../test/support/probot.ts";
-import type { GitHubTimeline } from "./fake-github.ts";
+import nock from "nock";
+import { testRepo } from "../test/support/github-fixtures.ts";
+import { nockGitHubForJobs, type GitHubTimeline } from "./fake-github.ts";
 
 export function startBenchApp(options: { databaseUrl: string; dataDir: string; modelEnv: Record<string, string>; sandboxes?: SandboxProvider }): Promise<RunningApp> {
   const source = testAppEnv({
@@ -61,4 +63,17 @@ export async function finishedJob(app: RunningApp, github: GitHubTimeline, comme
   const editedAt = github.commentEditedAt.get(issueNumber);
   if (completedAt === undefined || editedAt === undefined || editedAt < completedAt) return undefined;
   return job;
+}
+
+/** GitHub faked in this process for the bench repository's jobs (nock; loopback traffic let through); `restore` undoes it. */
+export function fakeGitHubInProcess(): { github: GitHubTimeline; restore(): Promise<void> } {
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+  return {
+    github: nockGitHubForJobs(testRepo()),
+    async restore() {
+      nock.cleanAll();
+      nock.enableNetConnect();
+    },
+  };
 }
