@@ -122,10 +122,10 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
         // 2. No new work: no more requests, no more jobs; running jobs stop their sandboxes and are handed back.
         stopping.abort();
         await Promise.all([server?.server.stop(), stopTakingJobs(boss)]);
-        await worker?.close();
         await Promise.allSettled([...background]);
-        // 3. The queue waits for the running jobs' hand-back and closes its pool; then ours closes.
-        await boss.stop({ graceful: true, timeout: 20_000 });
+        // 3. The queue waits for the running jobs' hand-back and closes its pool (the worker's
+        // spare agents go meanwhile: they need no database); then ours closes.
+        await Promise.all([boss.stop({ graceful: true, timeout: 20_000 }), worker?.close()]);
         await database.close();
         // 4. Postgres last: stopped under open connections, it ends each with an error.
         await embedded?.stop();
