@@ -42,7 +42,8 @@ describe("credentials stay out of the agent's reach", () => {
     const seen = nockWorkerCalls(repo, { expectPullRequest: true });
 
     await postWebhook(e2e.harness.url, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body: "/agent add greet(name) in greet.js", repo }) });
-    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null);
+    // Parked just after it ends: wait for that too, to see which sandbox it was.
+    const job = await e2e.harness.waitForJob((candidate) => candidate.finishedAt !== null && (candidate.status !== "completed" || candidate.parkedSandboxId !== null));
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     expect(job).toMatchObject({ status: "completed", parkedSandboxId: spare });
