@@ -319,7 +319,8 @@ function parseOwner(text: string): LockOwner | null {
   }
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process of this machine runs (a zombie does not: it answers signals and holds nothing). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

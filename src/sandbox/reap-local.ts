@@ -1,6 +1,7 @@
 import { access, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { OWNER_MARKER, PARKED_MARKER, SPARE_NAME } from "./local-sandbox.ts";
+import { isProcessAlive } from "./mirror-cache.ts";
 
 const UUID_PREFIX = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-/;
 
@@ -19,34 +20,25 @@ export async function reapLocalSandboxes(
 ): Promise<string[]> {
   const entries = await readdir(rootDir).catch(() => [] as string[]);
   // A resumed sandbox, or a taken spare, works for the job named in its owner marker, not the one that created it.
-  const ownerOf = async (name: string) => (await readFile(path.join(rootDir, name, OWNER_MARKER), "utf8").catch(() => "")).trim();
-  const spares = await Promise.all(entries.filter((name) => SPARE_NAME.test(name)).map(async (name) => ({ name, owner: await ownerOf(name) })));
-  const untakenOfTheDead = spares.filter((spare) => spare.owner === "" && !isAlive(Number(SPARE_NAME.exec(spare.name)![1])));
-  const named = [
-    ...entries.map((name) => ({ name, jobId: UUID_PREFIX.exec(name)?.[1] })).filter((entry): entry is { name: string; jobId: string } => entry.jobId !== undefined),
-    ...spares.filter((spare) => spare.owner !== "").map((spare) => ({ name: spare.name, jobId: spare.owner })),
-  ];
-  const owned = await Promise.all(named.map(async (entry) => ({ ...entry, jobId: (await ownerOf(entry.name)) || entry.jobId })));
-  await Promise.all(untakenOfTheDead.map((spare) => rm(path.join(rootDir, spare.name), { recursive: true, force: true })));
-  if (owned.length === 0) return untakenOfTheDead.map((spare) => spare.name);
+  const read = await Promise.all(
+    entries.map(async (name) => ({ name, owner: (await readFile(path.join(rootDir, name, OWNER_MARKER), "utf8").catch(() => "")).trim(), spare: SPARE_NAME.exec(name) })),
+  );
+  const untakenOfTheDead = read.filter((entry) => entry.spare && entry.owner === "" && !isProcessAlive(Number(entry.spare[1]))).map((entry) => entry.name);
+  await Promise.all(untakenOfTheDead.map((name) => rm(path.join(rootDir, name), { recursive: true, force: true })));
+  const owned = read.flatMap(({ name, owner }) => {
+    const jobId = owner || UUID_PREFIX.exec(name)?.[1];
+    return jobId ? [{ name, jobId }] : [];
+  });
+  if (owned.length === 0) return untakenOfTheDead;
   const running = await isRunning([...new Set(owned.map((entry) => entry.jobId))]);
   const idle = owned.filter((entry) => !running.has(entry.jobId));
   const parked = await filterAsync(idle, (entry) => access(path.join(rootDir, entry.name, PARKED_MARKER)).then(() => true, () => false));
   const kept = parked.length > 0 ? await keepParked(parked.map((entry) => entry.name)) : new Set<string>();
   const orphans = idle.filter((entry) => !kept.has(entry.name));
   await Promise.all(orphans.map((entry) => rm(path.join(rootDir, entry.name), { recursive: true, force: true })));
-  return [...untakenOfTheDead.map((spare) => spare.name), ...orphans.map((entry) => entry.name)];
+  return [...untakenOfTheDead, ...orphans.map((entry) => entry.name)];
 }
 
-/** Whether a process of this machine is running (a signal 0 reaches it; EPERM: it runs, as another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
   const decisions = await Promise.all(items.map(keep));

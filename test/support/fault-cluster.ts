@@ -22,6 +22,7 @@ import { hasEnded, type Job } from "../../src/store/jobs.sql.ts";
 import { jobs as jobsTable } from "../../src/store/schema.ts";
 import { startPostmaster, type Postmaster } from "../../src/store/postmaster.ts";
 import { startFakeGitHub, type FakeGitHub, type FakeRequest } from "../fakes/fake-github.ts";
+import { isProcessAlive } from "../sandbox/processes.ts";
 import { startModelServer, type ModelRequest, type ModelServer, type Turn } from "../fakes/model-server.ts";
 import { startAppProcess, type AppProcess, type Role } from "./app-process.ts";
 import { branchHeadIn, createGitRemote, type GitRemote } from "./git-remote.ts";
@@ -243,7 +244,7 @@ function leftBehind(dataDir: string): string[] {
   const sandboxes = path.join(dataDir, "sandboxes");
   const entries = existsSync(sandboxes) ? readdirSync(sandboxes) : [];
   // A live worker's warm agent no job has taken is kept on purpose (warm-agents.ts), its opencode running.
-  const spares = entries.filter((name) => SPARE_NAME.test(name) && !existsSync(path.join(sandboxes, name, OWNER_MARKER)) && isAlive(Number(SPARE_NAME.exec(name)![1])));
+  const spares = entries.filter((name) => SPARE_NAME.test(name) && !existsSync(path.join(sandboxes, name, OWNER_MARKER)) && isProcessAlive(Number(SPARE_NAME.exec(name)![1])));
   for (const name of entries.filter((entry) => !spares.includes(entry))) {
     if (!existsSync(path.join(sandboxes, name, PARKED_MARKER))) left.push(`sandbox left in ${path.basename(dataDir)}: ${name}`);
   }
@@ -260,14 +261,6 @@ function leftBehind(dataDir: string): string[] {
   return left;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Explore, plan and build answer after `latencyMs`; build writes greet.js, then says it is done. */
 function greetScript(latencyMs: number) {
