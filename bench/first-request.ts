@@ -165,7 +165,7 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const cpu = { ours: (ours.user + ours.system) / 1e6, machine: machineBusySeconds() - cpuBefore.machine };
 
   // The job's sandbox is the one it cloned into; a warm agent's was made, and its opencode started, before the webhook.
-  const jobSandbox = spans.slice(spansBefore).find((span) => /^git init/.test(span.label))?.sandbox;
+  const jobSandbox = spans.slice(spansBefore).find((span) => /^sh clone/.test(span.label))?.sandbox;
   const mine = spans.filter((span) => span.sandbox === jobSandbox);
   const requests = modelRequests.slice(requestsBefore);
   const { rows: events } = await app.database.pool.query<{ at: Date }>("select at from job_events where job_id = $1 and kind = 'phase' and data->>'phase' = 'explore' order by id limit 1", [job.id]);
@@ -179,8 +179,8 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
     milestones: {
       "job started": after(job.started_at?.getTime()),
       "sandbox made": after(firstSpan(/sandbox create/, "end")),
-      // The committer is set last, once the branch is made: the workspace is ready then.
-      "checkout done": after(firstSpan(/^git config user.email/, "end")),
+      // One script makes the checkout, on the job's branch (git-workspace.ts).
+      "checkout done": after(firstSpan(/^sh clone/, "end")),
       "opencode spawned": after(firstSpan(/^spawn opencode/, "start")),
       "opencode listening": after(firstSpan(/^opencode listening/, "end")),
       "explore entered": after(events[0]?.at.getTime()),

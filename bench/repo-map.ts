@@ -2,52 +2,52 @@
  * Repository map speed on a large repository: generates a git repository of 50,000 files
  * (mixed languages, nested directories, small realistic sources, plus vendored, generated,
  * binary and lock files), then times the pure core (`buildRepoMap`) and the whole
- * `mapRepository` through the local sandbox, and prints what the map holds. Also times the
- * alternative way of reading contents (parallel `readFile` calls) and the cost of every
- * sandbox call with a simulated remote latency, which is what E2B adds to each round trip.
+ * `mapCommit` (git on the worker, from the repository's objects, as a job makes its map),
+ * and prints what the map holds.
  *
  *   npm run bench:repo-map             (BENCH_FILES=50000 BENCH_RUNS=7 BENCH_MAX_TOKENS=8000)
  */
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildRepoMap, filesToRead, mapRepository, type RepoFile } from "../src/context/repo-map.ts";
-import { listTrackedFiles, readBlobs, removeScratch } from "../src/context/repo-map-git.ts";
-import { createLocalSandboxProvider } from "../src/sandbox/local-sandbox.ts";
-import type { Sandbox } from "../src/sandbox/sandbox.ts";
+import { buildRepoMap, filesToRead, mapCommit, type RepoFile } from "../src/context/repo-map.ts";
+import { listCommitFiles, readBlobs } from "../src/context/repo-map-git.ts";
 import { loadAverage, ms, summarize } from "./support.ts";
 
 const FILES = Number(process.env.BENCH_FILES ?? 50_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 8000);
 const FOCUS = ["Retry failed invoice payments when the billing webhook times out"];
-const REMOTE_LATENCY_MS = 30;
 
 async function main(): Promise<void> {
   const rootDir = await mkdtemp(path.join(os.tmpdir(), "ra-bench-repo-map-"));
-  const sandbox = await createLocalSandboxProvider({ rootDir }).create({ jobId: "bench-repo-map", limits: { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 } });
+  const checkout = path.join(rootDir, "checkout");
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], { cwd: checkout, encoding: "utf8", maxBuffer: 1 << 30 }).trim();
   try {
     console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${loadAverage()}, ${FILES} files, maxTokens ${MAX_TOKENS}, focus ${JSON.stringify(FOCUS)}`);
     let started = performance.now();
-    const bytes = await generateTree(sandbox.workdir, FILES);
+    await mkdir(checkout, { recursive: true });
+    const bytes = await generateTree(checkout, FILES);
     console.log(`generate: ${FILES} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${ms(performance.now() - started)}`);
     started = performance.now();
-    await mustExec(sandbox, ["git", "init", "--quiet", "--initial-branch=main"]);
-    await mustExec(sandbox, ["git", "add", "-A"]);
-    await mustExec(sandbox, ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "--quiet", "-m", "generated"]);
-    // A clone's objects are packed; 50,000 loose objects would make every lookup a file open.
-    await mustExec(sandbox, ["git", "repack", "-a", "-d", "-q"]);
+    git("init", "--quiet", "--initial-branch=main");
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "generated");
+    // A mirror's objects are packed; 50,000 loose objects would make every lookup a file open.
+    git("repack", "-a", "-d", "-q");
+    const gitDir = path.join(checkout, ".git");
+    const commit = git("rev-parse", "HEAD");
     console.log(`git init + add + commit + repack: ${ms(performance.now() - started)}`);
 
-    // What mapRepository hands the core: every path, contents for the files worth reading.
-    const listing = await listTrackedFiles(sandbox);
-    const wanted = filesToRead(listing.files, { maxTokens: MAX_TOKENS, focus: FOCUS });
-    const contents = await readBlobs(sandbox, listing.scratch, wanted.map((file) => file.objectId));
-    await removeScratch(sandbox, listing.scratch);
-    const input: RepoFile[] = listing.files.map(({ path: p, size, objectId }) => ({ path: p, size, content: contents.get(objectId) }));
-    const allContents = await readAll(sandbox, listing.files.map((file) => file.path));
-    const everything: RepoFile[] = listing.files.map(({ path: p, size }) => ({ path: p, size, content: allContents.get(p) }));
-    console.log(`read for the core: ${wanted.length} of ${listing.files.length} files, ${(sum(wanted.map((f) => f.size)) / 1024).toFixed(0)} KiB`);
+    // What mapCommit hands the core: every path, contents for the files worth reading.
+    const listed = await listCommitFiles(gitDir, commit);
+    const wanted = filesToRead(listed, { maxTokens: MAX_TOKENS, focus: FOCUS });
+    const contents = await readBlobs(gitDir, wanted.map((file) => file.objectId));
+    const input: RepoFile[] = listed.map(({ path: p, size, objectId }) => ({ path: p, size, content: contents.get(objectId) }));
+    const allContents = await readBlobs(gitDir, listed.map((file) => file.objectId));
+    const everything: RepoFile[] = listed.map(({ path: p, size, objectId }) => ({ path: p, size, content: allContents.get(objectId) }));
+    console.log(`read for the core: ${wanted.length} of ${listed.length} files, ${(sum(wanted.map((f) => f.size)) / 1024).toFixed(0)} KiB`);
 
     const core = timeRuns(RUNS, () => buildRepoMap(input, { maxTokens: MAX_TOKENS, focus: FOCUS }));
     console.log(summarize(`buildRepoMap (${input.length} paths, ${contents.size} contents)`, core.samples));
@@ -57,57 +57,37 @@ async function main(): Promise<void> {
     console.log(summarize(`buildRepoMap (no focus)`, noFocus.samples));
 
     const endToEnd: number[] = [];
+    const listing: number[] = [];
+    const reading: number[] = [];
     let map = core.result;
     for (let run = 0; run < RUNS; run += 1) {
       const runStarted = performance.now();
-      map = await mapRepository(sandbox, { maxTokens: MAX_TOKENS, focus: FOCUS });
+      map = await mapCommit(gitDir, commit, { maxTokens: MAX_TOKENS, focus: FOCUS });
       endToEnd.push(performance.now() - runStarted);
+      const listStarted = performance.now();
+      await listCommitFiles(gitDir, commit);
+      listing.push(performance.now() - listStarted);
+      const readStarted = performance.now();
+      await readBlobs(gitDir, wanted.map((file) => file.objectId));
+      reading.push(performance.now() - readStarted);
     }
-    console.log(summarize("mapRepository end to end", endToEnd));
-    const calls: string[] = [];
-    await mapRepository(timedSandbox(sandbox, 0, calls), { maxTokens: MAX_TOKENS, focus: FOCUS });
-    console.log(`  sandbox calls in one run: ${calls.join(", ")}`);
-    const remote: number[] = [];
-    for (let run = 0; run < 3; run += 1) {
-      const runStarted = performance.now();
-      await mapRepository(timedSandbox(sandbox, REMOTE_LATENCY_MS, []), { maxTokens: MAX_TOKENS, focus: FOCUS });
-      remote.push(performance.now() - runStarted);
-    }
-    console.log(summarize(`mapRepository with ${REMOTE_LATENCY_MS} ms added per sandbox call`, remote));
-
-    // The alternative the I/O side did not take: one readFile per file, 16 at a time.
-    const parallel: number[] = [];
-    const batch: number[] = [];
-    for (let run = 0; run < 3; run += 1) {
-      let runStarted = performance.now();
-      await readAll(sandbox, wanted.map((file) => file.path));
-      parallel.push(performance.now() - runStarted);
-      runStarted = performance.now();
-      const scratch = (await mustExec(sandbox, ["mktemp", "-d"])).trim();
-      await readBlobs(sandbox, scratch, wanted.map((file) => file.objectId));
-      await removeScratch(sandbox, scratch);
-      batch.push(performance.now() - runStarted);
-    }
-    console.log(summarize(`read ${wanted.length} files: one cat-file exec`, batch));
-    console.log(summarize(`read ${wanted.length} files: readFile x16 in parallel`, parallel));
-    const slowParallel = performance.now();
-    await readAll(timedSandbox(sandbox, REMOTE_LATENCY_MS, []), wanted.map((file) => file.path));
-    console.log(`  readFile x16 in parallel with ${REMOTE_LATENCY_MS} ms per call: ${ms(performance.now() - slowParallel)}`);
+    console.log(summarize("mapCommit end to end", endToEnd));
+    console.log(summarize(`  of which listing (ls-tree, ${listed.length} paths)`, listing));
+    console.log(summarize(`  of which reading (cat-file, ${wanted.length} files)`, reading));
 
     for (const maxTokens of [2000, MAX_TOKENS, 32_000]) {
       const runStarted = performance.now();
-      const sized = await mapRepository(sandbox, { maxTokens, focus: FOCUS });
+      const sized = await mapCommit(gitDir, commit, { maxTokens, focus: FOCUS });
       const took = performance.now() - runStarted;
-      const read = filesToRead(listing.files, { maxTokens, focus: FOCUS }).length;
+      const read = filesToRead(listed, { maxTokens, focus: FOCUS }).length;
       console.log(
-        `mapRepository at maxTokens ${maxTokens}: ${ms(took)}, ${sized.tokens} tokens (${((100 * sized.tokens) / maxTokens).toFixed(1)}% of budget), ` +
+        `mapCommit at maxTokens ${maxTokens}: ${ms(took)}, ${sized.tokens} tokens (${((100 * sized.tokens) / maxTokens).toFixed(1)}% of budget), ` +
           `${sized.filesListed} of ${sized.filesTotal} files listed, ${read} read, ${sized.text.length} chars`,
       );
     }
     console.log(`ratio core p50 / end-to-end p50: ${(median(core.samples) / median(endToEnd)).toFixed(2)}; load average now ${loadAverage()}`);
     console.log(`first lines of the map at maxTokens ${MAX_TOKENS}:\n${map.text.split("\n").slice(0, 30).join("\n")}\n…\n${map.text.trimEnd().split("\n").slice(-3).join("\n")}`);
   } finally {
-    await sandbox.destroy();
     await rm(rootDir, { recursive: true, force: true });
   }
 }
@@ -121,42 +101,6 @@ function timeRuns<T>(runs: number, run: () => T): { samples: number[]; result: T
     samples.push(performance.now() - started);
   }
   return { samples, result };
-}
-
-/** Every call of `sandbox` delayed by `latencyMs` and recorded in `calls`. */
-function timedSandbox(sandbox: Sandbox, latencyMs: number, calls: string[]): Sandbox {
-  const delay = () => new Promise((resolve) => setTimeout(resolve, latencyMs));
-  const timed = async <T>(label: string, call: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    if (latencyMs > 0) await delay();
-    const result = await call();
-    calls.push(`${label} ${ms(performance.now() - started)}`);
-    return result;
-  };
-  return {
-    ...sandbox,
-    exec: (command, options) => timed(`exec ${command[0] === "/bin/sh" ? "script" : command[0]}`, () => sandbox.exec(command, options)),
-    readFile: (file) => timed(`readFile ${path.basename(file)}`, () => sandbox.readFile(file)),
-  };
-}
-
-async function readAll(sandbox: Sandbox, paths: readonly string[]): Promise<Map<string, string>> {
-  const contents = new Map<string, string>();
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const file = paths[next++]!;
-      contents.set(file, await sandbox.readFile(file));
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return contents;
-}
-
-async function mustExec(sandbox: Sandbox, command: string[]): Promise<string> {
-  const result = await sandbox.exec(command);
-  if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${result.stderr}`);
-  return result.stdout;
 }
 
 // ---- the generated repository ----

@@ -1,88 +1,65 @@
 /**
- * Listing and reading a checkout for the repository map, through the sandbox in as few
- * round trips as possible (an E2B call crosses the network): one `exec` lists every tracked
- * file with its size, one `exec` reads any number of files, and each leaves its output in
- * temporary files that `readFile` fetches (in parallel when there are two).
+ * Listing and reading a commit for the repository map, on the worker, from the job's work
+ * repository (src/sandbox/work-repository.ts), which holds the commit the sandbox checked
+ * out: one `ls-tree` lists every file with its size, one `cat-file --batch` reads any
+ * number of them, with exact byte lengths whatever the paths and bytes hold. Nothing goes
+ * through the sandbox, where each round trip is an `exec` under bubblewrap (locally) or a
+ * network call (E2B), and the map can be made while the checkout is still being made.
  *
- * Why temporary files and not stdout: `exec` keeps only the last 1 MiB of output (the local
- * sandbox's bound), and 50,000 paths are several MiB. Why `git cat-file` and not `cat`:
- * one process reads every blob with exact byte lengths, whatever the paths contain; it reads
- * the index's version of each file, which right after the clone is the checkout. Why base64:
- * `readFile` decodes UTF-8, which would lose the byte lengths in a file that is not UTF-8.
+ * The listing is that of the commit; right after the checkout it is the workspace's, which
+ * is when the map is made (before any agent has written anything). The contents are
+ * repository data, read as bytes and never run: untrusted text, fenced where it enters a
+ * prompt (`fenceUntrusted`).
  */
-import { JobError } from "../job-error.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
+import { readHostGit } from "../sandbox/host-git.ts";
 
 export interface TrackedFile {
   path: string;
-  /** Bytes in the index's blob; 0 when git could not tell. */
+  /** Bytes in the blob. */
   size: number;
   objectId: string;
 }
 
-export interface Listing {
-  files: TrackedFile[];
-  /** A directory in the sandbox for this map's temporary files; `removeScratch` deletes it. */
-  scratch: string;
-}
+/** Bounds on git's output: the listing of a very large repository (millions of paths) is refused rather than held whole. */
+const MAX_LISTING_BYTES = 512 * 1024 * 1024;
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+const GIT_TIMEOUT_MS = 120_000;
 
-const GITLINK_MODE = "160000";
-
-// `ls-files -s` runs twice: once NUL-separated for exact paths, once quoted (one line per
-// entry, whatever the path holds) to feed the object ids to `cat-file` in the same order.
-const LIST_SCRIPT = `scratch=$(mktemp -d) || exit 1
-if ! { git ls-files -s -z > "$scratch/list" &&
-  git ls-files -s | cut -d ' ' -f 2 | git cat-file --buffer --batch-check='%(objectsize)' > "$scratch/sizes"; }; then
-  rm -rf "$scratch"
-  exit 1
-fi
-printf '%s' "$scratch"`;
-
-const READ_SCRIPT = `set -e
-git cat-file --buffer --batch | base64 > "$1/blobs"`;
-
-export async function listTrackedFiles(sandbox: Sandbox): Promise<Listing> {
-  const result = await sandbox.exec(["/bin/sh", "-c", LIST_SCRIPT], { timeoutMs: 120_000 });
-  const scratch = result.stdout.trim();
-  if (result.exitCode !== 0 || scratch === "") {
-    throw new JobError("sandbox", `Listing the repository's files for its map failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`, { retryable: true });
-  }
-  const [list, sizes] = await Promise.all([sandbox.readFile(`${scratch}/list`), sandbox.readFile(`${scratch}/sizes`)]);
-  return { files: parseListing(list, sizes), scratch };
-}
-
-/** The content of each object id that git has, decoded as UTF-8. */
-export async function readBlobs(sandbox: Sandbox, scratch: string, objectIds: readonly string[]): Promise<Map<string, string>> {
-  if (objectIds.length === 0) return new Map();
-  const result = await sandbox.exec(["/bin/sh", "-c", READ_SCRIPT, "sh", scratch], { stdin: `${objectIds.join("\n")}\n`, timeoutMs: 120_000 });
-  if (result.exitCode !== 0) {
-    throw new JobError("sandbox", `Reading files for the repository map failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`, { retryable: true });
-  }
-  return parseBatch(Buffer.from(await sandbox.readFile(`${scratch}/blobs`), "base64"));
-}
-
-export async function removeScratch(sandbox: Sandbox, scratch: string): Promise<void> {
-  await sandbox.exec(["rm", "-rf", "--", scratch], { timeoutMs: 60_000 });
-}
-
-/** `ls-files -s -z` entries (`mode oid stage\tpath`), with the sizes `cat-file` gave in the same order. */
-export function parseListing(list: string, sizes: string): TrackedFile[] {
-  const entries = list.split("\0");
-  if (entries.at(-1) === "") entries.pop();
-  const sizeLines = sizes.split("\n");
-  // Should the two listings disagree (the index changed in between), sizes are unknown rather than wrong.
-  const aligned = sizeLines.length - 1 === entries.length;
-  const files: TrackedFile[] = [];
-  let previous = "";
-  entries.forEach((entry, index) => {
-    const tab = entry.indexOf("\t");
-    const path = entry.slice(tab + 1);
-    // Submodules are commits, not files; an unmerged path appears once per stage.
-    if (tab === -1 || entry.startsWith(GITLINK_MODE) || path === previous) return;
-    previous = path;
-    const size = aligned ? Number(sizeLines[index]) : 0;
-    files.push({ path, size: Number.isFinite(size) ? size : 0, objectId: entry.slice(7, tab - 2) });
+/** Every file of `sha` (submodules left out, symlinks as their target's text), with sizes. */
+export async function listCommitFiles(gitDir: string, sha: string): Promise<TrackedFile[]> {
+  // An object id, never an option or a revision expression.
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`not a commit id: ${JSON.stringify(sha.slice(0, 80))}`);
+  const listing = await readHostGit(["--git-dir", gitDir, "ls-tree", "-r", "-l", "-z", "--full-tree", sha], {
+    what: "listing the repository's files for its map",
+    maxBytes: MAX_LISTING_BYTES,
+    timeoutMs: GIT_TIMEOUT_MS,
   });
+  return parseTree(listing.toString("utf8"));
+}
+
+/** The content of each object id the repository has, decoded as UTF-8. */
+export async function readBlobs(gitDir: string, objectIds: readonly string[]): Promise<Map<string, string>> {
+  if (objectIds.length === 0) return new Map();
+  const batch = await readHostGit(["--git-dir", gitDir, "cat-file", "--batch"], {
+    what: "reading files for the repository map",
+    stdin: `${objectIds.join("\n")}\n`,
+    maxBytes: MAX_BATCH_BYTES,
+    timeoutMs: GIT_TIMEOUT_MS,
+  });
+  return parseBatch(batch);
+}
+
+/** `ls-tree -r -l -z` entries: `<mode> <type> <oid> <size, right-aligned>\t<path>`; only blobs are files. */
+export function parseTree(listing: string): TrackedFile[] {
+  const files: TrackedFile[] = [];
+  for (const entry of listing.split("\0")) {
+    const tab = entry.indexOf("\t");
+    if (tab === -1) continue;
+    const [, type, objectId, size] = entry.slice(0, tab).split(/ +/);
+    if (type !== "blob" || objectId === undefined) continue;
+    const bytes = Number(size);
+    files.push({ path: entry.slice(tab + 1), size: Number.isFinite(bytes) ? bytes : 0, objectId });
+  }
   return files;
 }
 

@@ -3,18 +3,18 @@
  * file, ranked for the task and cut to a token budget, saying how much it left out.
  *
  * `buildRepoMap` is the pure core (paths, sizes and whatever contents were read → text);
- * `mapRepository` lists and reads a checkout through the sandbox and calls it. The I/O reads
- * only files the map can use: the best candidates by path, a number set by the budget, so a
- * 50,000-file repository costs two `exec`s, three `readFile`s (two of them in parallel) and
- * a clean-up `exec`, whatever its size. Symbols of files not read are not known: a file that
- * only its symbols (not its path) tie to the task is found only if it was among the candidates.
+ * `mapCommit` lists and reads the checked-out commit in the job's work repository on the
+ * worker (repo-map-git.ts) and calls it. The I/O reads only files the map can use: the best
+ * candidates by path, a number set by the budget, so a 50,000-file repository costs two git
+ * processes, whatever its size. Symbols of files not read are not known: a file that only
+ * its symbols (not its path) tie to the task is found only if it was among the candidates.
  *
  * The map's text comes from the repository (file and symbol names): it is untrusted data, to
  * be fenced like any other (`fenceUntrusted`) where it enters a prompt.
  */
-import type { Sandbox } from "../sandbox/sandbox.ts";
+import { JobError } from "../job-error.ts";
 import { createClassifier, SKIP_REASONS, skipReasonOfContent, type FileClass, type SkipReason } from "./repo-map-files.ts";
-import { listTrackedFiles, readBlobs, removeScratch } from "./repo-map-git.ts";
+import { listCommitFiles, readBlobs } from "./repo-map-git.ts";
 import { createScorer, focusWordsOf, type Scorer } from "./repo-map-rank.ts";
 import { renderWithinBudget, subtreeTotalsOf, type MapEntry } from "./repo-map-render.ts";
 import { extractSymbols, type CodeSymbol } from "./repo-map-symbols.ts";
@@ -56,25 +56,29 @@ export function buildRepoMap(files: readonly RepoFile[], options: RepoMapOptions
   return buildFromSurvey(files, surveyPaths(files, focusWordsOf(options.focus)), options);
 }
 
-/** The map of the checkout in `sandbox.workdir`: every file git tracks (the index), symbols for the best candidates. */
-export async function mapRepository(sandbox: Sandbox, options: RepoMapOptions): Promise<RepoMap> {
-  // 1. Every tracked path with its size and blob id.
-  const listing = await listTrackedFiles(sandbox);
+/**
+ * The map of commit `sha` of the git repository `gitDir` on this host (a job's work
+ * repository, which holds what its sandbox checked out): every file, symbols for the best
+ * candidates.
+ */
+export async function mapCommit(gitDir: string, sha: string, options: RepoMapOptions): Promise<RepoMap> {
   try {
+    // 1. Every path with its size and blob id.
+    const listed = await listCommitFiles(gitDir, sha);
     // 2. Rank by path alone and choose what to read.
-    const survey = surveyPaths(listing.files, focusWordsOf(options.focus));
-    const wanted = chooseToRead(listing.files, survey, options.maxTokens);
+    const survey = surveyPaths(listed, focusWordsOf(options.focus));
+    const wanted = chooseToRead(listed, survey, options.maxTokens);
     // 3. Read the chosen files in one go.
-    const contents = await readBlobs(sandbox, listing.scratch, [...new Set(wanted.map((file) => file.objectId))]);
+    const contents = await readBlobs(gitDir, [...new Set(wanted.map((file) => file.objectId))]);
     // 4. The pure core, reusing the ranking by path.
-    const files = listing.files.map(({ path, size, objectId }): RepoFile => ({ path, size, content: contents.get(objectId) }));
+    const files = listed.map(({ path, size, objectId }): RepoFile => ({ path, size, content: contents.get(objectId) }));
     return buildFromSurvey(files, survey, options);
-  } finally {
-    await removeScratch(sandbox, listing.scratch);
+  } catch (error) {
+    throw new JobError("clone", `Mapping the repository failed: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
   }
 }
 
-/** The files `mapRepository` reads for these options, best first. */
+/** The files `mapCommit` reads for these options, best first. */
 export function filesToRead<T extends Omit<RepoFile, "content">>(files: readonly T[], options: RepoMapOptions): T[] {
   return chooseToRead(files, surveyPaths(files, focusWordsOf(options.focus)), options.maxTokens);
 }

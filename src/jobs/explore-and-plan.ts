@@ -1,9 +1,9 @@
 import type { OpencodeServer } from "../agent/opencode-server.ts";
 import { parsePlan, PLAN_CORRECTION_PROMPT, PLAN_FORMAT_INSTRUCTIONS, type Plan } from "../agent/plan.ts";
 import { explorePrompt, planPrompt, type TaskContext } from "../agent/prompts.ts";
-import { mapRepository } from "../context/repo-map.ts";
+import { mapCommit, type RepoMap } from "../context/repo-map.ts";
 import { fitToTokens } from "../context/tokens.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { WorkRepository } from "../sandbox/work-repository.ts";
 import { readCheckpoint, withCheckpoint } from "./checkpoint.ts";
 import { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
@@ -14,8 +14,17 @@ const REPO_MAP_TOKENS = 6_000;
 const REPORT_TOKENS = 4_000;
 
 /** The explore and plan phases: read-only agents (opencode denies them every edit tool). */
-export async function explore(run: JobRun, sandbox: Sandbox, server: OpencodeServer, signal: AbortSignal): Promise<string> {
-  const map = await mapRepository(sandbox, { maxTokens: REPO_MAP_TOKENS, focus: focusWords(run.job.task, run.job.issueTitle, readCheckpoint(run.job).issue?.context ?? "") });
+/**
+ * The repository map explore starts from, of the commit checked out, made on the worker
+ * from the job's work repository: started as soon as the checkout is, it is ready by the
+ * time opencode is (src/jobs/run-job.ts).
+ */
+export function mapForExplore(run: JobRun, repository: WorkRepository, commit: string): Promise<RepoMap> {
+  return mapCommit(repository.gitDir, commit, { maxTokens: REPO_MAP_TOKENS, focus: focusWords(run.job.task, run.job.issueTitle, readCheckpoint(run.job).issue?.context ?? "") });
+}
+
+export async function explore(run: JobRun, mapping: Promise<RepoMap>, server: OpencodeServer, signal: AbortSignal): Promise<string> {
+  const map = await mapping;
   await run.event("repo_map", `repository map: ${map.filesListed} of ${map.filesTotal} files, ~${map.tokens} tokens`, { truncated: map.truncated });
   const result = await promptWithinLimits(run, server, {
     phase: "explore",

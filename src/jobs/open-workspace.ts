@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { cloneRepository, createBranch, syncToCommit } from "../sandbox/git-workspace.ts";
+import { cloneRepository, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { closeWorkRepository, ensureCommit, openWorkRepository, type GitRemoteAccess, type WorkRepository } from "../sandbox/work-repository.ts";
 import type { Job } from "../store/jobs.sql.ts";
@@ -15,6 +15,8 @@ export interface Workspace {
   sandbox: Sandbox;
   /** The job's own repository on the worker: where the checkout's commits came from, and the agent's are pushed from. Closed by the caller. */
   repository: WorkRepository;
+  /** The commit checked out (the job's base, or its pull request's head). */
+  commit: string;
   /** The build session of the earlier job whose sandbox this is (a resumed follow-up). */
   continueSession?: string;
   /** The warm agent whose sandbox this is: its opencode is running already. */
@@ -38,8 +40,8 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
     // Held by this job from now on: the reapers leave a sandbox alone while a job holds it.
     await run.record({ parkedSandboxId: resumed.id });
     const repository = await run.step("prepare", async () => openRepository(run, await mirror));
-    await run.step("prepare", () => withRepository(repository, () => resumeCheckout(resumed, repository, job, token)));
-    return { sandbox: resumed, repository, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
+    const commit = await run.step("prepare", () => withRepository(repository, () => resumeCheckout(resumed, repository, job, token)));
+    return { sandbox: resumed, repository, commit, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
   }
   const egress = await run.step("prepare", () => run.host.egress(run));
   // A spare has the provider's egress only: a job granted more makes its own sandbox.
@@ -47,8 +49,8 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
   const sandbox = await run.step("prepare", () => (warm ? sandboxes.adopt(job, warm.sandbox) : sandboxes.create(job, run.deps.settings.limits, egress)));
   if (warm) await run.event("sandbox", `a warm agent (${sandbox.id}): its opencode started before the job`);
   const repository = await run.step("prepare", async () => openRepository(run, await mirror));
-  await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, { token, botEmail: run.deps.settings.botEmail })));
-  return { sandbox, repository, ...(warm ? { warm } : {}) };
+  const commit = await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, { token, botEmail: run.deps.settings.botEmail })));
+  return { sandbox, repository, commit, ...(warm ? { warm } : {}) };
 }
 
 /** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
@@ -71,9 +73,9 @@ async function openRepository(run: JobRun, mirror: string | null): Promise<WorkR
 }
 
 /** A repository that could not be filled is removed at once: nobody else will. */
-async function withRepository(repository: WorkRepository, fill: () => Promise<void>): Promise<void> {
+async function withRepository<T>(repository: WorkRepository, fill: () => Promise<T>): Promise<T> {
   try {
-    await fill();
+    return await fill();
   } catch (error) {
     await closeWorkRepository(repository);
     throw error;
@@ -81,20 +83,21 @@ async function withRepository(repository: WorkRepository, fill: () => Promise<vo
 }
 
 /** A parked workspace, brought to the pull request's head: someone may have pushed since. */
-async function resumeCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, token: string | null): Promise<void> {
+async function resumeCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, token: string | null): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the pull request's head commit is unknown");
   await ensureCommit(repository, { url: job.cloneUrl, token }, { branch: job.branch, sha: job.baseSha });
   await syncToCommit(sandbox, repository, { branch: job.branch, sha: job.baseSha });
+  return job.baseSha;
 }
 
-async function cloneCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, input: { token: string | null; botEmail: string }): Promise<void> {
+async function cloneCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, input: { token: string | null; botEmail: string }): Promise<string> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
   const fork = job.followUp?.fork;
   // A fork is fetched as anyone may, without the token: it is scoped to this repository.
   const source: GitRemoteAccess & { branch: string } = fork ? { url: fork.cloneUrl, token: null, branch: job.branch } : { url: job.cloneUrl, token: input.token, branch: job.baseBranch ?? job.defaultBranch };
   await ensureCommit(repository, source, { branch: source.branch, sha: job.baseSha });
-  await cloneRepository(sandbox, repository, { url: source.url, branch: source.branch, sha: job.baseSha });
-  await createBranch(sandbox, job.branch, { email: input.botEmail });
+  await cloneRepository(sandbox, repository, { url: source.url, branch: source.branch, sha: job.baseSha, workBranch: job.branch, identity: { email: input.botEmail } });
+  return job.baseSha;
 }
 
 function localPathOf(url: string): string | null {

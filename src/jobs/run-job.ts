@@ -24,7 +24,7 @@ import { handOnMessages } from "./job-messages.ts";
 import { openWorkspace, releaseWorkspace } from "./open-workspace.ts";
 import { baselineFailures, installDependencies } from "./prepare-project.ts";
 import { SandboxHolder } from "./sandbox-holder.ts";
-import { explore, plan } from "./explore-and-plan.ts";
+import { explore, mapForExplore, plan } from "./explore-and-plan.ts";
 
 export interface WorkerSettings {
   models: { explore: string; plan: string; build: string };
@@ -118,17 +118,23 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
   await run.host.prepare(run);
   const token = await run.step("prepare", () => run.gitToken());
   if (token !== null) run.addSecret(token);
-  const { sandbox, repository, continueSession, warm } = await openWorkspace(run, sandboxes, token);
+  const { sandbox, repository, commit, continueSession, warm } = await openWorkspace(run, sandboxes, token);
   try {
-    return await buildIn(run, { sandbox, repository, token, signal, ...(continueSession ? { continueSession } : {}), ...(warm ? { warm } : {}) });
+    return await buildIn(run, { sandbox, repository, commit, token, signal, ...(continueSession ? { continueSession } : {}), ...(warm ? { warm } : {}) });
   } finally {
     await closeWorkRepository(repository);
   }
 }
 
-async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkRepository; token: string | null; signal: AbortSignal; continueSession?: string; warm?: WarmAgent }): Promise<PushedWork> {
+async function buildIn(
+  run: JobRun,
+  input: { sandbox: Sandbox; repository: WorkRepository; commit: string; token: string | null; signal: AbortSignal; continueSession?: string; warm?: WarmAgent },
+): Promise<PushedWork> {
   const { sandbox, repository, token, signal, continueSession, warm } = input;
   const saved = readCheckpoint(run.job);
+  // Explore's map is made on the worker, from the commit just checked out, beside all that follows until explore needs it.
+  const mapping = saved.explore ? null : mapForExplore(run, repository, input.commit);
+  mapping?.catch(() => {});
   // opencode takes a second or more to start (a warm agent's has): let it boot while
   // dependencies install. If anything below fails first, destroying the sandbox stops it.
   const gatewayToken = await run.step("prepare", () => grantGatewayToken(run));
@@ -153,7 +159,7 @@ async function buildIn(run: JobRun, input: { sandbox: Sandbox; repository: WorkR
   const server = await run.step("explore", () => serverStarting);
   let build: BuildState;
   try {
-    const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, sandbox, server, signal)));
+    const report = saved.explore?.report ?? (await run.step("explore", () => explore(run, mapping!, server, signal)));
     const steps = saved.plan ?? (await run.step("plan", () => plan(run, server, report, signal)));
     const failingAtBaseline = await readying;
     build = await buildUntilGreen(run, { sandbox, server, project, checks, failingAtBaseline, plan: steps, report, signal, ...(continueSession ? { continueSession } : {}) }, resumedBuild);

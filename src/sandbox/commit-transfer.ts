@@ -17,7 +17,6 @@ export const MAX_WORK_BUNDLE_BYTES = 256 * 1024 * 1024;
 
 const INCOMING = ".git/running-agent-incoming.bundle";
 const OUTGOING = ".git/running-agent-work.bundle";
-const OUTGOING_REF = "refs/running-agent/outgoing";
 const RECEIVED_REF = "refs/running-agent/work";
 
 /**
@@ -33,15 +32,26 @@ export async function sendCommits(sandbox: Sandbox, repository: WorkRepository, 
     await inSandbox(sandbox, ["update-ref", input.ref, input.sha], "pointing at a commit the workspace has");
     return;
   }
+  try {
+    await sandbox.writeFile(INCOMING, await bundleOf(repository, input.sha, known));
+    await inSandbox(sandbox, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", INCOMING, `+${BUNDLE_HEAD}:${input.ref}`], "taking the commits into the workspace");
+  } finally {
+    await sandbox.exec(["rm", "-f", INCOMING]);
+  }
+}
+
+/** The one head of every bundle `bundleOf` makes: what the sandbox fetches from it. */
+export const BUNDLE_HEAD = "refs/running-agent/outgoing";
+
+/** The work repository's `sha` with its history (but what `known` commits hold), as the bytes of a bundle whose one head is `BUNDLE_HEAD`. */
+export async function bundleOf(repository: WorkRepository, sha: string, known: readonly string[] = []): Promise<Buffer> {
   const file = path.join(repository.gitDir, "outgoing.bundle");
   try {
-    await mustSucceed(await workGit(repository, ["update-ref", OUTGOING_REF, input.sha]), "marking the commits to send");
-    await mustSucceed(await workGit(repository, ["bundle", "create", "--quiet", file, OUTGOING_REF, ...known.map((sha) => `^${sha}`)], { timeoutMs: 10 * 60_000 }), "bundling the commits for the sandbox");
-    await sandbox.writeFile(INCOMING, await readFile(file));
-    await inSandbox(sandbox, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", INCOMING, `+${OUTGOING_REF}:${input.ref}`], "taking the commits into the workspace");
+    await mustSucceed(await workGit(repository, ["update-ref", BUNDLE_HEAD, sha]), "marking the commits to send");
+    await mustSucceed(await workGit(repository, ["bundle", "create", "--quiet", file, BUNDLE_HEAD, ...known.map((commit) => `^${commit}`)], { timeoutMs: 10 * 60_000 }), "bundling the commits for the sandbox");
+    return await readFile(file);
   } finally {
     await rm(file, { force: true });
-    await sandbox.exec(["rm", "-f", INCOMING]);
   }
 }
 

@@ -1,5 +1,5 @@
 import { JobError } from "../job-error.ts";
-import { sendCommits } from "./commit-transfer.ts";
+import { bundleOf, BUNDLE_HEAD, sendCommits } from "./commit-transfer.ts";
 import { lastLines } from "./host-git.ts";
 import type { ExecResult, Sandbox } from "./sandbox.ts";
 import type { WorkRepository } from "./work-repository.ts";
@@ -14,16 +14,37 @@ import type { WorkRepository } from "./work-repository.ts";
 const BOT_NAME = "running-agent[bot]";
 
 /**
- * A checkout of `sha` from the work repository (which has it: `ensureCommit`), with
- * `origin` pointing at the real remote for the agent's orientation (it has no credentials
- * for it) and `origin/<branch>` at the base.
+ * A checkout of `sha` from the work repository (which has it: `ensureCommit`), on a new
+ * branch `workBranch` committed to as `identity`, with `origin` pointing at the real remote
+ * for the agent's orientation (it has no credentials for it) and `origin/<branch>` at the
+ * base. One script in the sandbox after the bundle is written: each command there is a
+ * process under bubblewrap (or a call to E2B), and the checkout is on every job's way to
+ * its first model request.
  */
-export async function cloneRepository(sandbox: Sandbox, repository: WorkRepository, options: { url: string; branch: string; sha: string }): Promise<void> {
-  await mustSucceed(sandbox, ["init", "--quiet"], "clone", "creating the workspace repository");
-  await sendCommits(sandbox, repository, { sha: options.sha, ref: `refs/remotes/origin/${options.branch}` });
-  await mustSucceed(sandbox, ["remote", "add", "origin", options.url], "clone", "naming the remote");
-  await mustSucceed(sandbox, ["checkout", "--quiet", "--detach", options.sha], "clone", "checking out the base commit");
+export async function cloneRepository(
+  sandbox: Sandbox,
+  repository: WorkRepository,
+  options: { url: string; branch: string; sha: string; workBranch: string; identity: { name?: string; email: string } },
+): Promise<void> {
+  await sandbox.writeFile(CLONE_BUNDLE, await bundleOf(repository, options.sha));
+  const args = [CLONE_BUNDLE, BUNDLE_HEAD, `refs/remotes/origin/${options.branch}`, options.url, options.identity.name ?? BOT_NAME, options.identity.email, options.workBranch, options.sha];
+  const result = await sandbox.exec(["/bin/sh", "-c", CLONE_SCRIPT, "clone", ...args], { timeoutMs: 10 * 60_000 });
+  if (result.exitCode !== 0) throw new JobError("clone", `checking out the repository failed: ${lastLines(result.stderr || result.stdout)}`);
 }
+
+/** Outside `.git`, which does not exist yet; removed by the script, whatever happens. */
+const CLONE_BUNDLE = ".running-agent-clone.bundle";
+
+// $1 bundle, $2 its head, $3 the base's ref, $4 origin's URL, $5 $6 the committer, $7 the work branch, $8 the base commit.
+const CLONE_SCRIPT = `set -e
+trap 'rm -f "$1"' EXIT
+git() { command git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@"; }
+git init --quiet
+git fetch --quiet --no-tags --no-write-fetch-head "$1" "+$2:$3"
+git remote add origin "$4"
+git config user.name "$5"
+git config user.email "$6"
+git checkout --quiet -B "$7" "$8"`;
 
 /**
  * A resumed workspace (a parked sandbox) brought to `sha` on `branch`, as a fresh clone
@@ -38,12 +59,6 @@ export async function syncToCommit(sandbox: Sandbox, repository: WorkRepository,
   }
   await mustSucceed(sandbox, ["checkout", "--quiet", "--force", "-B", options.branch, options.sha], "clone", "checking out the pull request's head");
   await mustSucceed(sandbox, ["clean", "--quiet", "-d", "--force"], "clone", "cleaning the resumed workspace");
-}
-
-export async function createBranch(sandbox: Sandbox, branch: string, identity: { name?: string; email: string }): Promise<void> {
-  await mustSucceed(sandbox, ["checkout", "--quiet", "-B", branch], "setup", "creating the branch");
-  await mustSucceed(sandbox, ["config", "user.name", identity.name ?? BOT_NAME], "setup", "setting the committer");
-  await mustSucceed(sandbox, ["config", "user.email", identity.email], "setup", "setting the committer");
 }
 
 /**

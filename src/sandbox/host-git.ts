@@ -5,6 +5,7 @@
  * `GIT_CONFIG_GLOBAL=/dev/null`), an empty HOME of its own, no hooks, no fsmonitor, no
  * `ext::` transport, and an environment built from an allow-list.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -44,6 +45,30 @@ export async function runHostGit(args: readonly string[], options: HostGitOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * git on this host whose whole output is wanted, as bytes (a listing of every path, a
+ * `cat-file --batch` of blobs): not bounded as `runHostGit`'s is, but by `maxBytes`. Local
+ * reads only: it takes no token. Rejects with git's stderr when git fails or the output
+ * would exceed `maxBytes`.
+ */
+export function readHostGit(args: readonly string[], options: { what: string; stdin?: string; maxBytes: number; timeoutMs?: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "git",
+      [...SAFETY, ...args],
+      { cwd: emptyHome(), env: hostEnv(), encoding: "buffer", maxBuffer: options.maxBytes, timeout: options.timeoutMs ?? defaultTimeoutMs, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${options.what} failed: ${lastLines(stderr.toString("utf8")) || error.message}`, { cause: error }));
+        else resolve(stdout);
+      },
+    );
+    if (options.stdin !== undefined) {
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(options.stdin);
+    }
+  });
 }
 
 /** Whether git failed for the network's or the remote's sake (worth another attempt). */

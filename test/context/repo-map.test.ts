@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseBatch, parseListing } from "../../src/context/repo-map-git.ts";
+import { parseBatch, parseTree } from "../../src/context/repo-map-git.ts";
 import { buildRepoMap, describeSymbols, filesToRead, type RepoFile, type RepoMap } from "../../src/context/repo-map.ts";
 import { estimateTokens } from "../../src/context/tokens.ts";
 
@@ -211,17 +211,21 @@ describe("filesToRead", () => {
 });
 
 describe("parsing git's output", () => {
-  it("reads `ls-files -s -z` with the sizes `cat-file` gave, skipping submodules and repeated stages", () => {
+  it("reads `ls-tree -r -l -z`, keeping blobs (symlinks too) and leaving out submodules", () => {
     const oid = (c: string) => c.repeat(40);
-    const list = [`100644 ${oid("a")} 0\tsrc/a b.ts`, `160000 ${oid("b")} 0\tsubmodule`, `100644 ${oid("c")} 1\tconflict.ts`, `100644 ${oid("d")} 2\tconflict.ts`, `100755 ${oid("e")} 0\tline\nbreak.sh`, ""].join("\0");
-    const sizes = ["12", `${oid("b")} missing`, "7", "8", "3", ""].join("\n");
-    expect(parseListing(list, sizes)).toEqual([
+    const listing = [
+      `100644 blob ${oid("a")}      12\tsrc/a b.ts`,
+      `160000 commit ${oid("b")}       -\tsubmodule`,
+      `100755 blob ${oid("e")}       3\tline\nbreak.sh`,
+      `120000 blob ${oid("f")} 1234567\tlink`,
+      "",
+    ].join("\0");
+    expect(parseTree(listing)).toEqual([
       { path: "src/a b.ts", size: 12, objectId: oid("a") },
-      { path: "conflict.ts", size: 7, objectId: oid("c") },
       { path: "line\nbreak.sh", size: 3, objectId: oid("e") },
+      { path: "link", size: 1234567, objectId: oid("f") },
     ]);
-    expect(parseListing(list, "12\n").map((f) => f.size)).toEqual([0, 0, 0]);
-    expect(parseListing("", "")).toEqual([]);
+    expect(parseTree("")).toEqual([]);
   });
 
   it("reads `cat-file --batch` by byte lengths, whatever the bytes", () => {

@@ -5,7 +5,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cloneRepository, commitAll, createBranch } from "../../src/sandbox/git-workspace.ts";
+import { cloneRepository, commitAll } from "../../src/sandbox/git-workspace.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import { receiveWork } from "../../src/sandbox/commit-transfer.ts";
 import { pushWork } from "../../src/sandbox/push-work.ts";
@@ -42,8 +42,7 @@ beforeEach(async () => {
   sandbox = await createLocalSandboxProvider({ rootDir: join(root, "sandboxes"), dataDir: root }).create({ jobId: "job-1", limits: { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 } });
   repository = await openWorkRepository({ dir: join(root, "work"), jobId: "job-1", objectsOf: remote.bareDir });
   await ensureCommit(repository, { url: remote.url, token: TOKEN }, { branch: "main", sha: remote.headSha });
-  await cloneRepository(sandbox, repository, { url: remote.url, branch: "main", sha: remote.headSha });
-  await createBranch(sandbox, BRANCH, { email: "bot@example.com" });
+  await cloneRepository(sandbox, repository, { url: remote.url, branch: "main", sha: remote.headSha, workBranch: BRANCH, identity: { email: "bot@example.com" } });
 });
 
 afterEach(async () => {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cloneRepository, commitAll, createBranch, syncToCommit } from "../../src/sandbox/git-workspace.ts";
+import { cloneRepository, commitAll, syncToCommit } from "../../src/sandbox/git-workspace.ts";
 import { createLocalSandboxProvider } from "../../src/sandbox/local-sandbox.ts";
 import { createMirrorCache } from "../../src/sandbox/mirror-cache.ts";
 import { pushWork } from "../../src/sandbox/push-work.ts";
@@ -58,8 +58,7 @@ async function gitOut(sandbox: Sandbox, ...args: string[]): Promise<string> {
 async function checkout(repository: WorkRepository, sha = remote.headSha): Promise<Sandbox> {
   const sandbox = await newSandbox();
   await ensureCommit(repository, { url: remote.url, token: TOKEN }, { branch: "main", sha });
-  await cloneRepository(sandbox, repository, { url: remote.url, branch: "main", sha });
-  await createBranch(sandbox, "agent/7-greet", { email: "bot@example.com" });
+  await cloneRepository(sandbox, repository, { url: remote.url, branch: "main", sha, workBranch: "agent/7-greet", identity: { email: "bot@example.com" } });
   return sandbox;
 }
 
@@ -74,6 +73,11 @@ describe("a checkout from the work repository", () => {
     expect(await gitOut(sandbox, "remote", "get-url", "origin")).toBe(remote.url);
     expect(await gitOut(sandbox, "rev-parse", "origin/main")).toBe(remote.headSha);
     expect(await gitOut(sandbox, "config", "--get-regexp", "^(http|url|credential)\\.").catch(() => "")).toBe("");
+    // On the job's branch, committed to as the bot; nothing of the transfer left in the workspace.
+    expect(await gitOut(sandbox, "symbolic-ref", "HEAD")).toBe("refs/heads/agent/7-greet");
+    expect(await gitOut(sandbox, "config", "user.email")).toBe("bot@example.com");
+    expect(await gitOut(sandbox, "config", "user.name")).toBe("running-agent[bot]");
+    expect(await gitOut(sandbox, "status", "--porcelain", "--ignored")).toBe("");
     // The work repository fetched nothing: the mirror had the commit.
     expect(await readdir(path.join(repository.gitDir, "objects", "pack"))).toEqual([]);
     // No object file of the sandbox's is a hard link of the mirror's: the agent could rewrite one in place.
@@ -89,6 +93,17 @@ describe("a checkout from the work repository", () => {
 
     expect(await gitOut(sandbox, "rev-parse", "HEAD")).toBe(pushed);
     expect(await sandbox.readFile("CHANGELOG.md")).toBe("# 1.0.1\n");
+  });
+
+  it("fails as a clone failure, saying what git said, and leaves nothing of the transfer behind", async () => {
+    const sandbox = await newSandbox();
+    const repository = await newRepository(remote.bareDir);
+    await ensureCommit(repository, { url: remote.url, token: TOKEN }, { branch: "main", sha: remote.headSha });
+
+    const failure = cloneRepository(sandbox, repository, { url: remote.url, branch: "main", sha: remote.headSha, workBranch: "agent/bad..name", identity: { email: "bot@example.com" } });
+
+    await expect(failure).rejects.toMatchObject({ kind: "clone", message: expect.stringMatching(/checking out the repository failed: .*not a valid branch name/) });
+    expect(await readdir(sandbox.workdir)).toEqual([".git"]);
   });
 
   it("works without a mirror, and says which commit it could not have", async () => {
@@ -179,8 +194,7 @@ describe("the push", () => {
     const earlier = await pushWork(first, repository, { remote: { url: remote.url, token: TOKEN }, branch: "agent/7-greet", base: remote.headSha });
     // The job taken over rebuilds from its checkpoint: the same files, committed anew (another commit, the same tree).
     const again = await newSandbox();
-    await cloneRepository(again, repository, { url: remote.url, branch: "main", sha: remote.headSha });
-    await createBranch(again, "agent/7-greet", { email: "bot@example.com" });
+    await cloneRepository(again, repository, { url: remote.url, branch: "main", sha: remote.headSha, workBranch: "agent/7-greet", identity: { email: "bot@example.com" } });
     await again.writeFile("greet.js", GREET_SOURCE);
     await commitAll(again, "Add greet() (resumed)");
 
