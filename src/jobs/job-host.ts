@@ -26,8 +26,10 @@ export interface JobHost {
   showState(job: Job): Promise<void>;
   /** Progress while the job runs. Never blocks the job. */
   readonly progress: JobReporter;
-  /** Before the sandbox exists: decide the base commit, and write down what the agent is asked. */
+  /** Before the sandbox exists: decide the base commit (and the branch) the workspace is made of. */
   prepare(run: JobRun): Promise<void>;
+  /** Write down what the agent is asked (a pull request's discussion, an issue's context), while the workspace is made. */
+  gatherTask(run: JobRun): Promise<void>;
   /** Puts the files the agent is given beside the checkout (an issue's images) into its sandbox, before the agents start. */
   attach(run: JobRun, sandbox: Sandbox): Promise<void>;
   /** The secret git pushes and fetches with; null where none is needed (a path on this machine). */

@@ -85,7 +85,7 @@ export class JobRun {
   async step<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
     this.remainingMs();
     if (this.job.phase !== phase) {
-      this.job = await updateJob(this.deps.db, this.job.id, { phase });
+      this.job = await this.write({ phase });
       await this.event("phase", `phase ${phase} started`, { phase });
       this.host.progress.update(this.job, { force: true });
     }
@@ -98,8 +98,22 @@ export class JobRun {
   }
 
   async record(patch: JobPatch): Promise<void> {
-    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, timings: { ...this.timings } });
+    this.job = await this.write({ ...patch, timings: { ...this.timings } });
     this.host.progress.update(this.job);
+  }
+
+  private writing: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One write of the job's row, after those asked before it: parts of a job run side by
+   * side (the task's context is gathered while the workspace is made; the install runs
+   * while the agent explores), and the row each write returns replaces `job`, so they
+   * must land, and return, in the order they were asked.
+   */
+  private write(patch: JobPatch): Promise<Job> {
+    const written = this.writing.then(() => updateJob(this.deps.db, this.job.id, patch));
+    this.writing = written.catch(() => {});
+    return written;
   }
 
   async event(kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
@@ -110,7 +124,7 @@ export class JobRun {
   async finish(status: JobStatus, patch: JobPatch): Promise<Job> {
     const finishedAt = this.now();
     this.timings.total = finishedAt.getTime() - (this.job.startedAt ?? finishedAt).getTime();
-    this.job = await updateJob(this.deps.db, this.job.id, { ...patch, status, finishedAt, timings: { ...this.timings } });
+    this.job = await this.write({ ...patch, status, finishedAt, timings: { ...this.timings } });
     // The log says why, not only a field: whoever follows it live sees the reason as the job ends.
     await this.event("finished", this.job.failureMessage ? `job ${status}: ${this.job.failureMessage}` : `job ${status}`, { status });
     return this.job;
@@ -124,14 +138,14 @@ export class JobRun {
 
   /** The job's final state reached where its progress goes: the sweep need not show it again. */
   async recordShown(): Promise<void> {
-    this.job = await updateJob(this.deps.db, this.job.id, { shownStatus: this.job.status });
+    this.job = await this.write({ shownStatus: this.job.status });
   }
 
   /** Put the job back in the queue (another attempt, maybe on another worker), saying why. */
   async handBack(reason: string): Promise<void> {
     this.log.info({ reason }, "job handed back to the queue");
     await this.event("requeued", reason);
-    this.job = await updateJob(this.deps.db, this.job.id, { status: "queued", timings: { ...this.timings } });
+    this.job = await this.write({ status: "queued", timings: { ...this.timings } });
     this.host.progress.update(this.job, { force: true });
     // The process may be about to exit (a stopping worker): make sure GitHub heard.
     await this.host.progress.flush();

@@ -118,7 +118,14 @@ async function buildAndPush(run: JobRun, sandboxes: SandboxHolder, signal: Abort
   await run.host.prepare(run);
   const token = await run.step("prepare", () => run.gitToken());
   if (token !== null) run.addSecret(token);
-  const { sandbox, repository, commit, continueSession, warm } = await openWorkspace(run, sandboxes, token);
+  // What the agent is asked is gathered (GitHub reads, an issue's images) while the workspace is made; both end before the agents start.
+  const [gathered, opened] = await Promise.allSettled([run.host.gatherTask(run), openWorkspace(run, sandboxes, token)]);
+  if (gathered.status === "rejected") {
+    if (opened.status === "fulfilled") await closeWorkRepository(opened.value.repository);
+    throw gathered.reason;
+  }
+  if (opened.status === "rejected") throw opened.reason;
+  const { sandbox, repository, commit, continueSession, warm } = opened.value;
   try {
     return await buildIn(run, { sandbox, repository, commit, token, signal, ...(continueSession ? { continueSession } : {}), ...(warm ? { warm } : {}) });
   } finally {

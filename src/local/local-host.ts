@@ -22,6 +22,7 @@ export function localHost(input: { db: Parameters<typeof findJob>[0]; progress: 
     progress: input.progress,
     // The base commit and the branch were decided when the run was asked for (`runLocal`).
     prepare: async () => {},
+    gatherTask: async () => {},
     // The task is all there is: no issue, no attachments.
     attach: async () => {},
     gitToken: async () => null,

@@ -1,8 +1,11 @@
 /**
- * A job does not wait for the web process's announcement: once its base is known, the
- * worker starts while the comment and check run are still being made (GitHub paces writes
- * about a second apart), and finishes the announcement beside its work.
+ * A job does not wait for GitHub where it need not: once its base is known, the worker
+ * starts while the comment and check run are still being made (GitHub paces writes about a
+ * second apart), and finishes the announcement beside its work; it makes its workspace
+ * while it reads the issue it was asked on.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { startFaultCluster, waitFor } from "../support/fault-cluster.ts";
 
@@ -25,4 +28,40 @@ describe("a job and its announcement", () => {
       await cluster.dispose();
     }
   });
+
+  it("makes its workspace while it reads the issue it was asked on, and asks the model only after both", async () => {
+    const cluster = await startFaultCluster({ databaseServerUrl: inject("databaseUrl") });
+    try {
+      const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
+      // GitHub holds its answer to the issue's comments, which the job reads for the task's context.
+      const held = cluster.github.holdReply("issues.listComments");
+      const asks = await cluster.ask(web, [1]);
+      await held.reached;
+      await waitFor(() => checkedOutBranches(worker.dataDir).some((head) => head.startsWith("ref: refs/heads/agent/")), "the job's checkout while the issue is read", 60_000);
+      expect(cluster.model.requests).toEqual([]);
+      held.release();
+      await cluster.settle(5 * 60_000);
+      const verdict = await cluster.verdictOf(asks);
+      expect(verdict.problems).toEqual([]);
+      expect(verdict.statuses).toEqual({ completed: 1 });
+    } finally {
+      await cluster.dispose();
+    }
+  });
 });
+
+/** The HEAD of each workspace in a worker's local sandboxes. */
+function checkedOutBranches(dataDir: string): string[] {
+  const root = path.join(dataDir, "sandboxes");
+  try {
+    return readdirSync(root).flatMap((sandbox) => {
+      try {
+        return [readFileSync(path.join(root, sandbox, "workspace", ".git", "HEAD"), "utf8")];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}

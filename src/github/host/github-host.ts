@@ -55,8 +55,8 @@ export function githubHost(input: GitHubHostInput): JobHost {
       await showJobState(input.pool, octokit, job, input.log);
     },
     progress: createGitHubProgressWriter(octokit, input.log, { now: input.now }),
-    async prepare(run) {
-      await run.step("prepare", () => resolveBase(run, octokit));
+    prepare: (run) => run.step("prepare", () => resolveBase(run, octokit)),
+    async gatherTask(run) {
       await run.step("prepare", () => prepareFollowUpTask(run, octokit, input.lookUpRole, input.appId));
       await run.step("prepare", () => prepareIssueContext(run, issueContext));
     },
