@@ -54,6 +54,10 @@ export interface JobReporter {
   update(job: Job, options?: { force?: boolean }): void;
   /** Wait until every queued update has reached GitHub (or failed). */
   flush(): Promise<void>;
-  /** Show the final state: completes the check run and edits the comment; updates after it are dropped. False when that failed (it is logged). */
+  /**
+   * Show the final state: completes the check run and edits the comment; updates after it
+   * are dropped. False when that failed (it is logged), or when the job has neither yet
+   * (its announcement failed): then it is not shown, and the minute's sweep shows it.
+   */
   finish(job: Job): Promise<boolean>;
 }

@@ -73,6 +73,8 @@ export function createGitHubProgressWriter(octokit: ProbotOctokit, log: Logger, 
       finished = true;
       queued = null;
       await flush();
+      // Nowhere to show it: its announcement failed (GitHub or Postgres was down). Not shown, so the minute's sweep announces it and shows the end.
+      if (job.checkRunId === null && job.commentId === null) return false;
       return write(job, true).then(
         () => true,
         (error: unknown) => {

@@ -109,4 +109,10 @@ describe("the job reporter", () => {
     await createGitHubProgressWriter(octokit, log).finish(jobFixture({ status: "failed", failureKind: "model", failureMessage: "boom", commentId: null, pipelineRunId: "11111111-1111-4111-8111-111111111111", pipelineName: "ci", pipelineStep: "lint" }));
     expect(github.checkRuns.at(-1)).toMatchObject({ conclusion: "failure", actions: [expect.objectContaining({ identifier: "retry" })] });
   });
+
+  it("does not call a job shown that has neither a check run nor a comment (its announcement failed): the sweep announces and shows it", async () => {
+    const shown = await createGitHubProgressWriter(octokit, log).finish(jobFixture({ status: "completed", commentId: null, checkRunId: null }));
+    // No GitHub call was made (nock allows none here), and the caller leaves `shown_status` unset.
+    expect(shown).toBe(false);
+  });
 });
