@@ -13,8 +13,11 @@
  * Two passes, each on a fresh worker: without warm agents (each job starts its own opencode),
  * then with them (src/jobs/warm-agents.ts).
  *
+ * BENCH_FILES adds that many small source files (100 directories) to the repository, for the
+ * cost of a larger checkout.
+ *
  *   npm run bench:first-request        (BENCH_RUNS per pass, default 8; BENCH_WARM_AGENTS, default "0,1";
- *                                       DATABASE_URL, else an embedded Postgres)
+ *                                       BENCH_FILES, default 0; DATABASE_URL, else an embedded Postgres)
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -37,6 +40,7 @@ import { benchDatabaseServer, loadAverage, percentile } from "./support.ts";
 const RUNS = Number(process.env.BENCH_RUNS ?? 8);
 /** Between jobs (BENCH_SPACING_MS): a warm agent taken is replaced 5 s after, and warm about 2 s later. */
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 8_000);
+const EXTRA_FILES = Number(process.env.BENCH_FILES ?? 0);
 /** The passes, by AGENT_WARM_AGENTS: without warm agents (before), then with (after). */
 const WARM_AGENTS = (process.env.BENCH_WARM_AGENTS ?? "0,1").split(",").map(Number);
 const JOB_TIMEOUT_MS = 180_000;
@@ -105,7 +109,7 @@ async function measure(what: string, input: { serverUrl: string; model: ModelSer
     const sandboxes = timed(createLocalSandboxProvider({ rootDir: path.join(dataDir, "sandboxes"), dataDir, secretFiles: [] }));
     const app = await startBenchApp({ databaseUrl: database.url, dataDir, modelEnv: { ...scriptedModelEnv(input.model), AGENT_WARM_AGENTS: String(input.warmAgents) }, sandboxes });
     cleanups.push(() => app.stop());
-    const remote = await createGitRemote(GREETING_PROJECT);
+    const remote = await createGitRemote({ ...GREETING_PROJECT, ...sourceFiles(EXTRA_FILES) });
     cleanups.push(() => remote.cleanup());
     // As a worker would be when the first webhook comes: its warm agent (if any) is up.
     await sleep(input.warmAgents > 0 ? SPACING_MS : 0);
@@ -123,7 +127,7 @@ async function measure(what: string, input: { serverUrl: string; model: ModelSer
 
     const cold = results[0]!;
     const warm = results.slice(1);
-    console.log(`\n${what}\nwebhook → first model request, ${RUNS} jobs one at a time (1 cold, ${warm.length} warm), scripted model, real opencode in the local sandbox, ${os.availableParallelism()} cores, load ${loadAverage()}`);
+    console.log(`\n${what}\nwebhook → first model request, ${RUNS} jobs one at a time (1 cold, ${warm.length} warm), scripted model, real opencode in the local sandbox, ${Object.keys(GREETING_PROJECT).length + EXTRA_FILES} files, ${os.availableParallelism()} cores, load ${loadAverage()}`);
     console.log("| milestone (ms after the webhook) | cold | warm p50 | warm p90 |");
     console.log("|---|---|---|---|");
     for (const milestone of MILESTONES) {
@@ -265,6 +269,13 @@ function labelOf(command: readonly string[]): string {
   const [program = "", ...rest] = command;
   const words = rest.filter((word, index) => !word.startsWith("-") && !/^-[cC]$/.test(rest[index - 1] ?? "")).slice(0, 2);
   return [path.basename(program), ...words].join(" ").slice(0, 80);
+}
+
+/** `count` small modules, none of them a test, spread over 100 directories. */
+function sourceFiles(count: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < count; i++) files[`src/part-${i % 100}/module-${i}.js`] = `exports.value${i} = function value${i}(input) {\n  return input + ${i};\n};\n`;
+  return files;
 }
 
 function format(value: number | undefined): string {
