@@ -33,7 +33,9 @@ async function startPipelineScenario(context: TestContext, agentYml: string, scr
 async function askForRun(environment: OwnedProcessEnvironment, webUrl: string, body: string): Promise<void> {
   const repo = testRepo({ cloneUrl: environment.remote.url });
   const response = await postWebhook(webUrl, { event: "issue_comment", secret: WEBHOOK_SECRET, payload: issueCommentPayload({ body, repo }) });
-  expect(response.status).toBe(200);
+  // 202 is @octokit/webhooks' "still processing" after 9 s, which GitHub counts as delivered: this file's four
+  // scenarios run at once (a web and two workers each, with their agents), and on 2 cores a handler can take that long.
+  expect([200, 202]).toContain(response.status);
 }
 
 async function finishedRun(environment: OwnedProcessEnvironment): Promise<{ run: PipelineRun; stepJobs: Map<string, Job> }> {
