@@ -7,48 +7,44 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { startFaultCluster, waitFor } from "../support/fault-cluster.ts";
+import type { AppProcess } from "../support/app-process.ts";
+import { startFaultCluster, waitFor, type FaultCluster } from "../support/fault-cluster.ts";
 
 describe("a job and its announcement", () => {
   it("starts while the web process is still making its progress comment, and ends shown once", async () => {
-    const cluster = await startFaultCluster({ databaseServerUrl: inject("databaseUrl") });
-    try {
-      const [web] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
-      // GitHub makes the comment; its answer to the web process is held, and with it the announcement.
-      const held = cluster.github.holdReply("issues.createComment");
-      const asks = await cluster.ask(web, [1]);
-      await held.reached;
+    // GitHub makes the comment; its answer to the web process is held, and with it the announcement.
+    await whileGitHubHolds("issues.createComment", async (cluster) => {
       await waitFor(() => cluster.model.requests.length > 0, "the agent to ask the model while the announcement is held");
-      held.release();
-      await cluster.settle(5 * 60_000);
-      const verdict = await cluster.verdictOf(asks);
-      expect(verdict.problems).toEqual([]);
-      expect(verdict.statuses).toEqual({ completed: 1 });
-    } finally {
-      await cluster.dispose();
-    }
+    });
   });
 
   it("makes its workspace while it reads the issue it was asked on, and asks the model only after both", async () => {
-    const cluster = await startFaultCluster({ databaseServerUrl: inject("databaseUrl") });
-    try {
-      const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
-      // GitHub holds its answer to the issue's comments, which the job reads for the task's context.
-      const held = cluster.github.holdReply("issues.listComments");
-      const asks = await cluster.ask(web, [1]);
-      await held.reached;
+    // GitHub holds its answer to the issue's comments, which the job reads for the task's context.
+    await whileGitHubHolds("issues.listComments", async (cluster, worker) => {
       await waitFor(() => checkedOutBranches(worker.dataDir).some((head) => head.startsWith("ref: refs/heads/agent/")), "the job's checkout while the issue is read", 60_000);
       expect(cluster.model.requests).toEqual([]);
-      held.release();
-      await cluster.settle(5 * 60_000);
-      const verdict = await cluster.verdictOf(asks);
-      expect(verdict.problems).toEqual([]);
-      expect(verdict.statuses).toEqual({ completed: 1 });
-    } finally {
-      await cluster.dispose();
-    }
+    });
   });
 });
+
+/** One job asked for on a web and a worker process, with GitHub's answer to `route` held while `meanwhile` looks; then it must end completed, shown once. */
+async function whileGitHubHolds(route: Parameters<FaultCluster["github"]["holdReply"]>[0], meanwhile: (cluster: FaultCluster, worker: AppProcess) => Promise<void>): Promise<void> {
+  const cluster = await startFaultCluster({ databaseServerUrl: inject("databaseUrl") });
+  try {
+    const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);
+    const held = cluster.github.holdReply(route);
+    const asks = await cluster.ask(web, [1]);
+    await held.reached;
+    await meanwhile(cluster, worker);
+    held.release();
+    await cluster.settle(5 * 60_000);
+    const verdict = await cluster.verdictOf(asks);
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.statuses).toEqual({ completed: 1 });
+  } finally {
+    await cluster.dispose();
+  }
+}
 
 /** The HEAD of each workspace in a worker's local sandboxes. */
 function checkedOutBranches(dataDir: string): string[] {
