@@ -20,8 +20,12 @@ export interface TrackedFile {
   objectId: string;
 }
 
-/** Bounds on git's output: the listing of a very large repository (millions of paths) is refused rather than held whole. */
-const MAX_LISTING_BYTES = 512 * 1024 * 1024;
+/**
+ * Bounds on what the worker holds of git's output. 128 MiB of listing is over a million
+ * paths; a tree beyond it (a repository, or a fork's commit, made to exhaust the worker's
+ * memory) is refused, and the job with it, rather than held whole.
+ */
+const MAX_LISTING_BYTES = 128 * 1024 * 1024;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 const GIT_TIMEOUT_MS = 120_000;
 

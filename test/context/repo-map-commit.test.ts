@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,6 +80,27 @@ describe("mapCommit", () => {
     expect(map.truncated).toBe(false);
     expect(map.text).toContain("ünïcode name.md\n");
     expect(map.text).toContain("strings.py: fn slugify\n");
+  });
+
+  it("reads a symlink the repository holds as its text, never the host file it points at (the map runs on the worker)", async () => {
+    // On the worker's disk, outside any repository: what a hostile commit would like in its map.
+    const secret = join(rootDir, "worker-secret.ts");
+    await writeFile(secret, "export function workerSecretMarker() {}\n");
+    await symlink(secret, join(checkout, "leak.ts"));
+    await symlink("/etc/hostname", join(checkout, "hostname.ts"));
+    git("add", "leak.ts", "hostname.ts");
+    git("commit", "--quiet", "-m", "links");
+    const linked = git("rev-parse", "HEAD");
+
+    const map = await mapCommit(gitDir, linked, { maxTokens: 200_000, focus: ["leak secret"] });
+
+    expect(map.text).toContain("leak.ts");
+    expect(map.text).not.toContain("workerSecretMarker");
+  });
+
+  it("refuses what is not a commit id before running git", async () => {
+    const failure = await mapCommit(gitDir, "--output=/tmp/owned", { maxTokens: 100 }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ kind: "clone", message: expect.stringContaining("not a commit id") });
   });
 
   it("fails with a retryable error naming what failed when the commit is not there", async () => {

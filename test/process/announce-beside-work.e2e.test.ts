@@ -21,7 +21,7 @@ describe("a job and its announcement", () => {
   it("makes its workspace while it reads the issue it was asked on, and asks the model only after both", async () => {
     // GitHub holds its answer to the issue's comments, which the job reads for the task's context.
     await whileGitHubHolds("issues.listComments", async (cluster, worker) => {
-      await waitFor(() => checkedOutBranches(worker.dataDir).some((head) => head.startsWith("ref: refs/heads/agent/")), "the job's checkout while the issue is read", 60_000);
+      await waitFor(() => checkedOutBranches(worker.dataDir).some((head) => head.startsWith("ref: refs/heads/agent/")), "the job's checkout while the issue is read");
       expect(cluster.model.requests).toEqual([]);
     });
   });

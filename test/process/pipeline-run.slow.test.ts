@@ -195,7 +195,7 @@ describe.concurrent("pipelines declared in .github/agent.yml, run from a comment
     // By the worker that ran it, not by the web's minute sweep of steps whose end was never heard of. The worker logs
     // that after starting the next steps, and its output reaches this process a moment later: wait for it, while the
     // write is still held (on the old code the step ended only after the release).
-    await waitUntil(() => /"step":"survey".*"msg":"pipeline step ended"/.test(worker.output()), { timeoutMs: 15_000, what: "the worker to log the survey's end" });
+    await waitUntil(() => /"step":"survey".*"msg":"pipeline step ended"/.test(worker.output()), { what: "the worker to log the survey's end" });
     held.release();
     const { run } = await finishedRun(environment);
     expect(run.status).toBe("completed");
