@@ -150,6 +150,8 @@ async function measure(what: string, input: { serverUrl: string; model: ModelSer
 }
 
 let nextIssue = 201;
+/** The script that makes the job's checkout: a fresh clone, or a warm agent's checkout adopted. */
+const CHECKOUT = /^sh (clone|adopt)/;
 
 async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRemote, issueNumber: number): Promise<RunResult> {
   const repo = testRepo({ cloneUrl: remote.url });
@@ -168,8 +170,9 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
   const ours = process.cpuUsage(cpuBefore.ours);
   const cpu = { ours: (ours.user + ours.system) / 1e6, machine: machineBusySeconds() - cpuBefore.machine };
 
-  // The job's sandbox is the one it cloned into; a warm agent's was made, and its opencode started, before the webhook.
-  const jobSandbox = spans.slice(spansBefore).find((span) => /^sh clone/.test(span.label))?.sandbox;
+  // The job's sandbox is the one it cloned into, or whose checkout it adopted: a warm agent's was made, and its opencode
+  // started (and for a checkout of the repository, the checkout made and opencode booted there), before the webhook.
+  const jobSandbox = spans.slice(spansBefore).find((span) => CHECKOUT.test(span.label))?.sandbox;
   const mine = spans.filter((span) => span.sandbox === jobSandbox);
   const requests = modelRequests.slice(requestsBefore);
   const { rows: events } = await app.database.pool.query<{ at: Date }>("select at from job_events where job_id = $1 and kind = 'phase' and data->>'phase' = 'explore' order by id limit 1", [job.id]);
@@ -183,8 +186,8 @@ async function runOneJob(app: RunningApp, github: GitHubTimeline, remote: GitRem
     milestones: {
       "job started": after(job.started_at?.getTime()),
       "sandbox made": after(firstSpan(/sandbox create/, "end")),
-      // One script makes the checkout, on the job's branch (git-workspace.ts).
-      "checkout done": after(firstSpan(/^sh clone/, "end")),
+      // One script makes the checkout, on the job's branch, or brings a warm agent's to it (git-workspace.ts).
+      "checkout done": after(mine.findLast((span) => CHECKOUT.test(span.label))?.end),
       "opencode spawned": after(firstSpan(/^spawn opencode/, "start")),
       "opencode listening": after(firstSpan(/^opencode listening/, "end")),
       "explore entered": after(events[0]?.at.getTime()),

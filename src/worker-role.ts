@@ -27,6 +27,8 @@ import type { Database } from "./store/database.ts";
 import { findJob, updateJob } from "./store/job-queries.ts";
 import { jobs, type Job } from "./store/jobs.sql.ts";
 import { startWarmAgents } from "./jobs/warm-agents.ts";
+import { checkOutForSpare } from "./jobs/open-workspace.ts";
+import { issueSpareGatewayToken, revokeGatewayToken } from "./gateway/gateway-tokens.ts";
 
 /** The worker role: clear what a dead predecessor left, then take jobs from the queue. `close` ends what it keeps ready (its warm agents) once it takes no more jobs. */
 export async function startWorkerRole(input: {
@@ -94,7 +96,14 @@ export async function startWorkerRole(input: {
       ? createE2bSandboxProvider({ apiKey: config.env.E2B_API_KEY!, template: config.env.E2B_TEMPLATE, egress: { allow: egressAllowListOf(config, settings.gateway?.url ?? null) }, log })
       : createLocalSandboxProvider({ rootDir: sandboxRoot, dataDir: config.dataDir, secretFiles: secretFilesOf(config), unconfined: config.env.ALLOW_UNCONFINED_SANDBOX }));
   // Made after the reaper's first round above: it keeps a live worker's spares, but only once they exist.
-  const warmAgents = startWarmAgents({ provider: sandboxes, count: Math.min(config.env.AGENT_WARM_AGENTS, config.env.WORKER_CONCURRENCY), settings, log });
+  const warmAgents = startWarmAgents({
+    provider: sandboxes,
+    count: Math.min(config.env.AGENT_WARM_AGENTS, config.env.WORKER_CONCURRENCY),
+    settings,
+    log,
+    tokens: { issue: (ttlMs) => issueSpareGatewayToken(database.db, { ttlMs }), revoke: (tokenHash) => revokeGatewayToken(database.db, tokenHash) },
+    checkOut: (sandbox, seed) => checkOutForSpare(sandbox, seed, { workDir, botEmail: settings.botEmail }),
+  });
   const deps = {
     pool: database.pool,
     db: database.db,

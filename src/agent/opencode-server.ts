@@ -41,13 +41,19 @@ export interface StartOpencodeServerOptions {
   /** Read the repository's own opencode config and AGENTS.md. Off by default: see `isolationEnv`. */
   projectConfig?: boolean;
   /**
-   * The directory the warm-up asks about (default: the workdir). A warm agent's, started
-   * before its job, warms up on an empty one: opencode reads a directory's config once, at
-   * the first request about it, and the workdir's must be read after the job's token is in
-   * place (src/jobs/agent-server.ts). What the warm-up pays for (loading the providers'
-   * packages, the tools) is the process's, whatever the directory.
+   * The directory the warm-up asks about (default: the workdir). A warm agent started
+   * before its checkout warms up on an empty one: opencode finds a directory's project (by
+   * git) once, at the first request about it, so the workdir must not be asked about before
+   * the job's clone is there. What the warm-up pays for (loading the providers' packages,
+   * the tools) is the process's, whatever the directory.
    */
   warmUpDirectory?: string;
+  /**
+   * Boot the workdir too, as its first prompt would (`bootWorkdir`): for a warm agent whose
+   * checkout is in place before its job. Its config must then hold the job's way to the
+   * models already (a warm agent's gateway token, bound when a job takes it).
+   */
+  bootWorkdir?: boolean;
 }
 
 /**
@@ -81,7 +87,8 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
   // random one, and the sandbox's VM is otherwise empty.
   const port = options.port ?? (await findFreePort());
   const password = randomBytes(24).toString("base64url");
-  const catalogEnv = await modelCatalogEnv(sandbox, options.config);
+  const config = options.bootWorkdir ? { ...options.config, provider: { ...options.config.provider, ...bootProvider } } : options.config;
+  const catalogEnv = await modelCatalogEnv(sandbox, config);
   const server = sandbox.spawn([binary, "serve", "--hostname", hostname, "--port", String(port)], {
     cwd: sandbox.workdir,
     env: {
@@ -92,7 +99,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
       ...(options.projectConfig ? {} : { OPENCODE_DISABLE_PROJECT_CONFIG: "1" }),
       ...catalogEnv,
       OPENCODE_SERVER_PASSWORD: password,
-      OPENCODE_CONFIG_CONTENT: JSON.stringify(options.config),
+      OPENCODE_CONFIG_CONTENT: JSON.stringify(config),
     },
   });
   await waitUntilListening(server, options.startTimeoutMs ?? 30_000);
@@ -103,6 +110,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
     headers: authHeadersOf(sandbox, password),
   });
   await warmUp(options.warmUpDirectory ? createOpencodeClient({ baseUrl: url, directory: options.warmUpDirectory, headers: authHeadersOf(sandbox, password) }) : client);
+  if (options.bootWorkdir) await bootWorkdir(client);
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -145,6 +153,64 @@ async function modelCatalogEnv(sandbox: Sandbox, config: Config): Promise<Record
 async function warmUp(client: OpencodeClient): Promise<void> {
   const options = { signal: AbortSignal.timeout(WARM_UP_MS) };
   await Promise.allSettled([client.config.providers(undefined, options), client.app.agents(undefined, options), client.tool.ids(undefined, options)]);
+}
+
+/** Where a boot prompt goes: port 0, where nothing can listen, so no request is ever answered or seen. */
+const BOOT_PROVIDER_ID = "running-agent-boot";
+const bootProvider = {
+  [BOOT_PROVIDER_ID]: {
+    npm: "@ai-sdk/openai-compatible",
+    name: "Nowhere (a warm agent's boot prompt)",
+    options: { baseURL: "http://127.0.0.1:0/v1", apiKey: "none" },
+    models: { none: { name: "none", tool_call: true, limit: { context: 8_192, output: 1_024 } } },
+  },
+};
+/** Longest a boot may take; the agent is handed over booted or not after it. */
+const BOOT_MS = 30_000;
+
+/**
+ * Pay the workdir's first-prompt costs now. opencode sets up a directory's services (the
+ * project, found by git; its tool registry, shell and file watcher) inside the first prompt
+ * about it, before the model request: 0.8–1.0 s of a job's first model request on a quiet
+ * machine, more while its dependencies install (opencode 1.18; none of it can be asked
+ * for without a prompt). So a throwaway session prompts the explore agent with a model
+ * on port 0; opencode boots the directory, fails to connect, and reports a retry, at
+ * which the session is aborted. The job's own first prompt, later, reaches its model in
+ * about 0.1 s. Nothing was answered, so nothing ran; the workdir is untouched. Best
+ * effort: whatever goes wrong leaves the first prompt to pay.
+ */
+async function bootWorkdir(client: OpencodeClient): Promise<void> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), BOOT_MS);
+  const options = { signal: controller.signal, throwOnError: true } as const;
+  let sessionId: string | null = null;
+  try {
+    const session = await client.session.create({ title: "warm-up" }, options);
+    sessionId = session.data.id;
+    const { stream } = await client.event.subscribe(undefined, { signal: controller.signal });
+    let prompted = false;
+    for await (const event of stream) {
+      if (!prompted) {
+        // After the first event (the stream's `server.connected`): none of the session's can be missed.
+        prompted = true;
+        await client.session.promptAsync({ sessionID: sessionId, agent: "explore", model: { providerID: BOOT_PROVIDER_ID, modelID: "none" }, parts: [{ type: "text", text: "warm up" }] }, options);
+      }
+      if (isBooted(event, sessionId)) break;
+    }
+  } catch {
+    // Best effort (see above).
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    if (sessionId !== null) await client.session.abort({ sessionID: sessionId }, { signal: AbortSignal.timeout(5_000) }).catch(() => {});
+  }
+}
+
+/** The boot session reached its model request (a retry, the connection refused), or ended otherwise. */
+function isBooted(event: { type: string; properties?: unknown }, sessionId: string): boolean {
+  const properties = (event.properties ?? {}) as { sessionID?: string; status?: { type?: string } };
+  if (properties.sessionID !== sessionId) return false;
+  return (event.type === "session.status" && properties.status?.type === "retry") || event.type === "session.idle" || event.type === "session.error";
 }
 
 async function waitUntilListening(server: SandboxProcess, timeoutMs: number): Promise<void> {

@@ -4,7 +4,7 @@
  * job's budget is spent. The token is shown once, at issue; the table keeps its SHA-256.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Usage } from "../budget.ts";
 import type { Db } from "../store/database.ts";
 import { gatewayTokens, type GatewayToken } from "../store/gateway-tokens.sql.ts";
@@ -32,13 +32,47 @@ export function hashGatewayToken(token: string): string {
 
 export async function issueGatewayToken(
   db: Db,
-  options: { jobId: string; budgetUsd: number; ttlMs: number; now?: Date },
+  options: { jobId: string | null; budgetUsd: number; ttlMs: number; now?: Date },
 ): Promise<IssuedGatewayToken> {
   const token = `rag_${randomBytes(32).toString("base64url")}`;
   const tokenHash = hashGatewayToken(token);
   const expiresAt = new Date((options.now ?? new Date()).getTime() + options.ttlMs);
   await db.insert(gatewayTokens).values({ tokenHash, jobId: options.jobId, budgetMicroUsd: microsOf(options.budgetUsd), expiresAt });
   return { token, tokenHash, expiresAt };
+}
+
+/**
+ * A warm agent's token, issued before there is a job: no budget, refused by the gateway
+ * until `bindGatewayToken` gives it to the job that takes the agent. It expires after
+ * `ttlMs` if no job does (the agent is discarded before that).
+ */
+export function issueSpareGatewayToken(db: Db, options: { ttlMs: number; now?: Date }): Promise<IssuedGatewayToken> {
+  return issueGatewayToken(db, { jobId: null, budgetUsd: 0, ttlMs: options.ttlMs, ...(options.now ? { now: options.now } : {}) });
+}
+
+/**
+ * A spare's token made the job's: its budget and lifetime from now on are the job's, as if
+ * issued to it. Only once, and only while it is live: false when it was bound already
+ * (to this job or another), revoked, expired or unknown.
+ */
+export async function bindGatewayToken(db: Db, tokenHash: string, options: { jobId: string; budgetUsd: number; ttlMs: number; now?: Date }): Promise<boolean> {
+  const now = options.now ?? new Date();
+  const bound = await db
+    .update(gatewayTokens)
+    .set({ jobId: options.jobId, budgetMicroUsd: microsOf(options.budgetUsd), expiresAt: new Date(now.getTime() + options.ttlMs) })
+    .where(and(eq(gatewayTokens.tokenHash, tokenHash), isNull(gatewayTokens.jobId), isNull(gatewayTokens.revokedAt), gt(gatewayTokens.expiresAt, now)))
+    .returning({ tokenHash: gatewayTokens.tokenHash });
+  return bound.length === 1;
+}
+
+/** Revoke one token (a spare's, discarded unused); true when it was live. */
+export async function revokeGatewayToken(db: Db, tokenHash: string): Promise<boolean> {
+  const revoked = await db
+    .update(gatewayTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(gatewayTokens.tokenHash, tokenHash), isNull(gatewayTokens.revokedAt)))
+    .returning({ tokenHash: gatewayTokens.tokenHash });
+  return revoked.length === 1;
 }
 
 /** Revoke every live token of a job (it ended, or is handed back); returns how many were live. */

@@ -77,6 +77,10 @@ export function createModelGateway(options: ModelGatewayOptions): (req: Incoming
         sendGatewayError(res, provider.kind, "unauthenticated", "The model gateway refused the job's token: it is unknown, revoked or expired.");
         return true;
       }
+      if (row.jobId === null) {
+        sendGatewayError(res, provider.kind, "unauthenticated", "The model gateway refused the token: it is a warm agent's, and no job has taken that agent yet.");
+        return true;
+      }
       const log = options.log.child({ jobId: row.jobId, provider: route.name });
       // 3. Model calls only, and only within the budget.
       const endpoint = modelEndpointOf(req.method, route.target.pathname);

@@ -7,17 +7,14 @@ import type { WorkerSettings } from "./run-job.ts";
 import type { WarmAgent } from "./warm-agents.ts";
 
 /**
- * The job's opencode server: the warm agent's it was given, once the job's gateway token is
- * where that server reads it from; otherwise one started now in the job's sandbox, with
- * the token in its config. Either way it serves this job only and dies with its sandbox.
+ * The job's opencode server: the warm agent's it was given (whose gateway token the job
+ * has bound to itself: `grantGatewayToken`); otherwise one started now in the job's
+ * sandbox, with the token in its config. Either way it serves this job only and dies with
+ * its sandbox.
  */
 export async function agentServerFor(input: { settings: WorkerSettings; provider: SandboxProvider; sandbox: Sandbox; gatewayToken: string | null; warm?: WarmAgent }): Promise<OpencodeServer> {
   const { settings, sandbox, gatewayToken, warm } = input;
-  if (warm) {
-    // Before the job's first request: that is when opencode reads the workdir's config, and the token in it.
-    if (warm.tokenFile !== null && gatewayToken !== null) await sandbox.writeFile(warm.tokenFile, gatewayToken);
-    return warm.server;
-  }
+  if (warm) return warm.server;
   const gateway = settings.gateway && gatewayToken !== null ? gatewayProviders(settings.gateway, gatewayToken) : null;
   return startOpencodeServer(sandbox, { config: opencodeConfigOf(settings, gateway), ...serverPlacementOf(input.provider) });
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { cloneRepository, syncToCommit } from "../sandbox/git-workspace.ts";
+import { adoptCheckout, cloneRepository, syncToCommit } from "../sandbox/git-workspace.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { closeWorkRepository, ensureCommit, openWorkRepository, type GitRemoteAccess, type WorkRepository } from "../sandbox/work-repository.ts";
 import type { Job } from "../store/jobs.sql.ts";
@@ -8,7 +8,7 @@ import { JobError } from "../job-error.ts";
 import type { JobRun } from "./job-run.ts";
 import { claimParkedSandbox, shouldPark } from "./parked-sandbox.ts";
 import type { SandboxHolder } from "./sandbox-holder.ts";
-import type { WarmAgent } from "./warm-agents.ts";
+import type { RepositorySeed, WarmAgent } from "./warm-agents.ts";
 
 /** A job's sandbox with the repository checked out on the job's branch, ready for the agent. */
 export interface Workspace {
@@ -45,13 +45,34 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
   }
   const egress = await run.step("prepare", () => run.host.egress(run));
   // A spare has the provider's egress only: a job granted more makes its own sandbox.
-  const warm = egress.length === 0 ? (run.deps.warmAgents?.take() ?? undefined) : undefined;
+  const warm = egress.length === 0 ? (run.deps.warmAgents?.take({ repoId: job.repoId, cloneUrl: job.cloneUrl }) ?? undefined) : undefined;
   const sandbox = await run.step("prepare", () => (warm ? sandboxes.adopt(job, warm.sandbox) : sandboxes.create(job, run.deps.settings.limits, egress)));
-  if (warm) await run.event("sandbox", `a warm agent (${sandbox.id}): its opencode started before the job`);
-  const repository = await run.step("prepare", async () => openRepository(run, await mirror));
-  const commit = await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, { token, botEmail: run.deps.settings.botEmail })));
+  if (warm) await run.event("sandbox", warm.checkout ? `a warm agent (${sandbox.id}): the repository checked out at ${warm.checkout.sha.slice(0, 12)} and opencode booted there before the job` : `a warm agent (${sandbox.id}): its opencode started before the job`);
+  const objectsOf = (await mirror) ?? localPathOf(job.cloneUrl);
+  const repository = await run.step("prepare", () => openWorkRepository({ dir: run.deps.workDir, jobId: job.id, objectsOf }));
+  const checkout = { token, botEmail: run.deps.settings.botEmail, spare: warm?.checkout ?? null };
+  const { commit, source } = await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, checkout)));
+  // The worker's next spares are checkouts of this repository (not of a fork: its commits stay with its jobs).
+  if (!job.followUp?.fork && objectsOf !== null) run.deps.warmAgents?.remember({ repoId: job.repoId, cloneUrl: job.cloneUrl, branch: source.branch, sha: commit, objectsOf });
   return { sandbox, repository, commit, ...(warm ? { warm } : {}) };
 }
+
+/**
+ * A warm agent's checkout of `seed`, made in its workdir before there is a job: from a work
+ * repository of its own that borrows the seed's objects (no token, no network), on a branch
+ * that the job taking it replaces with its own (`adoptCheckout`).
+ */
+export async function checkOutForSpare(sandbox: Sandbox, seed: RepositorySeed, input: { workDir: string; botEmail: string }): Promise<void> {
+  const repository = await openWorkRepository({ dir: input.workDir, jobId: `spare-${process.pid}`, objectsOf: seed.objectsOf });
+  try {
+    await cloneRepository(sandbox, repository, { url: seed.cloneUrl, branch: seed.branch, sha: seed.sha, workBranch: SPARE_BRANCH, identity: { email: input.botEmail } });
+  } finally {
+    await closeWorkRepository(repository);
+  }
+}
+
+/** A spare's checkout's branch, until its job's replaces it. */
+const SPARE_BRANCH = "running-agent/spare";
 
 /** At the end: parked for a follow-up when one is likely, destroyed otherwise. */
 export async function releaseWorkspace(run: JobRun, sandboxes: SandboxHolder, stopping: AbortSignal): Promise<void> {
@@ -90,14 +111,22 @@ async function resumeCheckout(sandbox: Sandbox, repository: WorkRepository, job:
   return job.baseSha;
 }
 
-async function cloneCheckout(sandbox: Sandbox, repository: WorkRepository, job: Job, input: { token: string | null; botEmail: string }): Promise<string> {
+/** The job's base checked out on its branch: cloned afresh, or a warm agent's checkout of the repository (`spare`) brought to it. */
+async function cloneCheckout(
+  sandbox: Sandbox,
+  repository: WorkRepository,
+  job: Job,
+  input: { token: string | null; botEmail: string; spare: RepositorySeed | null },
+): Promise<{ commit: string; source: GitRemoteAccess & { branch: string } }> {
   if (job.baseSha === null) throw new JobError("github", "the base commit of the default branch is unknown");
   const fork = job.followUp?.fork;
   // A fork is fetched as anyone may, without the token: it is scoped to this repository.
   const source: GitRemoteAccess & { branch: string } = fork ? { url: fork.cloneUrl, token: null, branch: job.branch } : { url: job.cloneUrl, token: input.token, branch: job.baseBranch ?? job.defaultBranch };
   await ensureCommit(repository, source, { branch: source.branch, sha: job.baseSha });
-  await cloneRepository(sandbox, repository, { url: source.url, branch: source.branch, sha: job.baseSha, workBranch: job.branch, identity: { email: input.botEmail } });
-  return job.baseSha;
+  const target = { url: source.url, branch: source.branch, sha: job.baseSha, workBranch: job.branch };
+  if (input.spare) await adoptCheckout(sandbox, repository, { ...target, has: input.spare.sha });
+  else await cloneRepository(sandbox, repository, { ...target, identity: { email: input.botEmail } });
+  return { commit: job.baseSha, source };
 }
 
 function localPathOf(url: string): string | null {

@@ -144,7 +144,7 @@ async function buildIn(
   mapping?.catch(() => {});
   // opencode takes a second or more to start (a warm agent's has): let it boot while
   // dependencies install. If anything below fails first, destroying the sandbox stops it.
-  const gatewayToken = await run.step("prepare", () => grantGatewayToken(run));
+  const gatewayToken = await run.step("prepare", () => grantGatewayToken(run, warm));
   const serverStarting = agentServerFor({ settings: run.deps.settings, provider: run.deps.sandboxes, sandbox, gatewayToken, ...(warm ? { warm } : {}) });
   serverStarting.catch(() => {});
   const project = await run.step("prepare", () => detectProjectIn(sandbox));

@@ -1,33 +1,59 @@
 import { posix } from "node:path";
 import type { Logger } from "pino";
 import { startOpencodeServer, type OpencodeServer } from "../agent/opencode-server.ts";
+import type { IssuedGatewayToken } from "../gateway/gateway-tokens.ts";
 import type { Sandbox, SandboxProvider } from "../sandbox/sandbox.ts";
 import { opencodeConfigOf, serverPlacementOf } from "./agent-server.ts";
 import { gatewayProviders } from "./gateway-access.ts";
 import type { WorkerSettings } from "./run-job.ts";
 
 /**
- * An agent started before its job: a spare sandbox, empty, with opencode already running
- * and warmed up in it (its start is most of what a job waits for before its first model
- * request: 1.4 s of 2.7 s here, bench:first-request). It serves one job, which clones into
- * its workdir, and then goes as any job's sandbox does: nothing of one job is ever seen by
- * another.
+ * An agent started before its job: a spare sandbox with opencode already running and
+ * warmed up in it (its start is most of what a job waits for before its first model
+ * request: 1.4 s of 2.7 s here, bench:first-request). Once the worker has run a job on a
+ * repository, its spares hold a checkout of that repository too, with opencode booted in
+ * it (its first-prompt costs paid: 0.8–1 s more). It serves one job, and then goes as any
+ * job's sandbox does: nothing of one job is ever seen by another.
  */
 export interface WarmAgent {
   sandbox: Sandbox;
   /** Settles once the server is up and warm (a job may take an agent still starting: it has a head start). */
   server: Promise<OpencodeServer>;
-  /** Where the server reads the job's gateway token from (`{file:…}` in its config); null without a gateway. */
-  tokenFile: string | null;
+  /** The server's way to the models with the gateway on: a token of no job yet, in its config, which the job taking it binds to itself. */
+  gatewayToken: IssuedGatewayToken | null;
+  /** The repository checked out in its workdir (opencode booted there), or null: an empty workdir the job clones into. */
+  checkout: RepositorySeed | null;
 }
 
+/** A repository a job on this worker checked out: its next spares are checkouts of it. */
+export interface RepositorySeed {
+  /** Which repository: a spare of it goes to a job on this same repository only. */
+  repoId: number;
+  cloneUrl: string;
+  branch: string;
+  sha: string;
+  /** A repository on this host that holds `sha`: the mirror, or the repository itself (a path). */
+  objectsOf: string;
+}
+
+/** The repository a job is on, as `take` matches it against the spares' checkouts. */
+export type RepositoryOfJob = Pick<RepositorySeed, "repoId" | "cloneUrl">;
+
 export interface WarmAgents {
-  /** A warm agent for a job, oldest first, and another warmed behind it; null when none is there. */
-  take(): WarmAgent | null;
+  /** A warm agent for a job on `repository`: a checkout of it if there is one, else an empty one; null when none is there. Another is warmed behind it. */
+  take(repository: RepositoryOfJob): WarmAgent | null;
+  /** The repository the worker's latest job checked out: spares of other repositories go, and the next are of it. */
+  remember(seed: RepositorySeed): void;
   /** Spares on hand, warm or warming. */
   readonly size: number;
   /** Destroy the spares; none is made after. */
   close(): Promise<void>;
+}
+
+/** What the pool needs to give a spare its token (with the gateway on). */
+export interface SpareTokens {
+  issue(ttlMs: number): Promise<IssuedGatewayToken>;
+  revoke(tokenHash: string): Promise<unknown>;
 }
 
 interface Spare {
@@ -37,6 +63,8 @@ interface Spare {
 
 /** A spare is replaced after this long unused: its sandbox's lifetime runs from when it was made. */
 const SPARE_MAX_AGE_MS = 30 * 60_000;
+/** A spare's token outlives the spare's wait by this much (a job binds it to its own lifetime). */
+const TOKEN_GRACE_MS = 5 * 60_000;
 /** Spares are kept only while jobs come: none is made once the worker has taken none for this long. */
 const ACTIVE_WINDOW_MS = 60 * 60_000;
 /** After a spare fails to start, the next is made no sooner than this (a broken opencode must not spin). */
@@ -52,12 +80,19 @@ const REFILL_DELAY_MS = 5_000;
  * Keep `count` warm agents on hand while jobs come (from the worker's start, then for an
  * hour after each job starts). Only where the provider can make a sandbox for no job yet
  * (`createSpare`: the local sandbox); elsewhere nothing is kept and `take` gives null.
+ * A worker's spares are of the repository its latest job was on (`remember`): one serving
+ * several repositories at once has warm checkouts for one of them, and the others' jobs
+ * start their own agents.
  */
 export function startWarmAgents(input: {
   provider: SandboxProvider;
   count: number;
   settings: WorkerSettings;
   log: Logger;
+  /** Required with the gateway on: a spare's token is in its config from the start. */
+  tokens?: SpareTokens;
+  /** Check a seed's commit out in a spare's workdir (`checkOutForSpare`). Without it, spares stay empty. */
+  checkOut?: (sandbox: Sandbox, seed: RepositorySeed) => Promise<void>;
   now?: () => number;
   startServer?: typeof startOpencodeServer;
   refillDelayMs?: number;
@@ -66,33 +101,41 @@ export function startWarmAgents(input: {
   const now = input.now ?? Date.now;
   const startServer = input.startServer ?? startOpencodeServer;
   const createSpare = provider.createSpare?.bind(provider);
+  if (settings.gateway && createSpare && input.count > 0 && !input.tokens) throw new Error("warm agents with the gateway on need a way to issue their tokens");
   const spares: Spare[] = [];
   let warming = 0;
   let closed = false;
   let lastTaken = now();
   let failedAt = Number.NEGATIVE_INFINITY;
+  let latest: RepositorySeed | null = null;
 
   async function makeOne(): Promise<void> {
     if (!createSpare) return;
     warming += 1;
+    const seed = latest;
     /** Made, and not offered yet: destroyed here if it never is. */
-    let unoffered: Sandbox | null = null;
+    let unoffered: { sandbox: Sandbox | null; token: IssuedGatewayToken | null } = { sandbox: null, token: null };
+    let offered = false;
     try {
       // It lives a job's lifetime after it is taken, however long it waited.
-      const sandbox = (unoffered = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } }));
-      const tokenFile = settings.gateway ? posix.join(sandbox.home, "gateway-token") : null;
-      // Read by the warm-up's own directory; the job's token replaces it before the workdir's first request.
-      if (tokenFile) await sandbox.writeFile(tokenFile, "no-job-yet");
-      const warmUpDirectory = posix.join(sandbox.home, "warm-up");
-      await sandbox.exec(["mkdir", "-p", warmUpDirectory]);
-      if (closed) return;
-      const config = opencodeConfigOf(settings, settings.gateway && tokenFile ? gatewayProviders(settings.gateway, `{file:${tokenFile}}`) : null);
-      const server = startServer(sandbox, { config, warmUpDirectory, ...serverPlacementOf(provider) });
+      const sandbox = (unoffered.sandbox = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } }));
+      const token = settings.gateway ? (unoffered.token = await input.tokens!.issue(SPARE_MAX_AGE_MS + TOKEN_GRACE_MS)) : null;
+      if (seed && input.checkOut) await input.checkOut(sandbox, seed);
+      const checkout = seed && input.checkOut ? seed : null;
+      // An empty spare warms up on a directory of its own: the job's checkout comes later, in the workdir.
+      const warmUpDirectory = checkout ? undefined : posix.join(sandbox.home, "warm-up");
+      if (warmUpDirectory) await sandbox.exec(["mkdir", "-p", warmUpDirectory]);
+      if (closed || !isCurrent(checkout)) return;
+      const config = opencodeConfigOf(settings, settings.gateway && token ? gatewayProviders(settings.gateway, token.token) : null);
+      const server = startServer(sandbox, { config, ...(warmUpDirectory ? { warmUpDirectory } : { bootWorkdir: true }), ...serverPlacementOf(provider) });
       // Its failure is handled below while it is a spare, and is its job's once taken: never unhandled.
       server.catch(() => {});
-      const spare: Spare = { agent: { sandbox, server, tokenFile }, madeAt: now() };
+      const spare: Spare = { agent: { sandbox, server, gatewayToken: token, checkout }, madeAt: now() };
       spares.push(spare);
-      unoffered = null;
+      // Counted among the spares from now on (taken or not), not as warming.
+      warming -= 1;
+      offered = true;
+      unoffered = { sandbox: null, token: null };
       await server.catch(async (error: unknown) => {
         // Closing destroys the spares, which ends their servers: that is no failure.
         if (closed) return;
@@ -104,17 +147,28 @@ export function startWarmAgents(input: {
     } catch (error) {
       if (!closed) {
         failedAt = now();
-        log.warn({ err: error }, "a spare sandbox could not be made; jobs make their own meanwhile");
+        log.warn({ err: error, repoId: seed?.repoId }, "a spare sandbox could not be made; jobs make their own meanwhile");
       }
     } finally {
-      warming -= 1;
-      await unoffered?.destroy().catch(() => {});
+      if (!offered) warming -= 1;
+      await unoffered.sandbox?.destroy().catch(() => {});
+      if (unoffered.token) await revokeQuietly(unoffered.token);
     }
+  }
+
+  /** A spare's checkout is of the latest seed's repository (an empty one is always current). */
+  function isCurrent(checkout: RepositorySeed | null): boolean {
+    return checkout === null || (latest !== null && sameRepository(checkout, latest));
+  }
+
+  async function revokeQuietly(token: IssuedGatewayToken): Promise<void> {
+    await input.tokens?.revoke(token.tokenHash).catch((error: unknown) => log.warn({ err: error }, "revoking a spare's gateway token failed; it expires unused"));
   }
 
   async function discard(spare: Spare): Promise<void> {
     spares.splice(spares.indexOf(spare), 1);
     await spare.agent.sandbox.destroy().catch((error: unknown) => log.warn({ err: error }, "destroying a spare sandbox failed"));
+    if (spare.agent.gatewayToken) await revokeQuietly(spare.agent.gatewayToken);
   }
 
   function fill(): void {
@@ -129,11 +183,19 @@ export function startWarmAgents(input: {
   fill();
 
   return {
-    take() {
+    take(repository) {
       lastTaken = now();
-      const spare = spares.shift() ?? null;
+      const own = spares.findIndex((spare) => spare.agent.checkout !== null && sameRepository(spare.agent.checkout, repository));
+      const index = own >= 0 ? own : spares.findIndex((spare) => spare.agent.checkout === null);
+      const [spare] = index >= 0 ? spares.splice(index, 1) : [];
       setTimeout(fill, input.refillDelayMs ?? REFILL_DELAY_MS).unref();
       return spare?.agent ?? null;
+    },
+    remember(seed) {
+      if (!input.checkOut) return;
+      latest = seed;
+      // Their slots are the new repository's: empty spares too, which a checkout beats.
+      for (const spare of spares.filter((spare) => !(spare.agent.checkout && sameRepository(spare.agent.checkout, seed)))) void discard(spare);
     },
     get size() {
       return spares.length + warming;
@@ -141,7 +203,14 @@ export function startWarmAgents(input: {
     async close() {
       closed = true;
       clearInterval(sweep);
-      await Promise.all(spares.splice(0).map((spare) => spare.agent.sandbox.destroy().catch(() => {})));
+      await Promise.all(spares.splice(0).map(async (spare) => {
+        await spare.agent.sandbox.destroy().catch(() => {});
+        if (spare.agent.gatewayToken) await revokeQuietly(spare.agent.gatewayToken);
+      }));
     },
   };
+}
+
+function sameRepository(a: RepositoryOfJob, b: RepositoryOfJob): boolean {
+  return a.repoId === b.repoId && a.cloneUrl === b.cloneUrl;
 }

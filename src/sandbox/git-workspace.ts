@@ -47,6 +47,29 @@ git config user.email "$6"
 git checkout --quiet -B "$7" "$8"`;
 
 /**
+ * A warm agent's checkout of the repository, made before its job from what this host had
+ * then, brought to what `cloneRepository` would have made for the job: the commits it lacks
+ * sent, `origin` at the job's URL, the job's branch at `sha`, and nothing of the spare's
+ * own (its branch, its remote-tracking refs) left. `has`: the commit the spare checked out.
+ */
+export async function adoptCheckout(sandbox: Sandbox, repository: WorkRepository, options: { url: string; branch: string; sha: string; workBranch: string; has: string }): Promise<void> {
+  const baseRef = `refs/remotes/origin/${options.branch}`;
+  await sendCommits(sandbox, repository, { sha: options.sha, ref: baseRef, has: [options.has] });
+  const result = await sandbox.exec(["/bin/sh", "-c", ADOPT_SCRIPT, "adopt", options.url, options.workBranch, options.sha, baseRef], { timeoutMs: 10 * 60_000 });
+  if (result.exitCode !== 0) throw new JobError("clone", `checking out the repository failed: ${lastLines(result.stderr || result.stdout)}`);
+}
+
+// $1 origin's URL, $2 the work branch, $3 the base commit, $4 the base's ref.
+const ADOPT_SCRIPT = `set -e
+git() { command git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@"; }
+git remote set-url origin "$1"
+git checkout --quiet --force -B "$2" "$3"
+git clean --quiet -d -x --force
+git for-each-ref --format='%(refname)' refs/heads refs/remotes | while read -r ref; do
+  [ "$ref" = "refs/heads/$2" ] || [ "$ref" = "$4" ] || git update-ref -d "$ref"
+done`;
+
+/**
  * A resumed workspace (a parked sandbox) brought to `sha` on `branch`, as a fresh clone
  * would be: sent the commits it lacks (someone pushed since), checked out, and cleaned of
  * anything untracked but what is ignored (the dependencies installed before).

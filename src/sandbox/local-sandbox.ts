@@ -25,8 +25,8 @@ const defaultExecTimeoutMs = 10 * 60_000;
 export const PARKED_MARKER = ".parked";
 /** The job a resumed sandbox now works for (its directory is named after the job that created it). */
 export const OWNER_MARKER = ".owner";
-/** A spare sandbox's name until a job takes it: `spare-<pid of the worker that made it>-<hex>`. */
-export const SPARE_NAME = /^spare-(\d+)-[0-9a-f]{8}$/;
+/** A spare sandbox's name until a job takes it: `spare-<pid of the worker that made it>-<hex>` (and a spare's work repository's, `.git` after it). */
+export const SPARE_NAME = /^spare-(\d+)-[0-9a-f]{8}(?:\.git)?$/;
 const spareOwnerOf = (pid: number) => `spare-${pid}`;
 const SANDBOX_ID = /^[A-Za-z0-9_.-]+-[0-9a-f]{8}$/;
 

@@ -14,9 +14,8 @@ export const gatewayTokens = pgTable(
   {
     /** Hex SHA-256 of the token; the token itself is never stored. */
     tokenHash: text("token_hash").primaryKey(),
-    jobId: uuid("job_id")
-      .notNull()
-      .references(() => jobs.id, { onDelete: "cascade" }),
+    /** Null until a job binds it (a warm agent's token): refused by the gateway meanwhile. */
+    jobId: uuid("job_id").references(() => jobs.id, { onDelete: "cascade" }),
     budgetMicroUsd: bigint("budget_micro_usd", { mode: "number" }).notNull(),
     spentMicroUsd: bigint("spent_micro_usd", { mode: "number" }).notNull().default(0),
     /** The worst cases of the requests in flight: reserved before forwarding, released when each settles. */

@@ -78,3 +78,34 @@ describe("startOpencodeServer", () => {
     expect((failure as Error).message).toMatch(/did not start[\s\S]*serve --hostname 127\.0\.0\.1 --port \d+/);
   });
 });
+
+describe("startOpencodeServer with bootWorkdir", () => {
+  it("boots the workdir with a prompt no model answers, ended at its model request, and leaves the checkout as it was", async () => {
+    const booted = await createLocalSandboxProvider({ rootDir }).create({ jobId: "boot", limits: { timeoutMs: 0, memoryMb: 0, cpuSeconds: 0 } });
+    let bootServer: OpencodeServer | undefined;
+    try {
+      await booted.writeFile("greet.js", "exports.greet = () => 'hi';\n");
+      const committed = await booted.exec(["sh", "-c", "git init -q && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm init"]);
+      expect(committed.exitCode).toBe(0);
+      const before = model.requests.length;
+      bootServer = await startOpencodeServer(booted, { config: config(), bootWorkdir: true });
+
+      // The boot's session ran up to its model request, which could not connect, and was ended there.
+      const sessions = (await bootServer.client.session.list(undefined, { throwOnError: true })).data;
+      expect(sessions.map((session) => session.title)).toEqual(["warm-up"]);
+      const messages = (await bootServer.client.session.messages({ sessionID: sessions[0]!.id }, { throwOnError: true })).data;
+      expect(messages.map((message) => message.info.role)).toEqual(["user", "assistant"]);
+      // In the workdir's project (found by git there), ended with nothing said and nothing spent.
+      expect(messages[1]!.info).toMatchObject({ agent: "explore", providerID: "running-agent-boot", path: { root: booted.workdir }, cost: 0, time: { completed: expect.any(Number) } });
+      expect(messages[1]!.parts.filter((part) => part.type === "text" || part.type === "tool")).toEqual([]);
+      const status = (await bootServer.client.session.status(undefined, { throwOnError: true })).data;
+      expect(status[sessions[0]!.id]?.type ?? "idle").toBe("idle");
+      // No model was asked anything, and the checkout is untouched: nothing new, not even ignored.
+      expect(model.requests.length).toBe(before);
+      expect((await booted.exec(["git", "status", "--porcelain", "--ignored"])).stdout).toBe("");
+    } finally {
+      await bootServer?.stop();
+      await booted.destroy();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { gatewayTokens } from "../../src/store/gateway-tokens.sql.ts";
 import { startModelServer, type ModelRequest, type Turn } from "../fakes/model-server.ts";
 import { startAppHarness } from "../support/app-harness.ts";
@@ -33,7 +34,7 @@ describe("credentials stay out of the agent's reach", () => {
     });
     const repo = testRepo({ cloneUrl: e2e.remote.url });
     const gatewayProviders = { scripted: { baseUrl: new URL(e2e.model.baseUrl).origin, apiKey: REAL_MODEL_KEY, kind: "openai", pricing: { inputPerMillion: 1, outputPerMillion: 2 }, models: { explore: {}, plan: {}, build: {} } } };
-    // A warm agent: its opencode started before the job, and reads the job's token from a file once the job puts it there.
+    // A warm agent: its opencode started before the job, with a token of no job yet in its config, which the job binds to itself.
     e2e.harness = await startAppHarness({ ...scriptedModelEnv(e2e.model), AGENT_GATEWAY_PROVIDERS: JSON.stringify(gatewayProviders), AGENT_WARM_AGENTS: "1" });
     const spare = await e2e.harness.waitForWarmAgent();
     nockInstallationToken(3);
@@ -54,9 +55,10 @@ describe("credentials stay out of the agent's reach", () => {
     for (const secret of [REAL_MODEL_KEY, "scripted-model-key-not-a-secret", REPO_TOKEN, INSTALLATION_TOKEN, WEBHOOK_SECRET, e2e.harness.database.url, testPrivateKey().split("\n")[1]!]) {
       expect(sent).not.toContain(secret);
     }
-    // The model was reached through the gateway, which charged the job's token and revoked it at the end.
-    const [token] = await e2e.harness.database.db.select().from(gatewayTokens);
-    expect(token).toMatchObject({ jobId: job.id });
+    // The model was reached through the gateway, which charged the job's token (the warm agent's, bound to the job) and revoked it at the end.
+    const tokens = await e2e.harness.database.db.select().from(gatewayTokens).where(eq(gatewayTokens.jobId, job.id));
+    expect(tokens).toHaveLength(1);
+    const [token] = tokens;
     expect(token!.requests).toBeGreaterThan(0);
     expect(token!.spentMicroUsd).toBeGreaterThan(0);
     expect(token!.revokedAt).toBeInstanceOf(Date);
@@ -85,7 +87,7 @@ describe("credentials stay out of the agent's reach", () => {
     await waitUntil(() => seen.checkRuns.at(-1)?.status === "completed", { what: "the check run to complete" });
 
     expect(job).toMatchObject({ status: "failed", failureKind: "budget", prUrl: null });
-    const [token] = await e2e.harness.database.db.select().from(gatewayTokens);
+    const [token] = await e2e.harness.database.db.select().from(gatewayTokens).where(eq(gatewayTokens.jobId, job.id));
     // The first request's worst case is past the budget: refused before it reaches the model, nothing held.
     expect(token).toMatchObject({ reservedMicroUsd: 0 });
     expect(token!.spentMicroUsd).toBeLessThanOrEqual(token!.budgetMicroUsd);

@@ -5,9 +5,12 @@ import {
   findGatewayToken,
   GATEWAY_TOKEN_PATTERN,
   hashGatewayToken,
+  bindGatewayToken,
   issueGatewayToken,
+  issueSpareGatewayToken,
   readGatewayUsage,
   reserveBudget,
+  revokeGatewayToken,
   revokeGatewayTokens,
   settleReservation,
 } from "../../src/gateway/gateway-tokens.ts";
@@ -29,6 +32,42 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database.drop();
+});
+
+describe("a warm agent's gateway token", () => {
+  it("is worth nothing until bound, and is bound once: to the first job that takes it, with that job's budget and lifetime", async () => {
+    const now = new Date("2026-12-06T10:00:00Z");
+    const spare = await issueSpareGatewayToken(database.db, { ttlMs: 40 * 60_000, now });
+    expect(spare.token).toMatch(GATEWAY_TOKEN_PATTERN);
+    expect(await findGatewayToken(database.db, spare.tokenHash)).toMatchObject({ jobId: null, budgetMicroUsd: 0 });
+    // Nothing can be reserved on it: the gateway refuses it before that, and the budget holds regardless.
+    expect(await reserveBudget(database.db, spare.tokenHash, { wantedMicroUsd: 10, minimumMicroUsd: 1 })).toMatchObject({ reservedMicroUsd: null });
+
+    const [first, second] = [await insertJob(), await insertJob()];
+    const later = new Date(now.getTime() + 60_000);
+    expect(await bindGatewayToken(database.db, spare.tokenHash, { jobId: first, budgetUsd: 2.5, ttlMs: 3_600_000, now: later })).toBe(true);
+    expect(await findGatewayToken(database.db, spare.tokenHash)).toMatchObject({ jobId: first, budgetMicroUsd: 2_500_000, expiresAt: new Date(later.getTime() + 3_600_000) });
+    // Another job cannot take it over, nor the same one extend it.
+    expect(await bindGatewayToken(database.db, spare.tokenHash, { jobId: second, budgetUsd: 100, ttlMs: 3_600_000, now: later })).toBe(false);
+    expect(await bindGatewayToken(database.db, spare.tokenHash, { jobId: first, budgetUsd: 100, ttlMs: 3_600_000, now: later })).toBe(false);
+    expect(await findGatewayToken(database.db, spare.tokenHash)).toMatchObject({ jobId: first, budgetMicroUsd: 2_500_000 });
+    // The job's end revokes it with the job's other tokens.
+    expect(await revokeGatewayTokens(database.db, first)).toBe(1);
+  });
+
+  it("cannot be bound once revoked (its agent discarded) or expired, nor when it is unknown", async () => {
+    const jobId = await insertJob();
+    const now = new Date("2026-12-06T10:00:00Z");
+    const discarded = await issueSpareGatewayToken(database.db, { ttlMs: 60_000, now });
+    expect(await revokeGatewayToken(database.db, discarded.tokenHash)).toBe(true);
+    expect(await revokeGatewayToken(database.db, discarded.tokenHash)).toBe(false);
+    expect(await bindGatewayToken(database.db, discarded.tokenHash, { jobId, budgetUsd: 1, ttlMs: 60_000, now })).toBe(false);
+
+    const stale = await issueSpareGatewayToken(database.db, { ttlMs: 60_000, now });
+    expect(await bindGatewayToken(database.db, stale.tokenHash, { jobId, budgetUsd: 1, ttlMs: 60_000, now: new Date(now.getTime() + 60_000) })).toBe(false);
+    expect(await bindGatewayToken(database.db, hashGatewayToken("rag_unknown"), { jobId, budgetUsd: 1, ttlMs: 60_000, now })).toBe(false);
+    expect(await findGatewayToken(database.db, stale.tokenHash)).toMatchObject({ jobId: null, budgetMicroUsd: 0 });
+  });
 });
 
 describe("gateway tokens", () => {

@@ -6,7 +6,7 @@
 import type { ServerResponse } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueGatewayToken, findGatewayToken, revokeGatewayTokens, settleReservation, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
+import { bindGatewayToken, issueGatewayToken, issueSpareGatewayToken, findGatewayToken, revokeGatewayTokens, settleReservation, type IssuedGatewayToken } from "../../src/gateway/gateway-tokens.ts";
 import { createModelGateway, type GatewayProvider } from "../../src/gateway/model-gateway.ts";
 import { findFreePort } from "../../src/free-port.ts";
 import { jobs } from "../../src/store/jobs.sql.ts";
@@ -256,11 +256,29 @@ describe("the model gateway refuses", () => {
     expect(tap.requests.length).toBe(before);
   });
 
+  it("401 for a warm agent's token until a job takes the agent, then charges that job", async () => {
+    const spare = await issueSpareGatewayToken(database.db, { ttlMs: 3_600_000 });
+    issued.push(spare.token);
+    const before = tap.requests.length;
+    const refused = await chat(spare.token, "[usage:1:1]");
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toContain("no job has taken that agent yet");
+    expect(tap.requests.length).toBe(before);
+
+    const { id: _id, ...job } = jobFixture();
+    const [row] = await database.db.insert(jobs).values(job).returning({ id: jobs.id });
+    expect(await bindGatewayToken(database.db, spare.tokenHash, { jobId: row!.id, budgetUsd: 1, ttlMs: 60_000 })).toBe(true);
+    const answered = await chat(spare.token, "[usage:1:1]");
+    expect(answered.status).toBe(200);
+    await answered.text();
+    expect(await findGatewayToken(database.db, spare.tokenHash)).toMatchObject({ jobId: row!.id, requests: 1 });
+  });
+
   it("401 once the job's tokens are revoked", async () => {
     const { token, tokenHash } = await newToken();
     expect((await chat(token, "[usage:1:1]")).status).toBe(200);
     const jobId = (await findGatewayToken(database.db, tokenHash))!.jobId;
-    await revokeGatewayTokens(database.db, jobId);
+    await revokeGatewayTokens(database.db, jobId!);
 
     const response = await chat(token, "[usage:1:1]");
     expect(response.status).toBe(401);

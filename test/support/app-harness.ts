@@ -25,8 +25,11 @@ export interface AppHarness {
   sandboxDirs(): Promise<string[]>;
   /** Spare sandboxes (warm agents) no job has taken yet. */
   untakenSpares(): Promise<string[]>;
-  /** Wait until a warm agent is on hand (AGENT_WARM_AGENTS set): its sandbox made, its opencode starting. */
-  waitForWarmAgent(): Promise<string>;
+  /**
+   * Wait until a warm agent is on hand (AGENT_WARM_AGENTS set): its sandbox made, its opencode
+   * starting. `checkout`: one holding a checkout of the repository (after a job on it).
+   */
+  waitForWarmAgent(kind?: "any" | "checkout"): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -65,9 +68,13 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
       return readdir(path.join(dataDir, "sandboxes")).catch(() => []);
     },
     untakenSpares,
-    async waitForWarmAgent() {
-      // The warm-up directory is the last thing made before the spare is offered (warm-agents.ts).
-      const ready = async () => (await untakenSpares()).find((name) => existsSync(path.join(dataDir, "sandboxes", name, "home", "warm-up")));
+    async waitForWarmAgent(kind = "any") {
+      // The warm-up directory, or the checkout, is the last thing made before the spare is offered (warm-agents.ts).
+      const isReady = (name: string) => {
+        const checkedOut = existsSync(path.join(dataDir, "sandboxes", name, "workspace", ".git"));
+        return kind === "checkout" ? checkedOut : checkedOut || existsSync(path.join(dataDir, "sandboxes", name, "home", "warm-up"));
+      };
+      const ready = async () => (await untakenSpares()).find(isReady);
       return waitUntil(ready, { what: "a warm agent to be on hand" });
     },
     async stop() {

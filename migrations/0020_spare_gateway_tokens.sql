@@ -1,0 +1,1 @@
+ALTER TABLE "gateway_tokens" ALTER COLUMN "job_id" DROP NOT NULL;
