@@ -41,17 +41,11 @@ export interface StartOpencodeServerOptions {
   /** Read the repository's own opencode config and AGENTS.md. Off by default: see `isolationEnv`. */
   projectConfig?: boolean;
   /**
-   * The directory the warm-up asks about (default: the workdir). A warm agent started
-   * before its checkout warms up on an empty one: opencode finds a directory's project (by
-   * git) once, at the first request about it, so the workdir must not be asked about before
-   * the job's clone is there. What the warm-up pays for (loading the providers' packages,
-   * the tools) is the process's, whatever the directory.
-   */
-  warmUpDirectory?: string;
-  /**
-   * Boot the workdir too, as its first prompt would (`bootWorkdir`): for a warm agent whose
-   * checkout is in place before its job. Its config must then hold the job's way to the
-   * models already (a warm agent's gateway token, bound when a job takes it).
+   * Boot the workdir too, as its first prompt would (`bootWorkdir`): for a warm agent,
+   * before its job. The workdir must be a git repository already (a checkout, or an empty
+   * one the job's clone fills): opencode finds a directory's project once, at the first
+   * request about it. Its config must hold the job's way to the models already (a warm
+   * agent's gateway token, bound when a job takes it): it too is read once.
    */
   bootWorkdir?: boolean;
 }
@@ -109,7 +103,7 @@ export async function startOpencodeServer(sandbox: Sandbox, options: StartOpenco
     directory: sandbox.workdir,
     headers: authHeadersOf(sandbox, password),
   });
-  await warmUp(options.warmUpDirectory ? createOpencodeClient({ baseUrl: url, directory: options.warmUpDirectory, headers: authHeadersOf(sandbox, password) }) : client);
+  await warmUp(client);
   if (options.bootWorkdir) await bootWorkdir(client);
   let stopping: Promise<void> | undefined;
   return {

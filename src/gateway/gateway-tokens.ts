@@ -4,7 +4,7 @@
  * job's budget is spent. The token is shown once, at issue; the table keeps its SHA-256.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import type { Usage } from "../budget.ts";
 import type { Db } from "../store/database.ts";
 import { gatewayTokens, type GatewayToken } from "../store/gateway-tokens.sql.ts";
@@ -67,20 +67,19 @@ export async function bindGatewayToken(db: Db, tokenHash: string, options: { job
 
 /** Revoke one token (a spare's, discarded unused); true when it was live. */
 export async function revokeGatewayToken(db: Db, tokenHash: string): Promise<boolean> {
-  const revoked = await db
-    .update(gatewayTokens)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(gatewayTokens.tokenHash, tokenHash), isNull(gatewayTokens.revokedAt)))
-    .returning({ tokenHash: gatewayTokens.tokenHash });
-  return revoked.length === 1;
+  return (await revokeLive(db, eq(gatewayTokens.tokenHash, tokenHash))) === 1;
 }
 
 /** Revoke every live token of a job (it ended, or is handed back); returns how many were live. */
-export async function revokeGatewayTokens(db: Db, jobId: string): Promise<number> {
+export function revokeGatewayTokens(db: Db, jobId: string): Promise<number> {
+  return revokeLive(db, eq(gatewayTokens.jobId, jobId));
+}
+
+async function revokeLive(db: Db, which: SQL): Promise<number> {
   const revoked = await db
     .update(gatewayTokens)
     .set({ revokedAt: sql`now()` })
-    .where(and(eq(gatewayTokens.jobId, jobId), isNull(gatewayTokens.revokedAt)))
+    .where(and(which, isNull(gatewayTokens.revokedAt)))
     .returning({ tokenHash: gatewayTokens.tokenHash });
   return revoked.length;
 }

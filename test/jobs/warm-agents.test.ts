@@ -16,19 +16,22 @@ const settings = {
 
 /** Sandboxes that record what happens to them; servers that start when the test says. */
 function fakes() {
-  const made: Array<{ id: string; destroyed: boolean; files: Map<string, string>; limits: unknown }> = [];
-  const servers: Array<{ resolve: (server: OpencodeServer) => void; reject: (error: Error) => void; sandbox: Sandbox; options: { warmUpDirectory?: string; bootWorkdir?: boolean; config: unknown } }> = [];
+  const made: Array<{ id: string; destroyed: boolean; files: Map<string, string>; limits: unknown; commands: string[][] }> = [];
+  const servers: Array<{ resolve: (server: OpencodeServer) => void; reject: (error: Error) => void; sandbox: Sandbox; options: { bootWorkdir?: boolean; config: unknown } }> = [];
   const provider: SandboxProvider = {
     name: "local",
     create: () => Promise.reject(new Error("a spare is made with createSpare")),
     async createSpare({ limits }) {
-      const record = { id: `spare-${made.length}`, destroyed: false, files: new Map<string, string>(), limits };
+      const record = { id: `spare-${made.length}`, destroyed: false, files: new Map<string, string>(), limits, commands: [] as string[][] };
       made.push(record);
       return {
         id: record.id,
         workdir: `/sandbox/${record.id}/workspace`,
         home: `/sandbox/${record.id}/home`,
-        exec: async () => ({ exitCode: 0, stdout: "", stderr: "", timedOut: false, durationMs: 1 }),
+        exec: async (command: string[]) => {
+          record.commands.push(command);
+          return { exitCode: 0, stdout: "", stderr: "", timedOut: false, durationMs: 1 };
+        },
         writeFile: async (path: string, content: string | Uint8Array) => void record.files.set(path, String(content)),
         destroy: async () => {
           record.destroyed = true;
@@ -36,7 +39,7 @@ function fakes() {
       } as unknown as Sandbox;
     },
   };
-  const startServer = ((sandbox: Sandbox, options: { warmUpDirectory?: string; bootWorkdir?: boolean; config: unknown }) =>
+  const startServer = ((sandbox: Sandbox, options: { bootWorkdir?: boolean; config: unknown }) =>
     new Promise<OpencodeServer>((resolve, reject) => servers.push({ resolve, reject, sandbox, options }))) as never;
   /** Checkouts made in spares, by sandbox id. */
   const checkouts = new Map<string, RepositorySeed>();
@@ -59,8 +62,9 @@ describe("warm agents", () => {
     const { made, servers, provider, startServer } = fakes();
     pool = startWarmAgents({ provider, count: 1, settings, log, startServer, refillDelayMs: 10 });
     await waitUntil(() => servers.length === 1, { what: "the first spare's server to start" });
-    // Warmed on a directory of its own: the workdir's config is read only once its job is there.
-    expect(servers[0]!.options.warmUpDirectory).toBe("/sandbox/spare-0/home/warm-up");
+    // Booted in its workdir, an empty repository the job's clone fills.
+    expect(made[0]!.commands).toEqual([["git", "init", "--quiet"]]);
+    expect(servers[0]!.options.bootWorkdir).toBe(true);
     // It lives a job's whole lifetime after it is taken, however long it waited.
     expect((made[0]!.limits as { timeoutMs: number }).timeoutMs).toBeGreaterThan(settings.limits.timeoutMs);
     servers[0]!.resolve(server);
@@ -117,9 +121,9 @@ describe("warm agents", () => {
     pool.remember(seedOf(repoA));
     await waitUntil(() => servers.length === 2, { what: "a spare of repository A" });
     expect(checkouts.get("spare-1")).toEqual(seedOf(repoA));
-    // Booted in its workdir, where the checkout is: no directory of its own.
+    // Booted in its workdir, where the checkout is.
     expect(servers[1]!.options).toMatchObject({ bootWorkdir: true });
-    expect(servers[1]!.options.warmUpDirectory).toBeUndefined();
+    expect(made[1]!.commands).toEqual([]);
 
     // A job on another repository never gets it (nor a repository with A's id at another URL).
     expect(pool.take(repoB)).toBeNull();
@@ -128,6 +132,29 @@ describe("warm agents", () => {
     const taken = pool.take(repoA);
     expect(taken).toMatchObject({ checkout: seedOf(repoA) });
     expect(taken?.sandbox.id).toBe("spare-1");
+  });
+
+  it("gives the spare that serves soonest (ready, then a checkout), and keeps empty spares when it learns a repository", async () => {
+    const { made, servers, provider, startServer, checkouts, checkOut } = fakes();
+    pool = startWarmAgents({ provider, count: 2, settings, log, startServer, checkOut, refillDelayMs: 10 });
+    await waitUntil(() => servers.length === 2, { what: "two empty spares" });
+    servers[1]!.resolve(server);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The ready one, though younger.
+    expect(pool.take(repoA)?.sandbox.id).toBe("spare-1");
+    pool.remember(seedOf(repoA));
+    await waitUntil(() => servers.length === 3, { what: "a spare of repository A" });
+    expect(checkouts.has("spare-2")).toBe(true);
+    // The empty one stays: it serves any job.
+    expect(made[0]!.destroyed).toBe(false);
+    // Both starting: the checkout first. Then the empty one, which a job on any repository may have.
+    expect(pool.take(repoA)?.sandbox.id).toBe("spare-2");
+    await waitUntil(() => servers.length === 4, { what: "another spare of repository A" });
+    servers[0]!.resolve(server);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Now a ready empty one before a checkout still starting.
+    expect(pool.take(repoA)?.sandbox.id).toBe("spare-0");
+    expect(pool.take(repoA)?.sandbox.id).toBe("spare-3");
   });
 
   it("follows the worker's latest repository: another's spares go, and one made for the old repository meanwhile is never offered", async () => {

@@ -100,6 +100,16 @@ describe("reapLocalSandboxes and spare sandboxes (warm agents)", () => {
     // A taken spare is an earlier attempt of its job like any other sandbox of it.
     expect(await removeEarlierAttempts(root, running)).toEqual([takenRunning]);
   });
+
+  it("treats a spare's work repository (its checkout's source, in DATA_DIR/work) as the spare: kept while its worker lives", async () => {
+    const dead = await deadPid();
+    const mine = `spare-${process.pid}-eeee5555.git`;
+    const orphaned = `spare-${dead}-ffff6666.git`;
+    for (const name of [mine, orphaned]) await mkdir(path.join(root, name, "objects"), { recursive: true });
+
+    expect(await reapLocalSandboxes(root, async () => new Set())).toEqual([orphaned]);
+    expect(await readdir(root)).toEqual([mine]);
+  });
 });
 
 /** The pid of a process that has ended (and, this soon, not been reused). */

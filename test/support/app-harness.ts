@@ -69,10 +69,11 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
     },
     untakenSpares,
     async waitForWarmAgent(kind = "any") {
-      // The warm-up directory, or the checkout, is the last thing made before the spare is offered (warm-agents.ts).
+      // The workdir's repository (empty, or a checkout) is the last thing made before the spare is offered (warm-agents.ts).
       const isReady = (name: string) => {
-        const checkedOut = existsSync(path.join(dataDir, "sandboxes", name, "workspace", ".git"));
-        return kind === "checkout" ? checkedOut : checkedOut || existsSync(path.join(dataDir, "sandboxes", name, "home", "warm-up"));
+        const git = path.join(dataDir, "sandboxes", name, "workspace", ".git");
+        // A checkout's last step puts the spare's branch there (open-workspace.ts).
+        return existsSync(kind === "any" ? git : path.join(git, "refs", "heads", "running-agent", "spare"));
       };
       const ready = async () => (await untakenSpares()).find(isReady);
       return waitUntil(ready, { what: "a warm agent to be on hand" });
