@@ -8,7 +8,7 @@
  * case is judged by the suite's invariant (test/support/fault-cluster.ts): every delivery
  * answered 2xx made exactly one job, every job ended and shows so in one check run and one
  * comment, no pull request or push twice, nothing left running. The same cases, short, are
- * test/process/faults.e2e.test.ts.
+ * test/process/faults.slow.test.ts.
  *
  *   npm run bench:faults                       (DATABASE_URL, else an embedded Postgres)
  *   BENCH_FAULTS=postgres-restart,github-502 npm run bench:faults

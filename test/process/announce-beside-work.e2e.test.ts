@@ -29,7 +29,7 @@ describe("a job and its announcement", () => {
 
 /** One job asked for on a web and a worker process, with GitHub's answer to `route` held while `meanwhile` looks; then it must end completed, shown once. */
 async function whileGitHubHolds(route: Parameters<FaultCluster["github"]["holdReply"]>[0], meanwhile: (cluster: FaultCluster, worker: AppProcess) => Promise<void>): Promise<void> {
-  // No warm agents: what is tested is the job's own start, and the suite runs this beside the fault suite on 2 cores.
+  // No warm agents: what is tested is the job's own start (a spare's start and boot beside it would only slow it on 2 cores).
   const cluster = await startFaultCluster({ databaseServerUrl: inject("databaseUrl"), env: { AGENT_WARM_AGENTS: "0" } });
   try {
     const [web, worker] = await Promise.all([cluster.start("web"), cluster.start("worker")]);

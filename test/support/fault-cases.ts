@@ -1,6 +1,6 @@
 /**
  * The fault suite's cases, each run against real processes (test/support/fault-cluster.ts)
- * at two sizes: `short` in the test suite (test/process/faults.e2e.test.ts), `full` in
+ * at two sizes: `short` in the test suite (test/process/faults.slow.test.ts), `full` in
  * `npm run bench:faults` (the durations the issue names: Postgres down 10 s, GitHub 502 for
  * two minutes, the model provider down a minute and then rate-limiting another). Each
  * injects its fault while jobs run and webhooks arrive, lets everything settle, and is
