@@ -39,7 +39,7 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
   if (resumed) {
     // Held by this job from now on: the reapers leave a sandbox alone while a job holds it.
     await run.record({ parkedSandboxId: resumed.id });
-    const repository = await run.step("prepare", async () => openRepository(run, await mirror));
+    const repository = await run.step("prepare", async () => openRepository(run, objectsFor(job, await mirror)));
     const commit = await run.step("prepare", () => withRepository(repository, () => resumeCheckout(resumed, repository, job, token)));
     return { sandbox: resumed, repository, commit, ...(parked?.sessionId ? { continueSession: parked.sessionId } : {}) };
   }
@@ -48,8 +48,8 @@ export async function openWorkspace(run: JobRun, sandboxes: SandboxHolder, token
   const warm = egress.length === 0 ? (run.deps.warmAgents?.take({ repoId: job.repoId, cloneUrl: job.cloneUrl }) ?? undefined) : undefined;
   const sandbox = await run.step("prepare", () => (warm ? sandboxes.adopt(job, warm.sandbox) : sandboxes.create(job, run.deps.settings.limits, egress)));
   if (warm) await run.event("sandbox", warm.checkout ? `a warm agent (${sandbox.id}): the repository checked out at ${warm.checkout.sha.slice(0, 12)} and opencode booted there before the job` : `a warm agent (${sandbox.id}): its opencode started before the job`);
-  const objectsOf = (await mirror) ?? localPathOf(job.cloneUrl);
-  const repository = await run.step("prepare", () => openWorkRepository({ dir: run.deps.workDir, jobId: job.id, objectsOf }));
+  const objectsOf = objectsFor(job, await mirror);
+  const repository = await run.step("prepare", () => openRepository(run, objectsOf));
   const checkout = { token, botEmail: run.deps.settings.botEmail, spare: warm?.checkout ?? null };
   const { commit, source } = await run.step("prepare", () => withRepository(repository, () => cloneCheckout(sandbox, repository, job, checkout)));
   // The worker's next spares are checkouts of this repository (not of a fork: its commits stay with its jobs).
@@ -85,12 +85,14 @@ export async function releaseWorkspace(run: JobRun, sandboxes: SandboxHolder, st
   if (parkedId) await run.record({ parkedSandboxId: parkedId });
 }
 
-/**
- * The job's work repository, borrowing the objects of the mirror, or of the repository
- * itself when it is a path on this machine (`running-agent run`, tests' remotes).
- */
-async function openRepository(run: JobRun, mirror: string | null): Promise<WorkRepository> {
-  return openWorkRepository({ dir: run.deps.workDir, jobId: run.job.id, objectsOf: mirror ?? localPathOf(run.job.cloneUrl) });
+/** The job's work repository, borrowing the objects of `objectsOf` (`objectsFor`). */
+async function openRepository(run: JobRun, objectsOf: string | null): Promise<WorkRepository> {
+  return openWorkRepository({ dir: run.deps.workDir, jobId: run.job.id, objectsOf });
+}
+
+/** Where the job's commits are on this host: the mirror, or the repository itself when it is a path here (`running-agent run`, tests' remotes). */
+function objectsFor(job: Job, mirror: string | null): string | null {
+  return mirror ?? localPathOf(job.cloneUrl);
 }
 
 /** A repository that could not be filled is removed at once: nobody else will. */

@@ -114,13 +114,14 @@ export function startWarmAgents(input: {
     if (!createSpare) return;
     warming += 1;
     const seed = latest;
-    /** Made, and not offered yet: destroyed here if it never is. */
-    let unoffered: { sandbox: Sandbox | null; token: IssuedGatewayToken | null } = { sandbox: null, token: null };
+    let sandbox: Sandbox | null = null;
+    let token: IssuedGatewayToken | null = null;
+    /** Once offered, the spare is the pool's (or its job's); until then, destroyed here if anything goes wrong. */
     let offered = false;
     try {
       // It lives a job's lifetime after it is taken, however long it waited.
-      const sandbox = (unoffered.sandbox = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } }));
-      const token = settings.gateway ? (unoffered.token = await input.tokens!.issue(SPARE_MAX_AGE_MS + TOKEN_GRACE_MS)) : null;
+      sandbox = await createSpare({ limits: { ...settings.limits, timeoutMs: settings.limits.timeoutMs + SPARE_MAX_AGE_MS } });
+      token = settings.gateway ? await input.tokens!.issue(SPARE_MAX_AGE_MS + TOKEN_GRACE_MS) : null;
       const checkout = seed && input.checkOut ? seed : null;
       if (checkout) await input.checkOut?.(sandbox, checkout);
       else await emptyRepository(sandbox);
@@ -135,7 +136,6 @@ export function startWarmAgents(input: {
       // Counted among the spares from now on (taken or not), not as warming.
       warming -= 1;
       offered = true;
-      unoffered = { sandbox: null, token: null };
       await server.catch(async (error: unknown) => {
         // Closing destroys the spares, which ends their servers: that is no failure.
         if (closed) return;
@@ -150,9 +150,10 @@ export function startWarmAgents(input: {
         log.warn({ err: error, repoId: seed?.repoId }, "a spare sandbox could not be made; jobs make their own meanwhile");
       }
     } finally {
-      if (!offered) warming -= 1;
-      await unoffered.sandbox?.destroy().catch(() => {});
-      if (unoffered.token) await revokeQuietly(unoffered.token);
+      if (!offered) {
+        warming -= 1;
+        await destroy({ sandbox, gatewayToken: token });
+      }
     }
   }
 
@@ -167,8 +168,13 @@ export function startWarmAgents(input: {
 
   async function discard(spare: Spare): Promise<void> {
     spares.splice(spares.indexOf(spare), 1);
-    await spare.agent.sandbox.destroy().catch((error: unknown) => log.warn({ err: error }, "destroying a spare sandbox failed"));
-    if (spare.agent.gatewayToken) await revokeQuietly(spare.agent.gatewayToken);
+    await destroy(spare.agent);
+  }
+
+  /** A spare no job will have: its sandbox destroyed, its token revoked. */
+  async function destroy(agent: { sandbox: Sandbox | null; gatewayToken: IssuedGatewayToken | null }): Promise<void> {
+    await agent.sandbox?.destroy().catch((error: unknown) => log.warn({ err: error }, "destroying a spare sandbox failed"));
+    if (agent.gatewayToken) await revokeQuietly(agent.gatewayToken);
   }
 
   function fill(): void {
@@ -205,10 +211,7 @@ export function startWarmAgents(input: {
     async close() {
       closed = true;
       clearInterval(sweep);
-      await Promise.all(spares.splice(0).map(async (spare) => {
-        await spare.agent.sandbox.destroy().catch(() => {});
-        if (spare.agent.gatewayToken) await revokeQuietly(spare.agent.gatewayToken);
-      }));
+      await Promise.all(spares.splice(0).map((spare) => destroy(spare.agent)));
     },
   };
 }

@@ -69,11 +69,12 @@ export async function startAppHarness(env: Record<string, string>): Promise<AppH
     },
     untakenSpares,
     async waitForWarmAgent(kind = "any") {
-      // The workdir's repository (empty, or a checkout) is the last thing made before the spare is offered (warm-agents.ts).
+      // Offered as its opencode starts (warm-agents.ts), whose first write is the model catalog (the scripted models are all described).
       const isReady = (name: string) => {
-        const git = path.join(dataDir, "sandboxes", name, "workspace", ".git");
-        // A checkout's last step puts the spare's branch there (open-workspace.ts).
-        return existsSync(kind === "any" ? git : path.join(git, "refs", "heads", "running-agent", "spare"));
+        const sandbox = path.join(dataDir, "sandboxes", name);
+        if (!existsSync(path.join(sandbox, "home", "model-catalog.json"))) return false;
+        // A checkout's last step puts the spare's branch there (open-workspace.ts); an empty spare's workdir has no commit.
+        return kind === "any" || existsSync(path.join(sandbox, "workspace", ".git", "refs", "heads", "running-agent", "spare"));
       };
       const ready = async () => (await untakenSpares()).find(isReady);
       return waitUntil(ready, { what: "a warm agent to be on hand" });
